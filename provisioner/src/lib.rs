@@ -1,0 +1,1 @@
+//! The domain: accounts, quotas, clusters, credentials, storage and the reconciler.
