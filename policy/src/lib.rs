@@ -1,0 +1,1 @@
+//! The cluster policy: which Docker Engine API requests a tenant may make.
