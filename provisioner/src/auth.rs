@@ -1,0 +1,170 @@
+//! Signing up, in and out; sessions and API keys as ways to prove who you are.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::account::{check_password_strength, hash_password, normalize_email, verify_password, Account};
+use crate::clock::now_ms;
+use crate::error::{Error, Result};
+use crate::secret::{hash_secret, new_secret};
+use crate::storage::{AccountRow, ApiKeyRow};
+use crate::throttle::wait_before_attempt;
+use crate::Provisioner;
+
+/// A new session: the secret token for the cookie, and when it expires.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// A personal API key as shown to its owner (never with the secret, except once at creation).
+#[derive(Clone, Debug)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked: bool,
+}
+
+impl From<ApiKeyRow> for ApiKey {
+    fn from(row: ApiKeyRow) -> Self {
+        ApiKey {
+            id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked: row.revoked_at.is_some(),
+        }
+    }
+}
+
+/// The prefix that makes API keys recognisable (in logs, in secret scanners).
+const API_KEY_PREFIX: &str = "carina_";
+
+impl Provisioner {
+    /// Creates an account with the default quotas and signs it in.
+    pub async fn sign_up(&self, email: &str, password: &str) -> Result<(Account, NewSession)> {
+        let email = normalize_email(email)?;
+        check_password_strength(password, &email)?;
+        let quotas = self.config.default_quotas;
+        let row = AccountRow {
+            id: Uuid::new_v4().to_string(),
+            email,
+            password_hash: hash_password(password.to_owned()).await?,
+            is_operator: false,
+            max_clusters: quotas.max_clusters.into(),
+            max_segments_per_cluster: quotas.max_segments_per_cluster.into(),
+            created_at: now_ms(),
+        };
+        self.storage.insert_account(&row).await?;
+        tracing::info!(account = %row.id, "account created");
+        let session = self.start_session(&row.id).await?;
+        Ok((row.into(), session))
+    }
+
+    /// Checks the credentials and starts a session. Repeated failures for one email are
+    /// slowed down; the message never says whether the email exists.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<(Account, NewSession)> {
+        let wrong = || Error::Unauthorized("Wrong email or password.".into());
+        let Ok(email) = normalize_email(email) else {
+            return Err(wrong());
+        };
+        let now = now_ms();
+        if let Some((failures, last)) = self.storage.sign_in_failures(&email).await? {
+            let since = Duration::from_millis(now.saturating_sub(last).max(0) as u64);
+            if let Some(retry_after) = wait_before_attempt(failures, since) {
+                return Err(Error::TooManyAttempts { retry_after });
+            }
+        }
+        let account = self.storage.account_by_email(&email).await?;
+        // Verify against a real hash even for unknown emails, so timing does not tell.
+        let hash = match &account {
+            Some(row) => row.password_hash.clone(),
+            None => self.dummy_password_hash.clone(),
+        };
+        let matches = verify_password(password.to_owned(), hash).await?;
+        match account {
+            Some(row) if matches => {
+                self.storage.clear_sign_in_failures(&email).await?;
+                let session = self.start_session(&row.id).await?;
+                Ok((row.into(), session))
+            }
+            _ => {
+                self.storage.record_sign_in_failure(&email, now).await?;
+                Err(wrong())
+            }
+        }
+    }
+
+    async fn start_session(&self, account_id: &str) -> Result<NewSession> {
+        let token = new_secret();
+        let now = now_ms();
+        let expires_at = now + self.config.session_ttl.as_millis() as i64;
+        self.storage.insert_session(&hash_secret(&token), account_id, now, expires_at).await?;
+        Ok(NewSession { token, expires_at })
+    }
+
+    /// Ends the session with this token, if any.
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        self.storage.delete_session(&hash_secret(token)).await
+    }
+
+    /// The account signed in with this session token, if the session is valid.
+    pub async fn account_for_session(&self, token: &str) -> Result<Option<Account>> {
+        let Some(id) = self.storage.session_account(&hash_secret(token), now_ms()).await? else {
+            return Ok(None);
+        };
+        Ok(self.storage.account_by_id(&id).await?.map(Account::from))
+    }
+
+    /// The account an API key (as sent in `Authorization: Bearer ...`) belongs to.
+    pub async fn account_for_api_key(&self, key: &str) -> Result<Option<Account>> {
+        if !key.starts_with(API_KEY_PREFIX) {
+            return Ok(None);
+        }
+        let Some(id) = self.storage.use_api_key(&hash_secret(key), now_ms()).await? else {
+            return Ok(None);
+        };
+        Ok(self.storage.account_by_id(&id).await?.map(Account::from))
+    }
+
+    /// Makes a new API key; returns it with its secret, which is never shown again.
+    pub async fn create_api_key(&self, account: &Account, name: &str) -> Result<(ApiKey, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::Invalid("Give the key a name of 1 to 64 characters, like \"ci\".".into()));
+        }
+        let secret = format!("{API_KEY_PREFIX}{}", new_secret());
+        let row = ApiKeyRow {
+            id: Uuid::new_v4().to_string(),
+            account_id: account.id.clone(),
+            name: name.to_owned(),
+            prefix: secret.chars().take(API_KEY_PREFIX.len() + 6).collect(),
+            secret_hash: hash_secret(&secret),
+            created_at: now_ms(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.storage.insert_api_key(&row).await?;
+        Ok((row.into(), secret))
+    }
+
+    /// The account's API keys, newest first.
+    pub async fn api_keys(&self, account: &Account) -> Result<Vec<ApiKey>> {
+        Ok(self.storage.api_keys_of(&account.id).await?.into_iter().map(ApiKey::from).collect())
+    }
+
+    /// Revokes one of the account's API keys; it stops working at once.
+    pub async fn revoke_api_key(&self, account: &Account, key_id: &str) -> Result<()> {
+        if self.storage.revoke_api_key(&account.id, key_id, now_ms()).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("No such active API key.".into()))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The `accounts` table.
+
+use sqlx::FromRow;
+
+use super::{is_unique_violation, Storage};
+use crate::error::{Error, Result};
+
+/// An account as stored.
+#[derive(Clone, Debug, FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub is_operator: bool,
+    pub max_clusters: i64,
+    pub max_segments_per_cluster: i64,
+    pub created_at: i64,
+}
+
+impl Storage {
+    /// Inserts a new account; a taken email (in any letter case) is a `Conflict`.
+    pub async fn insert_account(&self, row: &AccountRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, is_operator, max_clusters,
+                                   max_segments_per_cluster, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.email)
+        .bind(&row.password_hash)
+        .bind(row.is_operator)
+        .bind(row.max_clusters)
+        .bind(row.max_segments_per_cluster)
+        .bind(row.created_at)
+        .execute(self.pool())
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                Error::Conflict("An account with this email already exists. Sign in instead.".into())
+            } else {
+                err.into()
+            }
+        })?;
+        Ok(())
+    }
+
+    /// The account with this email, compared without regard to letter case.
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRow>> {
+        Ok(sqlx::query_as("SELECT * FROM accounts WHERE email = ?")
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The account with this id.
+    pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRow>> {
+        Ok(sqlx::query_as("SELECT * FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Sets an account's quotas; returns whether the account exists.
+    pub async fn set_account_quotas(&self, id: &str, max_clusters: i64, max_segments: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE accounts SET max_clusters = ?, max_segments_per_cluster = ? WHERE id = ?",
+        )
+        .bind(max_clusters)
+        .bind(max_segments)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks an account as operator (or not), and sets its password hash.
+    pub async fn set_operator(&self, id: &str, is_operator: bool, password_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE accounts SET is_operator = ?, password_hash = ? WHERE id = ?")
+            .bind(is_operator)
+            .bind(password_hash)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

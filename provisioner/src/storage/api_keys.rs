@@ -1,0 +1,71 @@
+//! The `api_keys` table: personal API keys for the JSON API.
+
+use sqlx::FromRow;
+
+use super::Storage;
+use crate::error::Result;
+
+/// An API key as stored (the secret itself is never stored).
+#[derive(Clone, Debug, FromRow)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub secret_hash: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl Storage {
+    /// Stores a new key.
+    pub async fn insert_api_key(&self, row: &ApiKeyRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, account_id, name, prefix, secret_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.account_id)
+        .bind(&row.name)
+        .bind(&row.prefix)
+        .bind(&row.secret_hash)
+        .bind(row.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The account owning an unrevoked key with this secret hash; marks the key used.
+    pub async fn use_api_key(&self, secret_hash: &str, now: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE api_keys SET last_used_at = ? WHERE secret_hash = ? AND revoked_at IS NULL
+             RETURNING account_id",
+        )
+        .bind(now)
+        .bind(secret_hash)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// An account's keys, newest first, revoked ones included.
+    pub async fn api_keys_of(&self, account_id: &str) -> Result<Vec<ApiKeyRow>> {
+        Ok(sqlx::query_as("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC")
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Revokes one of an account's keys; returns whether such an unrevoked key existed.
+    pub async fn revoke_api_key(&self, account_id: &str, key_id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(key_id)
+        .bind(account_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
