@@ -1,1 +1,90 @@
 //! The cluster policy: which Docker Engine API requests a tenant may make.
+//!
+//! Pure logic, no I/O. The gateway parses a request and asks [`check`]; a refusal is a
+//! [`Violation`] whose `Display` is the message the docker CLI prints after
+//! "Error response from daemon: ", e.g.
+//! `CARINA-1002: Host mount path(s) not allowed by policy: /etc`. See [`Rule`] for the
+//! codes.
+//!
+//! What is checked (field names from the Engine API v1.41, dockerd 20.10):
+//! - containers: `POST /containers/create` (`HostConfig` and the deprecated top-level
+//!   copy), `POST /containers/{id}/start` (HostConfig body of API < 1.24),
+//!   `POST /containers/{id}/update`, `POST /containers/{id}/exec`;
+//! - `POST /volumes/create` (local driver options);
+//! - `POST /services/create`, `POST /services/{id}/update`;
+//! - `POST /build` (query);
+//! - plugins: pull (`docker plugin install`), create, upgrade, set and enable are
+//!   refused: a plugin runs with whatever privileges its manifest asks, host mounts
+//!   and devices included;
+//! - swarm: see [`redact_swarm_inspect`] and the refused endpoints in its module.
+//!
+//! Unknown fields pass, as dockerd ignores them; every known escalation field is
+//! checked, under any spelling Go's JSON decoder accepts.
+//!
+//! For the gateway:
+//! - When [`inspects_body`] is true, parse the body with `serde_json` and answer 400 if
+//!   that fails: never call `check` with `None` for an unparsable body. Go's decoder
+//!   accepts input serde_json rejects (invalid UTF-8, lone surrogates, trailing data
+//!   after the first value, deep nesting), and dockerd would act on a body we never saw.
+//! - Refuse request bodies sent as `application/x-www-form-urlencoded`: Go merges them
+//!   into the form values `/build` reads (`cgroupparent`, `securityopt`...), where the
+//!   query-string check would miss them.
+//! - CARINA-1005 (deleting infrastructure containers) is yours: only you know the
+//!   names. Match on the resolved container ID, not the name the user gave, since
+//!   containers can be renamed.
+
+mod build;
+mod confinement;
+mod container;
+mod json;
+mod mounts;
+mod path;
+mod route;
+mod rule;
+mod service;
+mod swarm;
+mod volume;
+
+pub use container::binds_of_container_create;
+pub use path::{bind_source_allowed, normalize_host_path, VOLUMES_ROOT};
+pub use rule::{Rule, Violation};
+pub use swarm::redact_swarm_inspect;
+
+use route::Endpoint;
+use serde_json::Value;
+
+/// Decides whether a Docker Engine API request is allowed.
+///
+/// - `method`: e.g. `"POST"` (any case).
+/// - `path`: the URL path, API version prefix stripped (`/containers/create`,
+///   `/services/abc/update`, `/plugins/pull`). A leftover `/v1.41` prefix, percent
+///   escapes and `//`, `.` or `..` segments are handled as dockerd's router would.
+/// - `query`: the raw query string, without `?` (only `/build` reads it).
+/// - `body`: the parsed JSON body, if any.
+///
+/// Returns the first rule broken, in a fixed order (privileged, capabilities, security
+/// options, namespaces, mounts, devices, runtime, cgroup parent, sysctls, OOM score,
+/// ulimits).
+pub fn check(method: &str, path: &str, query: &str, body: Option<&Value>) -> Result<(), Violation> {
+    // Without a body there is nothing to judge: dockerd refuses an empty create, and a
+    // start without a HostConfig is the normal case.
+    let body_check = |judge: fn(&Value) -> Result<(), Violation>| body.map_or(Ok(()), judge);
+    match route::classify(method, path) {
+        Endpoint::ContainerCreate => body_check(container::check_create),
+        Endpoint::ContainerStart => body_check(container::check_start),
+        Endpoint::ContainerUpdate => body_check(container::check_update),
+        Endpoint::ContainerExec => body_check(container::check_exec),
+        Endpoint::VolumeCreate => body_check(volume::check_create),
+        Endpoint::ServiceSpec => body_check(service::check_spec),
+        Endpoint::Build => build::check(query),
+        Endpoint::PluginManagement => Err(Violation::new(Rule::Plugins)),
+        Endpoint::SwarmManagement => Err(Violation::new(Rule::Swarm)),
+        Endpoint::Other => Ok(()),
+    }
+}
+
+/// Whether [`check`] reads this request's JSON body. If so, the gateway must refuse the
+/// request when the body does not parse (see the crate docs) rather than pass `None`.
+pub fn inspects_body(method: &str, path: &str) -> bool {
+    route::classify(method, path).reads_body()
+}
