@@ -1,1 +1,78 @@
-//! The panel.
+//! The panel: Leptos components, routes, server-function shims and wire types.
+//!
+//! Compiled twice: with `ssr` into the server (where server functions call the
+//! provisioner) and with `hydrate` into the wasm bundle (where they are HTTP calls).
+
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod functions;
+pub mod model;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::{Header, Session};
+use routes::account::AccountPage;
+use routes::auth::{SignInPage, SignUpPage};
+use routes::clusters::ClustersPage;
+use routes::home::HomePage;
+use routes::not_found::NotFoundPage;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The panel.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/carina.css"/>
+        <Title text="Carina"/>
+        <Router>
+            <Frame/>
+        </Router>
+    }
+}
+
+/// Everything inside the router: the session context, the header and the pages.
+#[component]
+fn Frame() -> impl IntoView {
+    Session::provide();
+    view! {
+        <Header/>
+        <main>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("") view=HomePage/>
+                <Route path=path!("signup") view=SignUpPage/>
+                <Route path=path!("signin") view=SignInPage/>
+                <Route path=path!("clusters") view=ClustersPage/>
+                <Route path=path!("account") view=AccountPage/>
+            </Routes>
+        </main>
+        <footer class="footer">"Carina · self-hosted Docker Swarm clusters"</footer>
+    }
+}

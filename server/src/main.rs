@@ -1,1 +1,79 @@
-fn main() {}
+//! The `server` binary: the panel, the JSON API, the cluster endpoints and the reconciler
+//! in one process, plus operator subcommands.
+
+mod admin;
+mod config;
+mod csrf;
+mod panel;
+
+use std::path::Path;
+
+use anyhow::Context;
+use app::session::CookiePolicy;
+use clap::Parser;
+use leptos::config::get_configuration;
+use provisioner::{Provisioner, ProvisionerConfig, Storage};
+use tracing_subscriber::EnvFilter;
+
+use config::{Cli, Command, Serve};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let cli = Cli::parse();
+    let provisioner = open_provisioner(&cli.common.data_dir).await?;
+    match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
+        Command::Serve(serve) => run(provisioner, serve).await,
+        Command::Admin(admin) => admin::run(&provisioner, admin).await,
+    }
+}
+
+impl Serve {
+    /// `serve` with every setting from the environment or its default.
+    fn parse_defaults() -> Serve {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: Serve,
+        }
+        Only::parse_from(["server"]).serve
+    }
+}
+
+async fn open_provisioner(data_dir: &Path) -> anyhow::Result<Provisioner> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let storage = Storage::open(&data_dir.join("carina.db")).await.context("opening the database")?;
+    Ok(Provisioner::new(storage, ProvisionerConfig::default()).await?)
+}
+
+async fn run(provisioner: Provisioner, serve: Serve) -> anyhow::Result<()> {
+    let mut options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
+    options.site_addr = serve.addr;
+    options.site_root = serve.site_root.clone().into();
+    let state = panel::PanelState { provisioner, cookies: CookiePolicy { secure: serve.secure_cookies } };
+    let app = panel::router(options, state);
+    let listener = tokio::net::TcpListener::bind(serve.addr)
+        .await
+        .with_context(|| format!("listening on {}", serve.addr))?;
+    tracing::info!("panel listening on http://{}", serve.addr);
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the panel")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_keys;
+mod clusters;
 mod sessions;
 mod sign_in_failures;
 

@@ -1,0 +1,45 @@
+//! The account page: personal API keys.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{ApiKeyView, NewApiKeyView};
+
+#[cfg(feature = "ssr")]
+fn view_of(key: provisioner::ApiKey) -> ApiKeyView {
+    ApiKeyView {
+        id: key.id,
+        name: key.name,
+        prefix: key.prefix,
+        created_at: key.created_at,
+        last_used_at: key.last_used_at,
+        revoked: key.revoked,
+    }
+}
+
+/// The signed-in account's API keys.
+#[server(prefix = "/api", endpoint = "api_keys")]
+pub async fn api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    use crate::session::{fail, provisioner, require_account};
+    let account = require_account().await.map_err(fail)?;
+    let keys = provisioner()?.api_keys(&account).await.map_err(fail)?;
+    Ok(keys.into_iter().map(view_of).collect())
+}
+
+/// Makes a new API key; its secret is in the answer and never shown again.
+#[server(prefix = "/api", endpoint = "create_api_key")]
+pub async fn create_api_key(name: String) -> Result<NewApiKeyView, AppError> {
+    use crate::session::{fail, provisioner, require_account};
+    let account = require_account().await.map_err(fail)?;
+    let (key, secret) = provisioner()?.create_api_key(&account, &name).await.map_err(fail)?;
+    Ok(NewApiKeyView { key: view_of(key), secret })
+}
+
+/// Revokes one of the account's API keys.
+#[server(prefix = "/api", endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    use crate::session::{fail, provisioner, require_account};
+    let account = require_account().await.map_err(fail)?;
+    provisioner()?.revoke_api_key(&account, &id).await.map_err(fail)?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Server functions: thin shims from the browser to the provisioner.
+
+pub mod account;
+pub mod auth;

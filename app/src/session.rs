@@ -1,0 +1,138 @@
+//! Server-side plumbing for server functions: the provisioner from context, the session
+//! cookie, and errors with the right HTTP status.
+
+use http::header::{ACCEPT, COOKIE, SET_COOKIE};
+use http::request::Parts;
+use http::HeaderValue;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use provisioner::{Account, NewSession, Provisioner};
+
+use crate::error::AppError;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "carina_session";
+
+/// Cookie settings the server decides (whether it is served over HTTPS).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CookiePolicy {
+    /// Add `Secure`: only when the panel is served over HTTPS.
+    pub secure: bool,
+}
+
+/// The provisioner the server put into the Leptos context.
+pub fn provisioner() -> Result<Provisioner, AppError> {
+    use_context::<Provisioner>().ok_or_else(|| {
+        tracing::error!("no provisioner in the server function context");
+        AppError::Internal
+    })
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    token_from_headers(&parts.headers)
+}
+
+/// The session token in a `Cookie` header map.
+pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// The signed-in account, or `Unauthorized`.
+pub async fn require_account() -> Result<Account, AppError> {
+    current_account().await?.ok_or_else(AppError::sign_in_required)
+}
+
+/// The signed-in account, if any.
+pub async fn current_account() -> Result<Option<Account>, AppError> {
+    let Some(token) = session_token() else {
+        return Ok(None);
+    };
+    Ok(provisioner()?.account_for_session(&token).await?)
+}
+
+/// Sends the session cookie with the response.
+pub fn set_session_cookie(session: &NewSession) {
+    let max_age = (session.expires_at - now_ms()).max(0) / 1000;
+    set_cookie(&session.token, max_age);
+}
+
+/// Sends a cookie that removes the session cookie.
+pub fn clear_session_cookie() {
+    set_cookie("", 0);
+}
+
+fn set_cookie(value: &str, max_age: i64) {
+    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure;
+    // HttpOnly: scripts never see it. SameSite=Lax: not sent on cross-site POSTs.
+    let cookie = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    if let (Some(response), Ok(header)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+        response.append_header(SET_COOKIE, header);
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Turns a domain error into the server function's error, setting the HTTP status for
+/// API callers. Plain HTML form posts keep their redirect back to the form instead, where
+/// the error is shown.
+pub fn fail(err: impl Into<AppError>) -> AppError {
+    let err = err.into();
+    let from_plain_form = use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .unwrap_or(false);
+    if !from_plain_form {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(err.status());
+        }
+    }
+    err
+}
+
+/// Where to go after signing in: only a local path, never another site.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        _ => "/clusters",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_token_is_found_among_other_cookies() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("theme=dark; carina_session=abc123; x=y"));
+        assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
+        headers.clear();
+        headers.append(COOKIE, HeaderValue::from_static("carina_session="));
+        assert_eq!(token_from_headers(&headers), None);
+    }
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next(Some("/account")), "/account");
+        for bad in [None, Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("account")] {
+            assert_eq!(safe_next(bad), "/clusters");
+        }
+    }
+}

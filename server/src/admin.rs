@@ -1,0 +1,48 @@
+//! `server admin ...`: operator tasks from the command line.
+
+use std::io::BufRead;
+
+use anyhow::{bail, Context};
+use provisioner::{Account, Provisioner, Quotas};
+
+use crate::config::Admin;
+
+/// Runs one operator command and prints what it did.
+pub async fn run(provisioner: &Provisioner, command: Admin) -> anyhow::Result<()> {
+    match command {
+        Admin::CreateOperator { email } => {
+            let password = read_password()?;
+            let account = provisioner.make_operator(&email, &password).await?;
+            println!("operator account ready: {}", account.email);
+        }
+        Admin::SetQuotas { email, clusters, segments } => {
+            let quotas = Quotas { max_clusters: clusters, max_segments_per_cluster: segments };
+            let account = provisioner.set_quotas(&email, quotas).await?;
+            print_account(&account);
+        }
+        Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
+    }
+    Ok(())
+}
+
+fn print_account(account: &Account) {
+    println!(
+        "{}\toperator={}\tmax_clusters={}\tmax_segments_per_cluster={}",
+        account.email, account.is_operator, account.quotas.max_clusters, account.quotas.max_segments_per_cluster
+    );
+}
+
+/// The password from CARINA_PASSWORD, else the first line of stdin (never a flag: flags
+/// end up in shell history and `ps`).
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("CARINA_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password given: set CARINA_PASSWORD or pipe it on stdin");
+    }
+    Ok(password)
+}

@@ -1,0 +1,80 @@
+//! The web panel's HTTP routes: Leptos pages and server functions, static files, and the
+//! layers every response goes through.
+
+use std::sync::Arc;
+
+use app::session::{token_from_headers, CookiePolicy};
+use app::{shell, App};
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+use http::header::{HeaderValue, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use provisioner::Provisioner;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::csrf;
+
+/// Pages that only make sense signed in: a plain request without a session is sent to
+/// the sign-in page server-side (the client-side router handles its own navigations).
+const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account"];
+
+/// Everything the panel's handlers share.
+#[derive(Clone)]
+pub struct PanelState {
+    pub provisioner: Provisioner,
+    pub cookies: CookiePolicy,
+}
+
+/// The panel router, with its state applied.
+pub fn router(options: LeptosOptions, state: PanelState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.provisioner.clone());
+            provide_context(state.cookies);
+        }
+    };
+    let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+    // The wasm, JS and CSS: precompressed by the build, cached by browsers (their names
+    // change only with a new build, so a short cache keeps deploys visible).
+    let pkg = Router::new()
+        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")));
+    let guard_state = Arc::new(state.clone());
+    Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .nest(&format!("/{}", options.site_pkg_dir), pkg)
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(options)
+        .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
+        .layer(middleware::from_fn(csrf::same_origin_only))
+        .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        // same-origin keeps the Referer that plain form posts are redirected back to.
+        .layer(SetResponseHeaderLayer::overriding(REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+}
+
+/// Sends requests for signed-in pages without a valid session to `/signin?next=...`.
+async fn sign_in_required(State(state): State<Arc<PanelState>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let protected = SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    if protected {
+        let signed_in = match token_from_headers(request.headers()) {
+            Some(token) => matches!(state.provisioner.account_for_session(&token).await, Ok(Some(_))),
+            None => false,
+        };
+        if !signed_in {
+            let target = format!("/signin?next={}", path);
+            return Redirect::to(&target).into_response();
+        }
+    }
+    next.run(request).await
+}
