@@ -17,7 +17,7 @@ pub mod session;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use components::layout::{Header, Session};
 use routes::account::AccountPage;
@@ -59,6 +59,10 @@ pub fn App() -> impl IntoView {
 }
 
 /// Everything inside the router: the session context, the header and the pages.
+///
+/// Pages render with `SsrMode::Async`: the server waits for their data and sends complete
+/// HTML, so they read and work without JavaScript, and a server-side redirect (to sign
+/// in) can still set the status line.
 #[component]
 fn Frame() -> impl IntoView {
     Session::provide();
@@ -66,11 +70,11 @@ fn Frame() -> impl IntoView {
         <Header/>
         <main>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("") view=HomePage/>
-                <Route path=path!("signup") view=SignUpPage/>
-                <Route path=path!("signin") view=SignInPage/>
-                <Route path=path!("clusters") view=ClustersPage/>
-                <Route path=path!("account") view=AccountPage/>
+                <Route path=path!("") ssr=SsrMode::Async view=HomePage/>
+                <Route path=path!("signup") ssr=SsrMode::Async view=SignUpPage/>
+                <Route path=path!("signin") ssr=SsrMode::Async view=SignInPage/>
+                <Route path=path!("clusters") ssr=SsrMode::Async view=ClustersPage/>
+                <Route path=path!("account") ssr=SsrMode::Async view=AccountPage/>
             </Routes>
         </main>
         <footer class="footer">"Carina · self-hosted Docker Swarm clusters"</footer>

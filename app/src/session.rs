@@ -49,7 +49,9 @@ pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
 
 /// The signed-in account, or `Unauthorized`.
 pub async fn require_account() -> Result<Account, AppError> {
-    current_account().await?.ok_or_else(AppError::sign_in_required)
+    current_account()
+        .await?
+        .ok_or_else(AppError::sign_in_required)
 }
 
 /// The signed-in account, if any.
@@ -78,7 +80,10 @@ fn set_cookie(value: &str, max_age: i64) {
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
     );
-    if let (Some(response), Ok(header)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+    if let (Some(response), Ok(header)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&cookie),
+    ) {
         response.append_header(SET_COOKIE, header);
     }
 }
@@ -96,7 +101,13 @@ fn now_ms() -> i64 {
 pub fn fail(err: impl Into<AppError>) -> AppError {
     let err = err.into();
     let from_plain_form = use_context::<Parts>()
-        .and_then(|parts| parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
         .unwrap_or(false);
     if !from_plain_form {
         if let Some(response) = use_context::<ResponseOptions>() {
@@ -109,7 +120,9 @@ pub fn fail(err: impl Into<AppError>) -> AppError {
 /// Where to go after signing in: only a local path, never another site.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
         _ => "/clusters",
     }
 }
@@ -121,7 +134,10 @@ mod tests {
     #[test]
     fn the_session_token_is_found_among_other_cookies() {
         let mut headers = http::HeaderMap::new();
-        headers.append(COOKIE, HeaderValue::from_static("theme=dark; carina_session=abc123; x=y"));
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("theme=dark; carina_session=abc123; x=y"),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
         headers.clear();
         headers.append(COOKIE, HeaderValue::from_static("carina_session="));
@@ -131,7 +147,13 @@ mod tests {
     #[test]
     fn next_never_leaves_the_site() {
         assert_eq!(safe_next(Some("/account")), "/account");
-        for bad in [None, Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("account")] {
+        for bad in [
+            None,
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil.example"),
+            Some("account"),
+        ] {
             assert_eq!(safe_next(bad), "/clusters");
         }
     }

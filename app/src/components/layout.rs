@@ -4,31 +4,25 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::error::AppError;
-use crate::functions::auth::{whoami, SignIn, SignOut, SignUp};
+use leptos_router::hooks::use_location;
+
+use crate::functions::auth::whoami;
 use crate::model::AccountView;
 
-/// The session as pages see it: the account (refetched after signing in, up or out) and
-/// the actions that change it.
+/// The session as pages see it: the signed-in account, if any.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub account: Resource<Result<Option<AccountView>, AppError>>,
-    pub sign_in: ServerAction<SignIn>,
-    pub sign_up: ServerAction<SignUp>,
-    pub sign_out: ServerAction<SignOut>,
 }
 
 impl Session {
-    /// Creates the session context. Must run inside the router, where a failed plain-form
-    /// post's error is read back from the URL.
+    /// Creates the session context inside the router. The account is fetched again on
+    /// every navigation: signing in, up or out always ends in one (a server redirect), and
+    /// the query is a single indexed lookup.
     pub fn provide() -> Self {
-        let sign_in = ServerAction::<SignIn>::new();
-        let sign_up = ServerAction::<SignUp>::new();
-        let sign_out = ServerAction::<SignOut>::new();
-        let account = Resource::new(
-            move || (sign_in.version().get(), sign_up.version().get(), sign_out.version().get()),
-            |_| whoami(),
-        );
-        let session = Session { account, sign_in, sign_up, sign_out };
+        let location = use_location();
+        let account = Resource::new(move || location.pathname.get(), |_| whoami());
+        let session = Session { account };
         provide_context(session);
         session
     }

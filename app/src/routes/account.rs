@@ -8,6 +8,7 @@ use crate::components::form::{action_error, FormError};
 use crate::components::layout::{ErrorPanel, Session};
 use crate::format::{plural, utc_minute};
 use crate::functions::account::{api_keys, CreateApiKey, RevokeApiKey};
+use crate::functions::auth::SignOut;
 use crate::model::AccountView;
 
 /// The account page.
@@ -30,7 +31,7 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn AccountDetails(account: AccountView) -> impl IntoView {
-    let sign_out = expect_context::<Session>().sign_out;
+    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <div class="page-head">
             <h1>"Account"</h1>
@@ -58,7 +59,10 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
 fn ApiKeys() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_keys());
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| api_keys(),
+    );
     view! {
         <section class="card">
             <h2>"API keys"</h2>

@@ -7,12 +7,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::form::{action_error, FormError, PasswordField};
-use crate::components::layout::Session;
+use crate::functions::auth::{SignIn, SignUp};
 
 /// The sign-up page.
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = expect_context::<Session>().sign_up;
+    // Created here, under the router's routes, where a plain form post's error comes back
+    // from the URL.
+    let action = ServerAction::<SignUp>::new();
     let pending = action.pending();
     view! {
         <Title text="Sign up · Carina"/>
@@ -42,7 +44,7 @@ pub fn SignUpPage() -> impl IntoView {
 /// The sign-in page; `?next=/path` says where to go afterwards.
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let action = expect_context::<Session>().sign_in;
+    let action = ServerAction::<SignIn>::new();
     let pending = action.pending();
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     view! {

@@ -1,0 +1,106 @@
+import { test, expect, uniqueEmail, PASSWORD, signUp, waitForHydration } from "./fixtures";
+
+test("the password toggle proves the page hydrated", async ({ page }) => {
+  await page.goto("/signup");
+  // Before the wasm runs, nothing can change the input type; after, one click does.
+  await waitForHydration(page);
+  await expect(page.locator(".password .toggle").first()).toHaveText("Show");
+});
+
+test("sign up, see the empty clusters page with quotas, sign out, sign in", async ({ page }) => {
+  const email = uniqueEmail("ada");
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/clusters$/);
+  await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
+  await expect(page.locator("#cluster-quota")).toContainText("up to 3 segments each");
+  await expect(page.getByRole("heading", { name: "No clusters yet" })).toBeVisible();
+
+  await page.getByRole("link", { name: email }).click();
+  await expect(page.locator("#account-email")).toHaveText(email);
+  await expect(page.locator("#account-quota")).toHaveText("0 of 3");
+  await page.click("#sign-out button[type=submit]");
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("navigation").getByRole("link", { name: "Sign in" })).toBeVisible();
+
+  // Signed out, the clusters page sends us to sign in, and back afterwards.
+  await page.goto("/clusters");
+  await expect(page).toHaveURL(/\/signin\?next=\/clusters$/);
+  await waitForHydration(page);
+  await page.fill("#field-email", email.toUpperCase());
+  await page.fill("#field-password", PASSWORD);
+  await page.click("#sign-in button[type=submit]");
+  await expect(page).toHaveURL(/\/clusters$/);
+  await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
+});
+
+test("a wrong password gets a clear message and no session", async ({ page }) => {
+  const email = uniqueEmail("bob");
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/clusters$/);
+  await page.context().clearCookies();
+
+  await page.goto("/signin");
+  await waitForHydration(page);
+  await page.fill("#field-email", email);
+  await page.fill("#field-password", "not the password at all");
+  await page.click("#sign-in button[type=submit]");
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await expect(page).toHaveURL(/\/signin/);
+  await page.goto("/clusters");
+  await expect(page).toHaveURL(/\/signin/);
+});
+
+test("sign-up refuses a taken email and a weak password with clear messages", async ({ page }) => {
+  const email = uniqueEmail("cy");
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/clusters$/);
+  await page.context().clearCookies();
+
+  await signUp(page, email);
+  await expect(page.getByRole("alert")).toContainText("already exists");
+
+  await page.fill("#field-email", uniqueEmail("dee"));
+  await page.fill("#field-password", "short");
+  await page.click("#sign-up button[type=submit]");
+  await expect(page.getByRole("alert")).toContainText("too weak");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the forms still work: sign up, wrong password, sign in", async ({ page }) => {
+    const email = uniqueEmail("nojs");
+    await page.goto("/signup");
+    await page.fill("#field-email", email);
+    await page.fill("#field-password", PASSWORD);
+    await page.click("#sign-up button[type=submit]");
+    await expect(page).toHaveURL(/\/clusters$/);
+    await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
+
+    await page.context().clearCookies();
+    await page.goto("/signin");
+    await page.fill("#field-email", email);
+    await page.fill("#field-password", "not the password at all");
+    await page.click("#sign-in button[type=submit]");
+    await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+
+    await page.fill("#field-email", email);
+    await page.fill("#field-password", PASSWORD);
+    await page.click("#sign-in button[type=submit]");
+    await expect(page).toHaveURL(/\/clusters$/);
+  });
+});
+
+test("unknown pages answer 404 with a friendly page", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
+
+test("a cross-site form post is refused", async ({ request, baseURL }) => {
+  const response = await request.post(`${baseURL}/api/sign_in`, {
+    headers: { Origin: "http://evil.example", "Content-Type": "application/x-www-form-urlencoded" },
+    data: "email=a%40example.com&password=whatever",
+  });
+  expect(response.status()).toBe(403);
+});

@@ -1,0 +1,48 @@
+import { test as base, expect, Page } from "@playwright/test";
+
+/** A fresh email per call, so tests never collide with each other or earlier runs. */
+export function uniqueEmail(tag: string): string {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+export const PASSWORD = "correct horse battery";
+
+/** Every test fails on a page error or a console error: hydration mismatches show up there. */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+    page.on("console", (msg) => {
+      // A 4xx answer to a server function shows up as a failed resource load; the page
+      // handles it, so it is not a problem.
+      if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) {
+        problems.push(`console: ${msg.text()}`);
+      }
+    });
+    await use(page);
+    expect(problems, "page errors").toEqual([]);
+  },
+});
+
+/** Waits until the wasm has hydrated the page: the password toggle only works then. */
+export async function waitForHydration(page: Page): Promise<void> {
+  const toggle = page.locator(".password .toggle").first();
+  const input = page.locator(".password input").first();
+  await expect(async () => {
+    await toggle.click();
+    await expect(input).toHaveAttribute("type", "text", { timeout: 500 });
+  }).toPass({ timeout: 20_000 });
+  // Back to hidden, checking one click toggles exactly once.
+  await toggle.click();
+  await expect(input).toHaveAttribute("type", "password");
+}
+
+export async function signUp(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await page.fill("#field-email", email);
+  await page.fill("#field-password", password);
+  await page.click("#sign-up button[type=submit]");
+}
+
+export { expect };
