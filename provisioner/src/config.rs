@@ -15,6 +15,9 @@ pub struct ProvisionerConfig {
 
 impl Default for ProvisionerConfig {
     fn default() -> Self {
-        ProvisionerConfig { default_quotas: Quotas::default(), session_ttl: Duration::from_secs(14 * 24 * 3600) }
+        ProvisionerConfig {
+            default_quotas: Quotas::default(),
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+        }
     }
 }

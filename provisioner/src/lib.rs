@@ -35,7 +35,11 @@ impl Provisioner {
     /// A provisioner over this database.
     pub async fn new(storage: Storage, config: ProvisionerConfig) -> Result<Self> {
         let dummy_password_hash = account::hash_password(secret::new_secret()).await?;
-        Ok(Provisioner { storage, config, dummy_password_hash })
+        Ok(Provisioner {
+            storage,
+            config,
+            dummy_password_hash,
+        })
     }
 
     /// The database (for the server's housekeeping tasks).

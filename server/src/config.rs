@@ -19,7 +19,12 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Common {
     /// Where the database, certificates and segment state live.
-    #[arg(long, env = "CARINA_DATA_DIR", default_value = "/var/lib/carina", global = true)]
+    #[arg(
+        long,
+        env = "CARINA_DATA_DIR",
+        default_value = "/var/lib/carina",
+        global = true
+    )]
     pub data_dir: PathBuf,
 }
 

@@ -36,7 +36,9 @@ impl Storage {
         .await
         .map_err(|err| {
             if is_unique_violation(&err) {
-                Error::Conflict("An account with this email already exists. Sign in instead.".into())
+                Error::Conflict(
+                    "An account with this email already exists. Sign in instead.".into(),
+                )
             } else {
                 err.into()
             }
@@ -61,7 +63,12 @@ impl Storage {
     }
 
     /// Sets an account's quotas; returns whether the account exists.
-    pub async fn set_account_quotas(&self, id: &str, max_clusters: i64, max_segments: i64) -> Result<bool> {
+    pub async fn set_account_quotas(
+        &self,
+        id: &str,
+        max_clusters: i64,
+        max_segments: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE accounts SET max_clusters = ?, max_segments_per_cluster = ? WHERE id = ?",
         )
@@ -74,7 +81,12 @@ impl Storage {
     }
 
     /// Marks an account as operator (or not), and sets its password hash.
-    pub async fn set_operator(&self, id: &str, is_operator: bool, password_hash: &str) -> Result<()> {
+    pub async fn set_operator(
+        &self,
+        id: &str,
+        is_operator: bool,
+        password_hash: &str,
+    ) -> Result<()> {
         sqlx::query("UPDATE accounts SET is_operator = ?, password_hash = ? WHERE id = ?")
             .bind(is_operator)
             .bind(password_hash)

@@ -50,10 +50,12 @@ impl Storage {
 
     /// An account's keys, newest first, revoked ones included.
     pub async fn api_keys_of(&self, account_id: &str) -> Result<Vec<ApiKeyRow>> {
-        Ok(sqlx::query_as("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC")
-            .bind(account_id)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC")
+                .bind(account_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 
     /// Revokes one of an account's keys; returns whether such an unrevoked key existed.

@@ -5,7 +5,13 @@ use crate::error::Result;
 
 impl Storage {
     /// Stores a new session.
-    pub async fn insert_session(&self, token_hash: &str, account_id: &str, now: i64, expires_at: i64) -> Result<()> {
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(token_hash)
             .bind(account_id)
@@ -18,11 +24,13 @@ impl Storage {
 
     /// The account id of an unexpired session.
     pub async fn session_account(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Ends a session (sign out). Ending an unknown session is not an error.
