@@ -1,8 +1,11 @@
 //! The provisioner's settings.
 
+use std::net::Ipv4Addr;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::quota::Quotas;
+use crate::storage::AddressPool;
 
 /// Settings of the domain layer (the server fills them from flags and environment).
 #[derive(Clone, Debug)]
@@ -11,6 +14,16 @@ pub struct ProvisionerConfig {
     pub default_quotas: Quotas,
     /// How long a panel session lasts.
     pub session_ttl: Duration,
+    /// The size of every segment.
+    pub flavor: Flavor,
+    /// The subnet segments get their addresses from (the host bridge's).
+    pub segment_network: AddressPool,
+    /// Where users reach cluster endpoints: the host name or address written into
+    /// `docker.env`, and the ports clusters get their endpoint on.
+    pub endpoint_host: String,
+    pub endpoint_ports: RangeInclusive<u16>,
+    /// The Docker version segments run (`DOCKER_VERSION` in `docker.env`).
+    pub docker_version: String,
 }
 
 impl Default for ProvisionerConfig {
@@ -18,6 +31,33 @@ impl Default for ProvisionerConfig {
         ProvisionerConfig {
             default_quotas: Quotas::default(),
             session_ttl: Duration::from_secs(14 * 24 * 3600),
+            flavor: Flavor::default(),
+            segment_network: AddressPool {
+                gateway: Ipv4Addr::new(10, 213, 0, 1),
+                prefix_len: 24,
+            },
+            endpoint_host: "127.0.0.1".into(),
+            endpoint_ports: 23760..=24759,
+            docker_version: "20.10.24".into(),
+        }
+    }
+}
+
+/// A segment size: memory and CPU limits of each segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flavor {
+    /// Shown to users, like Carina's `container1-4G`.
+    pub name: String,
+    pub memory_mib: u64,
+    pub vcpus: u32,
+}
+
+impl Default for Flavor {
+    fn default() -> Self {
+        Flavor {
+            name: "container1-4G".into(),
+            memory_mib: 4096,
+            vcpus: 2,
         }
     }
 }

@@ -6,38 +6,71 @@
 pub mod account;
 mod auth;
 mod clock;
+pub mod cluster;
+mod clusters;
 pub mod config;
+mod credentials;
+pub mod endpoints;
 pub mod error;
+pub mod event;
 mod operator;
 pub mod quota;
 mod secret;
 pub mod storage;
 pub mod throttle;
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
 pub use account::Account;
 pub use auth::{ApiKey, NewSession};
-pub use config::ProvisionerConfig;
+pub use cluster::ClusterStatus;
+pub use clusters::{token_of, ClusterDetail, ClusterEvent, ClusterSummary, SegmentInfo};
+pub use config::{Flavor, ProvisionerConfig};
+pub use credentials::{BundleInfo, CredentialsZip};
+pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use quota::Quotas;
 pub use storage::Storage;
+
+/// The TLS port of each segment's Docker daemon, as listed by `docker info` and discovery.
+pub const DOCKER_TLS_PORT: u16 = 42376;
+
+/// The segment state meaning "runs and answers Docker, member of the Swarm".
+pub const SEGMENT_READY: &str = "ready";
 
 /// The service's domain layer.
 #[derive(Clone)]
 pub struct Provisioner {
     storage: Storage,
     config: ProvisionerConfig,
+    endpoints: Arc<dyn Endpoints>,
+    /// Wakes the reconciler when desired state changes, so it does not wait for its tick.
+    wake: Arc<Notify>,
     /// A valid argon2 hash of a random password, checked for unknown emails so that a
     /// sign-in takes as long whether or not the account exists.
     dummy_password_hash: String,
 }
 
 impl Provisioner {
-    /// A provisioner over this database.
+    /// A provisioner over this database, without cluster endpoints.
     pub async fn new(storage: Storage, config: ProvisionerConfig) -> Result<Self> {
+        Self::with_endpoints(storage, config, Arc::new(NoEndpoints)).await
+    }
+
+    /// A provisioner over this database that drives these cluster endpoints.
+    pub async fn with_endpoints(
+        storage: Storage,
+        config: ProvisionerConfig,
+        endpoints: Arc<dyn Endpoints>,
+    ) -> Result<Self> {
         let dummy_password_hash = account::hash_password(secret::new_secret()).await?;
         Ok(Provisioner {
             storage,
             config,
+            endpoints,
+            wake: Arc::new(Notify::new()),
             dummy_password_hash,
         })
     }
@@ -45,5 +78,15 @@ impl Provisioner {
     /// The database (for the server's housekeeping tasks).
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProvisionerConfig {
+        &self.config
+    }
+
+    /// Asks the reconciler to look at desired state now.
+    pub fn wake_reconciler(&self) {
+        self.wake.notify_one();
     }
 }

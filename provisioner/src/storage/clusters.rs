@@ -1,9 +1,95 @@
 //! The `clusters` table.
 
-use super::Storage;
-use crate::error::Result;
+use std::ops::RangeInclusive;
+
+use sqlx::FromRow;
+
+use super::{is_unique_violation, Storage};
+use crate::error::{Error, Result};
+
+/// A cluster as stored: desired state (segments, generation) and observed status.
+#[derive(Clone, Debug, FromRow)]
+pub struct ClusterRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub desired_segments: i64,
+    pub generation: i64,
+    pub endpoint_port: i64,
+    pub ca_cert_pem: String,
+    pub ca_key_pem: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 impl Storage {
+    /// Inserts a cluster if the account's cluster quota allows it, giving it the lowest free
+    /// endpoint port in `ports` (the row's own `endpoint_port` is ignored). Quota check,
+    /// port choice and insert happen in one write transaction, so concurrent requests can
+    /// never exceed the quota or share a port. Returns the port.
+    pub async fn insert_cluster_within_quota(
+        &self,
+        row: &ClusterRow,
+        ports: RangeInclusive<u16>,
+    ) -> Result<u16> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let (count, max): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM clusters WHERE account_id = ?1),
+                    (SELECT max_clusters FROM accounts WHERE id = ?1)",
+        )
+        .bind(&row.account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if count >= max {
+            return Err(Error::QuotaExceeded(format!(
+                "You already have {count} of {max} clusters. Delete one, or ask an operator to raise your quota."
+            )));
+        }
+        let used: Vec<i64> =
+            sqlx::query_scalar("SELECT endpoint_port FROM clusters ORDER BY endpoint_port")
+                .fetch_all(&mut *tx)
+                .await?;
+        let port = ports
+            .clone()
+            .find(|p| used.binary_search(&i64::from(*p)).is_err())
+            .ok_or_else(|| {
+                Error::Conflict(
+                    "The service has no free cluster endpoints left. Please contact an operator."
+                        .into(),
+                )
+            })?;
+        sqlx::query(
+            "INSERT INTO clusters (id, account_id, name, status, status_reason, desired_segments, generation,
+                                   endpoint_port, ca_cert_pem, ca_key_pem, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.account_id)
+        .bind(&row.name)
+        .bind(&row.status)
+        .bind(&row.status_reason)
+        .bind(row.desired_segments)
+        .bind(row.generation)
+        .bind(i64::from(port))
+        .bind(&row.ca_cert_pem)
+        .bind(&row.ca_key_pem)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                Error::Conflict(format!("You already have a cluster named {:?}. Pick another name.", row.name))
+            } else {
+                err.into()
+            }
+        })?;
+        tx.commit().await?;
+        Ok(port)
+    }
+
     /// How many clusters an account has, whatever their status.
     pub async fn cluster_count(&self, account_id: &str) -> Result<u32> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE account_id = ?")
@@ -11,5 +97,105 @@ impl Storage {
             .fetch_one(self.pool())
             .await?;
         Ok(n as u32)
+    }
+
+    /// An account's clusters, oldest first.
+    pub async fn clusters_of(&self, account_id: &str) -> Result<Vec<ClusterRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? ORDER BY created_at, name")
+                .bind(account_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// One of an account's clusters, by name.
+    pub async fn cluster_by_name(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<ClusterRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? AND name = ?")
+                .bind(account_id)
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// A cluster by id, whoever owns it (for the reconciler and the endpoints).
+    pub async fn cluster_by_id(&self, id: &str) -> Result<Option<ClusterRow>> {
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Every cluster (for the reconciler).
+    pub async fn all_clusters(&self) -> Result<Vec<ClusterRow>> {
+        Ok(sqlx::query_as("SELECT * FROM clusters ORDER BY created_at")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Sets the observed status (and its reason, cleared when `None`).
+    pub async fn set_cluster_status(
+        &self,
+        id: &str,
+        status: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE clusters SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(status)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a cluster from one of `from` to `to`, changing its desired segments and/or
+    /// generation in the same step. Returns false if its status was not one of `from`
+    /// (another request got there first), so concurrent requests cannot both succeed.
+    pub async fn transition_cluster(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        desired_segments: Option<i64>,
+        bump_generation: bool,
+        now: i64,
+    ) -> Result<bool> {
+        let placeholders = vec!["?"; from.len()].join(", ");
+        let sql = format!(
+            "UPDATE clusters SET status = ?, status_reason = NULL, updated_at = ?,
+                    desired_segments = COALESCE(?, desired_segments),
+                    generation = generation + ?
+             WHERE id = ? AND status IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(to)
+            .bind(now)
+            .bind(desired_segments)
+            .bind(i64::from(bump_generation))
+            .bind(id);
+        for status in from {
+            query = query.bind(*status);
+        }
+        Ok(query.execute(self.pool()).await?.rows_affected() == 1)
+    }
+
+    /// Removes a cluster and, by cascade, its segments, bundles and events.
+    pub async fn delete_cluster(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM clusters WHERE id = ?")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 }

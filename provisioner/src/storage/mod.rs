@@ -3,12 +3,19 @@
 
 mod accounts;
 mod api_keys;
+mod bundles;
 mod clusters;
+mod events;
+mod segments;
 mod sessions;
 mod sign_in_failures;
 
 pub use accounts::AccountRow;
 pub use api_keys::ApiKeyRow;
+pub use bundles::BundleRow;
+pub use clusters::ClusterRow;
+pub use events::EventRow;
+pub use segments::{AddressPool, SegmentRow};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,0 +1,163 @@
+//! Clusters: names, the status state machine, and what a cluster looks like to its owner.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// Where a cluster is in its life. Persisted as its lower-case name.
+///
+/// `new → building → active`; `active → growing → active`; `active|error → rebuilding →
+/// active`; anything `→ deleting → (gone)`; a step that cannot succeed ends in `error`,
+/// with the reason stored next to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClusterStatus {
+    New,
+    Building,
+    Active,
+    Growing,
+    Rebuilding,
+    Deleting,
+    Error,
+}
+
+impl ClusterStatus {
+    /// Every status, in life order.
+    pub const ALL: [ClusterStatus; 7] = [
+        ClusterStatus::New,
+        ClusterStatus::Building,
+        ClusterStatus::Active,
+        ClusterStatus::Growing,
+        ClusterStatus::Rebuilding,
+        ClusterStatus::Deleting,
+        ClusterStatus::Error,
+    ];
+
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterStatus::New => "new",
+            ClusterStatus::Building => "building",
+            ClusterStatus::Active => "active",
+            ClusterStatus::Growing => "growing",
+            ClusterStatus::Rebuilding => "rebuilding",
+            ClusterStatus::Deleting => "deleting",
+            ClusterStatus::Error => "error",
+        }
+    }
+
+    /// Whether the reconciler is working towards `active`.
+    pub fn is_converging(self) -> bool {
+        matches!(
+            self,
+            ClusterStatus::New
+                | ClusterStatus::Building
+                | ClusterStatus::Growing
+                | ClusterStatus::Rebuilding
+        )
+    }
+}
+
+impl fmt::Display for ClusterStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ClusterStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        ClusterStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| Error::Internal(format!("unknown cluster status {s:?}")))
+    }
+}
+
+/// Checks a cluster name: it names the credentials folder and appears in commands, so
+/// it is kept to 1-64 letters, digits, `-`, `_` and `.`, starting and ending with a letter
+/// or digit.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok_edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && ok_edge(name.chars().next())
+        && ok_edge(name.chars().last())
+        && bundle::check_cluster_name(name).is_ok();
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "{name:?} is not a valid cluster name: use 1 to 64 letters, digits, '-', '_' or '.', starting and ending with a letter or digit."
+        )))
+    }
+}
+
+/// How many of a cluster's segments are Swarm managers: an odd number, so that a
+/// majority survives the loss of one segment once there are three.
+pub fn managers_for(segments: u32) -> u32 {
+    match segments {
+        0 => 0,
+        1 | 2 => 1,
+        n if n % 2 == 1 => n.min(7),
+        n => (n - 1).min(7),
+    }
+}
+
+/// The libvirt domain, host and Swarm node name of a cluster's n-th segment (Carina's
+/// `<cluster uuid>-n<i>`).
+pub fn segment_name(cluster_id: &str, ordinal: u32) -> String {
+    format!("{cluster_id}-n{ordinal}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip() {
+        for status in ClusterStatus::ALL {
+            assert_eq!(status.as_str().parse::<ClusterStatus>().unwrap(), status);
+        }
+        assert!("rebuilding-swarm".parse::<ClusterStatus>().is_err());
+    }
+
+    #[test]
+    fn names_are_checked_with_a_helpful_message() {
+        for ok in ["demo", "web-1", "a", "my_cluster.v2", &"x".repeat(64)] {
+            validate_name(ok).unwrap();
+        }
+        for bad in [
+            "",
+            "-x",
+            "x-",
+            "has space",
+            "über",
+            "a/b",
+            "..",
+            &"x".repeat(65),
+            "con",
+        ] {
+            let err = validate_name(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("not a valid cluster name"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn manager_counts_keep_a_majority() {
+        assert_eq!([0, 1, 2, 3, 4, 5].map(managers_for), [0, 1, 1, 3, 3, 5]);
+        assert_eq!(managers_for(20), 7);
+    }
+
+    #[test]
+    fn segment_names_follow_carina() {
+        assert_eq!(segment_name("57d5", 2), "57d5-n2");
+    }
+}

@@ -1,0 +1,336 @@
+//! What users do with clusters: create, grow, rebuild, delete, look. These only write
+//! desired state and wake the reconciler; they never wait for infrastructure.
+
+use uuid::Uuid;
+
+use crate::account::Account;
+use crate::clock::now_ms;
+use crate::cluster::{validate_name, ClusterStatus};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::storage::{ClusterRow, EventRow, SegmentRow};
+use crate::Provisioner;
+
+/// A cluster as its owner sees it in a list.
+#[derive(Clone, Debug)]
+pub struct ClusterSummary {
+    pub id: String,
+    pub name: String,
+    pub status: ClusterStatus,
+    pub status_reason: Option<String>,
+    pub desired_segments: u32,
+    /// Segments that run and answer Docker.
+    pub ready_segments: u32,
+    pub flavor: String,
+    pub created_at: i64,
+}
+
+/// A segment as its owner sees it.
+#[derive(Clone, Debug)]
+pub struct SegmentInfo {
+    pub name: String,
+    pub ordinal: u32,
+    pub address: String,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub memory_mib: u64,
+    pub vcpus: u32,
+}
+
+/// One line of a cluster's history.
+#[derive(Clone, Debug)]
+pub struct ClusterEvent {
+    pub kind: String,
+    pub message: String,
+    pub at: i64,
+}
+
+/// A cluster with everything its page shows.
+#[derive(Clone, Debug)]
+pub struct ClusterDetail {
+    pub summary: ClusterSummary,
+    /// `token://<cluster id>`: lists the segments through the discovery endpoint.
+    pub token: String,
+    /// What `docker.env` sets `DOCKER_HOST` to.
+    pub docker_host: String,
+    pub segments: Vec<SegmentInfo>,
+    pub events: Vec<ClusterEvent>,
+}
+
+/// How many events a cluster page shows.
+const EVENTS_SHOWN: i64 = 50;
+
+/// A discovery token for a cluster id.
+pub fn token_of(cluster_id: &str) -> String {
+    format!("token://{cluster_id}")
+}
+
+impl Provisioner {
+    /// Creates a cluster of `segments` segments. Refused beyond the account's quotas, also
+    /// under concurrent requests.
+    pub async fn create_cluster(
+        &self,
+        account: &Account,
+        name: &str,
+        segments: u32,
+    ) -> Result<ClusterSummary> {
+        let name = name.trim();
+        validate_name(name)?;
+        account.quotas.check_segments(segments)?;
+        let id = Uuid::new_v4().to_string();
+        let ca = pki::new_cluster_ca(&id, name)
+            .map_err(|e| Error::Internal(format!("cluster CA: {e}")))?;
+        let now = now_ms();
+        let row = ClusterRow {
+            id: id.clone(),
+            account_id: account.id.clone(),
+            name: name.to_owned(),
+            status: ClusterStatus::New.as_str().into(),
+            status_reason: None,
+            desired_segments: segments.into(),
+            generation: 1,
+            endpoint_port: 0,
+            ca_cert_pem: ca.cert_pem,
+            ca_key_pem: ca.key_pem,
+            created_at: now,
+            updated_at: now,
+        };
+        self.storage
+            .insert_cluster_within_quota(&row, self.config.endpoint_ports.clone())
+            .await?;
+        self.record(
+            &id,
+            EventKind::Action,
+            &format!("Cluster created with {segments} segment(s)"),
+        )
+        .await;
+        tracing::info!(cluster = %id, account = %account.id, segments, "cluster created");
+        self.wake_reconciler();
+        self.summary(row).await
+    }
+
+    /// Grows a cluster to `segments` segments. Segments are only ever added.
+    pub async fn grow_cluster(
+        &self,
+        account: &Account,
+        name: &str,
+        segments: u32,
+    ) -> Result<ClusterSummary> {
+        let row = self.owned_cluster(account, name).await?;
+        let current = row.desired_segments as u32;
+        if segments <= current {
+            return Err(Error::Invalid(format!(
+                "The cluster already has {current} segment(s); growing adds segments, it never removes them. Choose more than {current}."
+            )));
+        }
+        account.quotas.check_segments(segments)?;
+        self.transition(
+            &row,
+            &[ClusterStatus::Active],
+            ClusterStatus::Growing,
+            Some(segments),
+            false,
+            "grow",
+        )
+        .await?;
+        self.record(
+            &row.id,
+            EventKind::Action,
+            &format!("Grow to {segments} segments requested"),
+        )
+        .await;
+        self.wake_reconciler();
+        self.cluster_summary(account, name).await
+    }
+
+    /// Replaces all of a cluster's segments, keeping its identity, name, CA and endpoint.
+    pub async fn rebuild_cluster(&self, account: &Account, name: &str) -> Result<ClusterSummary> {
+        let row = self.owned_cluster(account, name).await?;
+        self.transition(
+            &row,
+            &[ClusterStatus::Active, ClusterStatus::Error],
+            ClusterStatus::Rebuilding,
+            None,
+            true,
+            "rebuild",
+        )
+        .await?;
+        self.record(&row.id, EventKind::Action, "Rebuild requested")
+            .await;
+        self.wake_reconciler();
+        self.cluster_summary(account, name).await
+    }
+
+    /// Deletes a cluster: the reconciler removes its segments, then the cluster.
+    pub async fn delete_cluster(&self, account: &Account, name: &str) -> Result<()> {
+        let row = self.owned_cluster(account, name).await?;
+        let from: Vec<ClusterStatus> = ClusterStatus::ALL
+            .into_iter()
+            .filter(|s| *s != ClusterStatus::Deleting)
+            .collect();
+        self.transition(&row, &from, ClusterStatus::Deleting, None, false, "delete")
+            .await?;
+        self.record(&row.id, EventKind::Action, "Delete requested")
+            .await;
+        self.wake_reconciler();
+        Ok(())
+    }
+
+    /// The account's clusters.
+    pub async fn clusters(&self, account: &Account) -> Result<Vec<ClusterSummary>> {
+        let mut out = Vec::new();
+        for row in self.storage.clusters_of(&account.id).await? {
+            out.push(self.summary(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// One of the account's clusters, in a line.
+    pub async fn cluster_summary(&self, account: &Account, name: &str) -> Result<ClusterSummary> {
+        let row = self.owned_cluster(account, name).await?;
+        self.summary(row).await
+    }
+
+    /// One of the account's clusters, with segments and history.
+    pub async fn cluster_detail(&self, account: &Account, name: &str) -> Result<ClusterDetail> {
+        let row = self.owned_cluster(account, name).await?;
+        let segments = self.storage.segments_of(&row.id).await?;
+        let events = self.storage.events_of(&row.id, EVENTS_SHOWN).await?;
+        let docker_host = self.docker_host(row.endpoint_port as u16);
+        let token = token_of(&row.id);
+        Ok(ClusterDetail {
+            segments: segments.iter().map(|s| self.segment_info(s)).collect(),
+            events: events.into_iter().map(event_of).collect(),
+            summary: summarize(row, &segments, &self.config.flavor.name),
+            token,
+            docker_host,
+        })
+    }
+
+    /// The `ip:port` of every segment of the cluster with this discovery token
+    /// (`token://<id>` or the bare id), like classic Swarm's hosted discovery.
+    pub async fn discover(&self, token: &str) -> Result<Vec<String>> {
+        let id = token.strip_prefix("token://").unwrap_or(token);
+        let not_found =
+            || Error::NotFound(format!("No cluster has the discovery token {token:?}."));
+        if Uuid::parse_str(id).is_err() {
+            return Err(not_found());
+        }
+        let row = self
+            .storage
+            .cluster_by_id(id)
+            .await?
+            .ok_or_else(not_found)?;
+        let segments = self.storage.segments_of(&row.id).await?;
+        Ok(segments
+            .iter()
+            .map(|s| format!("{}:{}", s.address, crate::DOCKER_TLS_PORT))
+            .collect())
+    }
+
+    /// `tcp://<endpoint host>:<port>`.
+    pub fn docker_host(&self, port: u16) -> String {
+        let host = &self.config.endpoint_host;
+        if host.contains(':') {
+            format!("tcp://[{host}]:{port}")
+        } else {
+            format!("tcp://{host}:{port}")
+        }
+    }
+
+    pub(crate) async fn owned_cluster(&self, account: &Account, name: &str) -> Result<ClusterRow> {
+        self.storage
+            .cluster_by_name(&account.id, name.trim())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("You have no cluster named {:?}.", name.trim())))
+    }
+
+    async fn transition(
+        &self,
+        row: &ClusterRow,
+        from: &[ClusterStatus],
+        to: ClusterStatus,
+        desired_segments: Option<u32>,
+        bump_generation: bool,
+        what: &str,
+    ) -> Result<()> {
+        let from_names: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let moved = self
+            .storage
+            .transition_cluster(
+                &row.id,
+                &from_names,
+                to.as_str(),
+                desired_segments.map(i64::from),
+                bump_generation,
+                now_ms(),
+            )
+            .await?;
+        if moved {
+            return Ok(());
+        }
+        let current = self
+            .storage
+            .cluster_by_id(&row.id)
+            .await?
+            .map(|r| r.status)
+            .unwrap_or_default();
+        Err(Error::Conflict(format!(
+            "The cluster is {current}; it can only {what} when it is {}.",
+            from_names.join(" or ")
+        )))
+    }
+
+    async fn summary(&self, row: ClusterRow) -> Result<ClusterSummary> {
+        let segments = self.storage.segments_of(&row.id).await?;
+        Ok(summarize(row, &segments, &self.config.flavor.name))
+    }
+
+    fn segment_info(&self, row: &SegmentRow) -> SegmentInfo {
+        SegmentInfo {
+            name: row.name.clone(),
+            ordinal: row.ordinal as u32,
+            address: row.address.clone(),
+            state: row.state.clone(),
+            state_reason: row.state_reason.clone(),
+            memory_mib: self.config.flavor.memory_mib,
+            vcpus: self.config.flavor.vcpus,
+        }
+    }
+
+    /// Appends to a cluster's history. A failure to record is logged, never fatal: the
+    /// history must not stop the work it describes.
+    pub(crate) async fn record(&self, cluster_id: &str, kind: EventKind, message: &str) {
+        if let Err(err) = self
+            .storage
+            .insert_event(cluster_id, kind.as_str(), message, now_ms())
+            .await
+        {
+            tracing::warn!(cluster = %cluster_id, error = %err, "could not record an event");
+        }
+    }
+}
+
+fn summarize(row: ClusterRow, segments: &[SegmentRow], flavor: &str) -> ClusterSummary {
+    ClusterSummary {
+        status: row.status.parse().unwrap_or(ClusterStatus::Error),
+        ready_segments: segments
+            .iter()
+            .filter(|s| s.state == crate::SEGMENT_READY)
+            .count() as u32,
+        desired_segments: row.desired_segments as u32,
+        status_reason: row.status_reason,
+        flavor: flavor.to_owned(),
+        created_at: row.created_at,
+        id: row.id,
+        name: row.name,
+    }
+}
+
+fn event_of(row: EventRow) -> ClusterEvent {
+    ClusterEvent {
+        kind: row.kind,
+        message: row.message,
+        at: row.created_at,
+    }
+}

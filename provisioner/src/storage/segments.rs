@@ -1,0 +1,173 @@
+//! The `segments` table, including the allocation of their addresses.
+
+use std::net::Ipv4Addr;
+
+use sqlx::FromRow;
+
+use super::Storage;
+use crate::error::{Error, Result};
+
+/// A segment as stored.
+#[derive(Clone, Debug, FromRow)]
+pub struct SegmentRow {
+    pub id: String,
+    pub cluster_id: String,
+    pub ordinal: i64,
+    pub name: String,
+    pub address: String,
+    pub generation: i64,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The addresses segments may have: the hosts of the bridge's subnet, except the bridge's
+/// own address (the gateway).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressPool {
+    pub gateway: Ipv4Addr,
+    pub prefix_len: u8,
+}
+
+impl AddressPool {
+    /// The candidate addresses, lowest first.
+    pub fn hosts(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        let bits = u32::from(self.prefix_len.min(30));
+        let mask = if bits == 0 {
+            0
+        } else {
+            u32::MAX << (32 - bits)
+        };
+        let network = u32::from(self.gateway) & mask;
+        let broadcast = network | !mask;
+        ((network + 1)..broadcast)
+            .map(Ipv4Addr::from)
+            .filter(move |a| *a != self.gateway)
+    }
+}
+
+impl Storage {
+    /// Inserts a segment with the lowest address of `pool` that no segment uses (the row's
+    /// own `address` is ignored). Addresses are only freed by deleting the segment row, so
+    /// an address is never handed to two segments at once. Returns the address.
+    pub async fn insert_segment_with_address(
+        &self,
+        row: &SegmentRow,
+        pool: AddressPool,
+    ) -> Result<Ipv4Addr> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let used: Vec<String> = sqlx::query_scalar("SELECT address FROM segments")
+            .fetch_all(&mut *tx)
+            .await?;
+        let address = pool
+            .hosts()
+            .find(|a| !used.iter().any(|u| u == &a.to_string()))
+            .ok_or_else(|| {
+                Error::Conflict(
+                    "The service has no free segment addresses left. Please contact an operator."
+                        .into(),
+                )
+            })?;
+        sqlx::query(
+            "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
+                                   cert_pem, key_pem, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.cluster_id)
+        .bind(row.ordinal)
+        .bind(&row.name)
+        .bind(address.to_string())
+        .bind(row.generation)
+        .bind(&row.state)
+        .bind(&row.state_reason)
+        .bind(&row.cert_pem)
+        .bind(&row.key_pem)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(address)
+    }
+
+    /// A cluster's segments by ordinal.
+    pub async fn segments_of(&self, cluster_id: &str) -> Result<Vec<SegmentRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM segments WHERE cluster_id = ? ORDER BY ordinal")
+                .bind(cluster_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// Sets a segment's observed state and its reason. Returns whether it changed.
+    pub async fn set_segment_state(
+        &self,
+        id: &str,
+        state: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE segments SET state = ?, state_reason = ?, updated_at = ?
+             WHERE id = ? AND (state IS NOT ? OR state_reason IS NOT ?)",
+        )
+        .bind(state)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .bind(state)
+        .bind(reason)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a segment as belonging to a new generation (after a rebuild replaced it).
+    pub async fn set_segment_generation(&self, id: &str, generation: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE segments SET generation = ?, updated_at = ? WHERE id = ?")
+            .bind(generation)
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets a segment, freeing its address.
+    pub async fn delete_segment(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM segments WHERE id = ?")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Every segment name this database knows (to tell orphans on the host).
+    pub async fn all_segment_names(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM segments")
+            .fetch_all(self.pool())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_skips_network_gateway_and_broadcast() {
+        let pool = AddressPool {
+            gateway: Ipv4Addr::new(10, 213, 0, 1),
+            prefix_len: 24,
+        };
+        let hosts: Vec<_> = pool.hosts().collect();
+        assert_eq!(hosts.first(), Some(&Ipv4Addr::new(10, 213, 0, 2)));
+        assert_eq!(hosts.last(), Some(&Ipv4Addr::new(10, 213, 0, 254)));
+        assert_eq!(hosts.len(), 253);
+    }
+}
