@@ -15,15 +15,8 @@ pub async fn run(provisioner: &Provisioner, command: Admin) -> anyhow::Result<()
             let account = provisioner.make_operator(&email, &password).await?;
             println!("operator account ready: {}", account.email);
         }
-        Admin::SetQuotas {
-            email,
-            clusters,
-            segments,
-        } => {
-            let quotas = Quotas {
-                max_clusters: clusters,
-                max_segments_per_cluster: segments,
-            };
+        Admin::SetQuotas { email, clusters, segments } => {
+            let quotas = Quotas { max_clusters: clusters, max_segments_per_cluster: segments };
             let account = provisioner.set_quotas(&email, quotas).await?;
             print_account(&account);
         }
@@ -35,10 +28,7 @@ pub async fn run(provisioner: &Provisioner, command: Admin) -> anyhow::Result<()
 fn print_account(account: &Account) {
     println!(
         "{}\toperator={}\tmax_clusters={}\tmax_segments_per_cluster={}",
-        account.email,
-        account.is_operator,
-        account.quotas.max_clusters,
-        account.quotas.max_segments_per_cluster
+        account.email, account.is_operator, account.quotas.max_clusters, account.quotas.max_segments_per_cluster
     );
 }
 
@@ -49,10 +39,7 @@ fn read_password() -> anyhow::Result<String> {
         return Ok(password);
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from stdin")?;
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         bail!("no password given: set CARINA_PASSWORD or pipe it on stdin");

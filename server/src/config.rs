@@ -19,12 +19,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Common {
     /// Where the database, certificates and segment state live.
-    #[arg(
-        long,
-        env = "CARINA_DATA_DIR",
-        default_value = "/var/lib/carina",
-        global = true
-    )]
+    #[arg(long, env = "CARINA_DATA_DIR", default_value = "/var/lib/carina", global = true)]
     pub data_dir: PathBuf,
 }
 
@@ -36,6 +31,12 @@ pub enum Command {
     /// Operator tasks on accounts.
     #[command(subcommand)]
     Admin(Admin),
+    /// Print the `ip:port` of every segment of a cluster, one per line, by its discovery
+    /// token (like `swarm list token://<cluster_id>`).
+    List {
+        /// `token://<cluster_id>` (or the bare id).
+        token: String,
+    },
 }
 
 /// Settings of the running service.

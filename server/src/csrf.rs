@@ -46,9 +46,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `host:port` of an absolute http(s) URL.
 fn authority_of(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))?;
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
     Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
 }
 
@@ -66,11 +64,8 @@ mod tests {
 
     #[test]
     fn same_origin_posts_pass() {
-        let h = headers(&[
-            ("cookie", "carina_session=x"),
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://127.0.0.1:3000"),
-        ]);
+        let h =
+            headers(&[("cookie", "carina_session=x"), ("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]);
         assert!(!is_forgery(&Method::POST, &h));
         let h = headers(&[
             ("cookie", "c=1"),
@@ -82,11 +77,8 @@ mod tests {
 
     #[test]
     fn cross_site_posts_with_a_cookie_are_refused() {
-        let h = headers(&[
-            ("cookie", "carina_session=x"),
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://evil.example"),
-        ]);
+        let h =
+            headers(&[("cookie", "carina_session=x"), ("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]);
         assert!(is_forgery(&Method::POST, &h));
         let h = headers(&[("cookie", "carina_session=x"), ("host", "127.0.0.1:3000")]);
         assert!(is_forgery(&Method::POST, &h), "no origin at all");
@@ -101,11 +93,7 @@ mod tests {
 
     #[test]
     fn reads_and_cookieless_requests_pass() {
-        let h = headers(&[
-            ("cookie", "carina_session=x"),
-            ("host", "a"),
-            ("origin", "http://b"),
-        ]);
+        let h = headers(&[("cookie", "carina_session=x"), ("host", "a"), ("origin", "http://b")]);
         assert!(!is_forgery(&Method::GET, &h));
         let h = headers(&[("host", "a"), ("authorization", "Bearer carina_x")]);
         assert!(!is_forgery(&Method::POST, &h));
@@ -113,10 +101,7 @@ mod tests {
 
     #[test]
     fn a_forged_sign_in_without_cookies_is_refused() {
-        let h = headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://evil.example"),
-        ]);
+        let h = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]);
         assert!(is_forgery(&Method::POST, &h));
     }
 }

@@ -2,8 +2,10 @@
 //! in one process, plus operator subcommands.
 
 mod admin;
+mod api;
 mod config;
 mod csrf;
+mod discovery;
 mod panel;
 
 use std::path::Path;
@@ -20,18 +22,19 @@ use config::{Cli, Command, Serve};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let cli = Cli::parse();
     let provisioner = open_provisioner(&cli.common.data_dir).await?;
-    match cli
-        .command
-        .unwrap_or_else(|| Command::Serve(Serve::parse_defaults()))
-    {
+    match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
         Command::Serve(serve) => run(provisioner, serve).await,
         Command::Admin(admin) => admin::run(&provisioner, admin).await,
+        Command::List { token } => {
+            for address in provisioner.discover(&token).await? {
+                println!("{address}");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -48,30 +51,21 @@ impl Serve {
 }
 
 async fn open_provisioner(data_dir: &Path) -> anyhow::Result<Provisioner> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let storage = Storage::open(&data_dir.join("carina.db"))
-        .await
-        .context("opening the database")?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let storage = Storage::open(&data_dir.join("carina.db")).await.context("opening the database")?;
     Ok(Provisioner::new(storage, ProvisionerConfig::default()).await?)
 }
 
 async fn run(provisioner: Provisioner, serve: Serve) -> anyhow::Result<()> {
-    let mut options = get_configuration(None)
-        .context("reading the Leptos configuration")?
-        .leptos_options;
+    let mut options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
     options.site_addr = serve.addr;
     options.site_root = serve.site_root.clone().into();
-    let state = panel::PanelState {
-        provisioner,
-        cookies: CookiePolicy {
-            secure: serve.secure_cookies,
-        },
-    };
-    let app = panel::router(options, state);
-    let listener = tokio::net::TcpListener::bind(serve.addr)
-        .await
-        .with_context(|| format!("listening on {}", serve.addr))?;
+    let state = panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
+    let app = panel::router(options, state)
+        .nest("/api/v1", api::router(provisioner.clone()))
+        .nest("/v1", discovery::router(provisioner));
+    let listener =
+        tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);
     axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
@@ -82,9 +76,7 @@ async fn run(provisioner: Provisioner, serve: Serve) -> anyhow::Result<()> {
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             signal.recv().await;
         }
     };

@@ -9,9 +9,7 @@ use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
-use http::header::{
-    HeaderValue, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
-};
+use http::header::{HeaderValue, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use provisioner::Provisioner;
@@ -45,62 +43,52 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
     // The wasm, JS and CSS: precompressed by the build, cached by browsers (their names
     // change only with a new build, so a short cache keeps deploys visible).
     let pkg = Router::new()
-        .fallback_service(
-            ServeDir::new(pkg_dir)
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=300"),
-        ));
+        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")));
     let guard_state = Arc::new(state.clone());
     Router::new()
+        .route("/clusters/{name}/credentials.zip", axum::routing::get(download_credentials))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .nest(&format!("/{}", options.site_pkg_dir), pkg)
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            context, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(options)
-        .layer(middleware::from_fn_with_state(
-            guard_state,
-            sign_in_required,
-        ))
+        .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
         .layer(middleware::from_fn(csrf::same_origin_only))
-        .layer(SetResponseHeaderLayer::overriding(
-            X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // same-origin keeps the Referer that plain form posts are redirected back to.
-        .layer(SetResponseHeaderLayer::overriding(
-            REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+}
+
+/// `GET /clusters/{name}/credentials.zip`: the panel's download link (session cookie).
+async fn download_credentials(
+    axum::extract::Path(name): axum::extract::Path<String>,
+    axum::Extension(state): axum::Extension<Arc<PanelState>>,
+    headers: http::HeaderMap,
+) -> Response {
+    let account = match token_from_headers(&headers) {
+        Some(token) => state.provisioner.account_for_session(&token).await.ok().flatten(),
+        None => None,
+    };
+    let Some(account) = account else {
+        return Redirect::to("/signin").into_response();
+    };
+    match state.provisioner.download_credentials(&account, &name).await {
+        Ok(zip) => crate::api::zip_response(zip),
+        Err(err) => crate::api::ApiError::from(err).into_response(),
+    }
 }
 
 /// Sends requests for signed-in pages without a valid session to `/signin?next=...`.
-async fn sign_in_required(
-    State(state): State<Arc<PanelState>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn sign_in_required(State(state): State<Arc<PanelState>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let protected = SIGNED_IN_PAGES
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let protected = SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if protected {
         let signed_in = match token_from_headers(request.headers()) {
-            Some(token) => matches!(
-                state.provisioner.account_for_session(&token).await,
-                Ok(Some(_))
-            ),
+            Some(token) => matches!(state.provisioner.account_for_session(&token).await, Ok(Some(_))),
             None => false,
         };
         if !signed_in {
