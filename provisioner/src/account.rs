@@ -1,8 +1,6 @@
 //! Accounts: who may sign in, with which quotas, and the rules for emails and passwords.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::error::{Error, Result};
@@ -43,10 +41,7 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 pub fn normalize_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
     let invalid = || Error::Invalid("Enter a valid email address, like name@example.com.".into());
-    if email.is_empty()
-        || email.len() > 254
-        || email.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if email.is_empty() || email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid());
     }
     let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
@@ -65,14 +60,10 @@ pub fn normalize_email(raw: &str) -> Result<String> {
 pub fn check_password_strength(password: &str, email: &str) -> Result<()> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_LEN {
-        return Err(Error::Invalid(format!(
-            "This password is too weak: use at least {MIN_PASSWORD_LEN} characters."
-        )));
+        return Err(Error::Invalid(format!("This password is too weak: use at least {MIN_PASSWORD_LEN} characters.")));
     }
     if chars > MAX_PASSWORD_LEN {
-        return Err(Error::Invalid(format!(
-            "This password is too long: use at most {MAX_PASSWORD_LEN} characters."
-        )));
+        return Err(Error::Invalid(format!("This password is too long: use at most {MAX_PASSWORD_LEN} characters.")));
     }
     let lowered = password.to_lowercase();
     let distinct = {
@@ -84,9 +75,7 @@ pub fn check_password_strength(password: &str, email: &str) -> Result<()> {
     let local_part = email.split('@').next().unwrap_or_default();
     let guessable = distinct < 4
         || COMMON_PASSWORDS.contains(&lowered.as_str())
-        || (!local_part.is_empty()
-            && lowered.contains(local_part)
-            && local_part.len() * 2 >= chars)
+        || (!local_part.is_empty() && lowered.contains(local_part) && local_part.len() * 2 >= chars)
         || is_sequence(&lowered);
     if guessable {
         return Err(Error::Invalid(
@@ -117,8 +106,7 @@ const COMMON_PASSWORDS: &[&str] = &[
 /// Whether the password is a run like "1234567890" or "abcdefghij".
 fn is_sequence(password: &str) -> bool {
     let bytes = password.as_bytes();
-    bytes.windows(2).all(|w| w[1] == w[0].wrapping_add(1))
-        || bytes.windows(2).all(|w| w[1] == w[0].wrapping_sub(1))
+    bytes.windows(2).all(|w| w[1] == w[0].wrapping_add(1)) || bytes.windows(2).all(|w| w[1] == w[0].wrapping_sub(1))
 }
 
 /// Hashes a password with argon2id. CPU-heavy: runs off the async executor.
@@ -137,11 +125,8 @@ pub async fn hash_password(password: String) -> Result<String> {
 /// Checks a password against a stored argon2 hash, off the async executor.
 pub async fn verify_password(password: String, hash: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|err| Error::Internal(format!("stored password hash: {err}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        let parsed = PasswordHash::new(&hash).map_err(|err| Error::Internal(format!("stored password hash: {err}")))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|err| Error::Internal(format!("password verification task: {err}")))?
@@ -153,10 +138,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            normalize_email("  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
     }
 
     #[test]
@@ -172,40 +154,23 @@ mod tests {
             "ada@.com",
             "ada@example..com",
         ] {
-            assert!(
-                matches!(normalize_email(bad), Err(Error::Invalid(_))),
-                "{bad:?} accepted"
-            );
+            assert!(matches!(normalize_email(bad), Err(Error::Invalid(_))), "{bad:?} accepted");
         }
     }
 
     #[test]
     fn weak_passwords_are_refused_with_a_reason() {
         let email = "ada@example.com";
-        for weak in [
-            "short",
-            "aaaaaaaaaaaa",
-            "1234567890",
-            "password123",
-            "adaada1",
-            "ababababab",
-        ] {
+        for weak in ["short", "aaaaaaaaaaaa", "1234567890", "password123", "adaada1", "ababababab"] {
             let err = check_password_strength(weak, email).unwrap_err();
             assert!(err.to_string().contains("too weak"), "{weak:?}: {err}");
         }
-        assert!(check_password_strength(&"x".repeat(300), email)
-            .unwrap_err()
-            .to_string()
-            .contains("too long"));
+        assert!(check_password_strength(&"x".repeat(300), email).unwrap_err().to_string().contains("too long"));
     }
 
     #[test]
     fn reasonable_passwords_pass() {
-        for ok in [
-            "correct horse battery",
-            "Tr0ub4dor&3x",
-            "blue-kettle-morning",
-        ] {
+        for ok in ["correct horse battery", "Tr0ub4dor&3x", "blue-kettle-morning"] {
             check_password_strength(ok, "ada@example.com").unwrap();
         }
     }
@@ -214,13 +179,7 @@ mod tests {
     async fn hashes_verify_only_the_right_password() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            verify_password("correct horse battery".into(), hash.clone())
-                .await
-                .unwrap()
-        );
-        assert!(!verify_password("wrong horse battery".into(), hash)
-            .await
-            .unwrap());
+        assert!(verify_password("correct horse battery".into(), hash.clone()).await.unwrap());
+        assert!(!verify_password("wrong horse battery".into(), hash).await.unwrap());
     }
 }

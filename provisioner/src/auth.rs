@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::account::{
-    check_password_strength, hash_password, normalize_email, verify_password, Account,
-};
+use crate::account::{check_password_strength, hash_password, normalize_email, verify_password, Account};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::secret::{hash_secret, new_secret};
@@ -107,9 +105,7 @@ impl Provisioner {
         let token = new_secret();
         let now = now_ms();
         let expires_at = now + self.config.session_ttl.as_millis() as i64;
-        self.storage
-            .insert_session(&hash_secret(&token), account_id, now, expires_at)
-            .await?;
+        self.storage.insert_session(&hash_secret(&token), account_id, now, expires_at).await?;
         Ok(NewSession { token, expires_at })
     }
 
@@ -120,11 +116,7 @@ impl Provisioner {
 
     /// The account signed in with this session token, if the session is valid.
     pub async fn account_for_session(&self, token: &str) -> Result<Option<Account>> {
-        let Some(id) = self
-            .storage
-            .session_account(&hash_secret(token), now_ms())
-            .await?
-        else {
+        let Some(id) = self.storage.session_account(&hash_secret(token), now_ms()).await? else {
             return Ok(None);
         };
         Ok(self.storage.account_by_id(&id).await?.map(Account::from))
@@ -135,11 +127,7 @@ impl Provisioner {
         if !key.starts_with(API_KEY_PREFIX) {
             return Ok(None);
         }
-        let Some(id) = self
-            .storage
-            .use_api_key(&hash_secret(key), now_ms())
-            .await?
-        else {
+        let Some(id) = self.storage.use_api_key(&hash_secret(key), now_ms()).await? else {
             return Ok(None);
         };
         Ok(self.storage.account_by_id(&id).await?.map(Account::from))
@@ -149,9 +137,7 @@ impl Provisioner {
     pub async fn create_api_key(&self, account: &Account, name: &str) -> Result<(ApiKey, String)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(Error::Invalid(
-                "Give the key a name of 1 to 64 characters, like \"ci\".".into(),
-            ));
+            return Err(Error::Invalid("Give the key a name of 1 to 64 characters, like \"ci\".".into()));
         }
         let secret = format!("{API_KEY_PREFIX}{}", new_secret());
         let row = ApiKeyRow {
@@ -170,22 +156,12 @@ impl Provisioner {
 
     /// The account's API keys, newest first.
     pub async fn api_keys(&self, account: &Account) -> Result<Vec<ApiKey>> {
-        Ok(self
-            .storage
-            .api_keys_of(&account.id)
-            .await?
-            .into_iter()
-            .map(ApiKey::from)
-            .collect())
+        Ok(self.storage.api_keys_of(&account.id).await?.into_iter().map(ApiKey::from).collect())
     }
 
     /// Revokes one of the account's API keys; it stops working at once.
     pub async fn revoke_api_key(&self, account: &Account, key_id: &str) -> Result<()> {
-        if self
-            .storage
-            .revoke_api_key(&account.id, key_id, now_ms())
-            .await?
-        {
+        if self.storage.revoke_api_key(&account.id, key_id, now_ms()).await? {
             Ok(())
         } else {
             Err(Error::NotFound("No such active API key.".into()))

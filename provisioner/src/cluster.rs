@@ -50,10 +50,7 @@ impl ClusterStatus {
     pub fn is_converging(self) -> bool {
         matches!(
             self,
-            ClusterStatus::New
-                | ClusterStatus::Building
-                | ClusterStatus::Growing
-                | ClusterStatus::Rebuilding
+            ClusterStatus::New | ClusterStatus::Building | ClusterStatus::Growing | ClusterStatus::Rebuilding
         )
     }
 }
@@ -82,9 +79,7 @@ pub fn validate_name(name: &str) -> Result<()> {
     let ok_edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && ok_edge(name.chars().next())
         && ok_edge(name.chars().last())
         && bundle::check_cluster_name(name).is_ok();
@@ -131,22 +126,9 @@ mod tests {
         for ok in ["demo", "web-1", "a", "my_cluster.v2", &"x".repeat(64)] {
             validate_name(ok).unwrap();
         }
-        for bad in [
-            "",
-            "-x",
-            "x-",
-            "has space",
-            "über",
-            "a/b",
-            "..",
-            &"x".repeat(65),
-            "con",
-        ] {
+        for bad in ["", "-x", "x-", "has space", "über", "a/b", "..", &"x".repeat(65), "con"] {
             let err = validate_name(bad).unwrap_err();
-            assert!(
-                err.to_string().contains("not a valid cluster name"),
-                "{bad:?}"
-            );
+            assert!(err.to_string().contains("not a valid cluster name"), "{bad:?}");
         }
     }
 

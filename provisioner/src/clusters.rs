@@ -68,18 +68,12 @@ pub fn token_of(cluster_id: &str) -> String {
 impl Provisioner {
     /// Creates a cluster of `segments` segments. Refused beyond the account's quotas, also
     /// under concurrent requests.
-    pub async fn create_cluster(
-        &self,
-        account: &Account,
-        name: &str,
-        segments: u32,
-    ) -> Result<ClusterSummary> {
+    pub async fn create_cluster(&self, account: &Account, name: &str, segments: u32) -> Result<ClusterSummary> {
         let name = name.trim();
         validate_name(name)?;
         account.quotas.check_segments(segments)?;
         let id = Uuid::new_v4().to_string();
-        let ca = pki::new_cluster_ca(&id, name)
-            .map_err(|e| Error::Internal(format!("cluster CA: {e}")))?;
+        let ca = pki::new_cluster_ca(&id, name).map_err(|e| Error::Internal(format!("cluster CA: {e}")))?;
         let now = now_ms();
         let row = ClusterRow {
             id: id.clone(),
@@ -95,27 +89,15 @@ impl Provisioner {
             created_at: now,
             updated_at: now,
         };
-        self.storage
-            .insert_cluster_within_quota(&row, self.config.endpoint_ports.clone())
-            .await?;
-        self.record(
-            &id,
-            EventKind::Action,
-            &format!("Cluster created with {segments} segment(s)"),
-        )
-        .await;
+        self.storage.insert_cluster_within_quota(&row, self.config.endpoint_ports.clone()).await?;
+        self.record(&id, EventKind::Action, &format!("Cluster created with {segments} segment(s)")).await;
         tracing::info!(cluster = %id, account = %account.id, segments, "cluster created");
         self.wake_reconciler();
         self.summary(row).await
     }
 
     /// Grows a cluster to `segments` segments. Segments are only ever added.
-    pub async fn grow_cluster(
-        &self,
-        account: &Account,
-        name: &str,
-        segments: u32,
-    ) -> Result<ClusterSummary> {
+    pub async fn grow_cluster(&self, account: &Account, name: &str, segments: u32) -> Result<ClusterSummary> {
         let row = self.owned_cluster(account, name).await?;
         let current = row.desired_segments as u32;
         if segments <= current {
@@ -124,21 +106,8 @@ impl Provisioner {
             )));
         }
         account.quotas.check_segments(segments)?;
-        self.transition(
-            &row,
-            &[ClusterStatus::Active],
-            ClusterStatus::Growing,
-            Some(segments),
-            false,
-            "grow",
-        )
-        .await?;
-        self.record(
-            &row.id,
-            EventKind::Action,
-            &format!("Grow to {segments} segments requested"),
-        )
-        .await;
+        self.transition(&row, &[ClusterStatus::Active], ClusterStatus::Growing, Some(segments), false, "grow").await?;
+        self.record(&row.id, EventKind::Action, &format!("Grow to {segments} segments requested")).await;
         self.wake_reconciler();
         self.cluster_summary(account, name).await
     }
@@ -155,8 +124,7 @@ impl Provisioner {
             "rebuild",
         )
         .await?;
-        self.record(&row.id, EventKind::Action, "Rebuild requested")
-            .await;
+        self.record(&row.id, EventKind::Action, "Rebuild requested").await;
         self.wake_reconciler();
         self.cluster_summary(account, name).await
     }
@@ -164,14 +132,10 @@ impl Provisioner {
     /// Deletes a cluster: the reconciler removes its segments, then the cluster.
     pub async fn delete_cluster(&self, account: &Account, name: &str) -> Result<()> {
         let row = self.owned_cluster(account, name).await?;
-        let from: Vec<ClusterStatus> = ClusterStatus::ALL
-            .into_iter()
-            .filter(|s| *s != ClusterStatus::Deleting)
-            .collect();
-        self.transition(&row, &from, ClusterStatus::Deleting, None, false, "delete")
-            .await?;
-        self.record(&row.id, EventKind::Action, "Delete requested")
-            .await;
+        let from: Vec<ClusterStatus> =
+            ClusterStatus::ALL.into_iter().filter(|s| *s != ClusterStatus::Deleting).collect();
+        self.transition(&row, &from, ClusterStatus::Deleting, None, false, "delete").await?;
+        self.record(&row.id, EventKind::Action, "Delete requested").await;
         self.wake_reconciler();
         Ok(())
     }
@@ -211,21 +175,13 @@ impl Provisioner {
     /// (`token://<id>` or the bare id), like classic Swarm's hosted discovery.
     pub async fn discover(&self, token: &str) -> Result<Vec<String>> {
         let id = token.strip_prefix("token://").unwrap_or(token);
-        let not_found =
-            || Error::NotFound(format!("No cluster has the discovery token {token:?}."));
+        let not_found = || Error::NotFound(format!("No cluster has the discovery token {token:?}."));
         if Uuid::parse_str(id).is_err() {
             return Err(not_found());
         }
-        let row = self
-            .storage
-            .cluster_by_id(id)
-            .await?
-            .ok_or_else(not_found)?;
+        let row = self.storage.cluster_by_id(id).await?.ok_or_else(not_found)?;
         let segments = self.storage.segments_of(&row.id).await?;
-        Ok(segments
-            .iter()
-            .map(|s| format!("{}:{}", s.address, crate::DOCKER_TLS_PORT))
-            .collect())
+        Ok(segments.iter().map(|s| format!("{}:{}", s.address, crate::DOCKER_TLS_PORT)).collect())
     }
 
     /// `tcp://<endpoint host>:<port>`.
@@ -269,12 +225,7 @@ impl Provisioner {
         if moved {
             return Ok(());
         }
-        let current = self
-            .storage
-            .cluster_by_id(&row.id)
-            .await?
-            .map(|r| r.status)
-            .unwrap_or_default();
+        let current = self.storage.cluster_by_id(&row.id).await?.map(|r| r.status).unwrap_or_default();
         Err(Error::Conflict(format!(
             "The cluster is {current}; it can only {what} when it is {}.",
             from_names.join(" or ")
@@ -301,11 +252,7 @@ impl Provisioner {
     /// Appends to a cluster's history. A failure to record is logged, never fatal: the
     /// history must not stop the work it describes.
     pub(crate) async fn record(&self, cluster_id: &str, kind: EventKind, message: &str) {
-        if let Err(err) = self
-            .storage
-            .insert_event(cluster_id, kind.as_str(), message, now_ms())
-            .await
-        {
+        if let Err(err) = self.storage.insert_event(cluster_id, kind.as_str(), message, now_ms()).await {
             tracing::warn!(cluster = %cluster_id, error = %err, "could not record an event");
         }
     }
@@ -314,10 +261,7 @@ impl Provisioner {
 fn summarize(row: ClusterRow, segments: &[SegmentRow], flavor: &str) -> ClusterSummary {
     ClusterSummary {
         status: row.status.parse().unwrap_or(ClusterStatus::Error),
-        ready_segments: segments
-            .iter()
-            .filter(|s| s.state == crate::SEGMENT_READY)
-            .count() as u32,
+        ready_segments: segments.iter().filter(|s| s.state == crate::SEGMENT_READY).count() as u32,
         desired_segments: row.desired_segments as u32,
         status_reason: row.status_reason,
         flavor: flavor.to_owned(),
@@ -328,9 +272,5 @@ fn summarize(row: ClusterRow, segments: &[SegmentRow], flavor: &str) -> ClusterS
 }
 
 fn event_of(row: EventRow) -> ClusterEvent {
-    ClusterEvent {
-        kind: row.kind,
-        message: row.message,
-        at: row.created_at,
-    }
+    ClusterEvent { kind: row.kind, message: row.message, at: row.created_at }
 }

@@ -32,10 +32,7 @@ impl Default for ProvisionerConfig {
             default_quotas: Quotas::default(),
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             flavor: Flavor::default(),
-            segment_network: AddressPool {
-                gateway: Ipv4Addr::new(10, 213, 0, 1),
-                prefix_len: 24,
-            },
+            segment_network: AddressPool { gateway: Ipv4Addr::new(10, 213, 0, 1), prefix_len: 24 },
             endpoint_host: "127.0.0.1".into(),
             endpoint_ports: 23760..=24759,
             docker_version: "20.10.24".into(),
@@ -54,10 +51,6 @@ pub struct Flavor {
 
 impl Default for Flavor {
     fn default() -> Self {
-        Flavor {
-            name: "container1-4G".into(),
-            memory_mib: 4096,
-            vcpus: 2,
-        }
+        Flavor { name: "container1-4G".into(), memory_mib: 4096, vcpus: 2 }
     }
 }

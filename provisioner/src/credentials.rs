@@ -32,22 +32,13 @@ pub struct BundleInfo {
 impl Provisioner {
     /// Issues a new bundle for one of the account's clusters. Only once the cluster
     /// works: while it is being built there is nothing to connect to yet.
-    pub async fn download_credentials(
-        &self,
-        account: &Account,
-        name: &str,
-    ) -> Result<CredentialsZip> {
+    pub async fn download_credentials(&self, account: &Account, name: &str) -> Result<CredentialsZip> {
         let row = self.owned_cluster(account, name).await?;
         let status: ClusterStatus = row.status.parse()?;
         if !matches!(status, ClusterStatus::Active | ClusterStatus::Growing) {
-            return Err(Error::Conflict(format!(
-                "The cluster is {status}, not active yet. Retry when it is active."
-            )));
+            return Err(Error::Conflict(format!("The cluster is {status}, not active yet. Retry when it is active.")));
         }
-        let ca = pki::ClusterCa {
-            cert_pem: row.ca_cert_pem.clone(),
-            key_pem: row.ca_key_pem.clone(),
-        };
+        let ca = pki::ClusterCa { cert_pem: row.ca_cert_pem.clone(), key_pem: row.ca_key_pem.clone() };
         let bundle_id = Uuid::new_v4().to_string();
         let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))
             .map_err(|e| Error::Internal(format!("client certificate: {e}")))?;
@@ -73,16 +64,10 @@ impl Provisioner {
         self.record(
             &row.id,
             EventKind::Action,
-            &format!(
-                "Credentials downloaded (certificate {})",
-                &cert.fingerprint[..12]
-            ),
+            &format!("Credentials downloaded (certificate {})", &cert.fingerprint[..12]),
         )
         .await;
-        Ok(CredentialsZip {
-            file_name: format!("{}.zip", row.name),
-            bytes: zip,
-        })
+        Ok(CredentialsZip { file_name: format!("{}.zip", row.name), bytes: zip })
     }
 
     /// The bundles issued for one of the account's clusters.
@@ -104,12 +89,7 @@ impl Provisioner {
 
     /// Revokes a bundle: the endpoint refuses its certificate from now on and drops the
     /// connections that use it.
-    pub async fn revoke_credentials(
-        &self,
-        account: &Account,
-        name: &str,
-        bundle_id: &str,
-    ) -> Result<()> {
+    pub async fn revoke_credentials(&self, account: &Account, name: &str, bundle_id: &str) -> Result<()> {
         let row = self.owned_cluster(account, name).await?;
         let fingerprint = self
             .storage
@@ -117,12 +97,8 @@ impl Provisioner {
             .await?
             .ok_or_else(|| Error::NotFound("No such active credentials bundle.".into()))?;
         self.endpoints.revoke(&row.id, &fingerprint);
-        self.record(
-            &row.id,
-            EventKind::Action,
-            &format!("Credentials revoked (certificate {})", &fingerprint[..12]),
-        )
-        .await;
+        self.record(&row.id, EventKind::Action, &format!("Credentials revoked (certificate {})", &fingerprint[..12]))
+            .await;
         Ok(())
     }
 }

@@ -43,10 +43,7 @@ pub enum Error {
 impl Error {
     /// Whether the message is safe and useful to show to the user who caused it.
     pub fn is_user_facing(&self) -> bool {
-        !matches!(
-            self,
-            Error::Storage(_) | Error::Migrate(_) | Error::Internal(_)
-        )
+        !matches!(self, Error::Storage(_) | Error::Migrate(_) | Error::Internal(_))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 mod operator;
 pub mod quota;
+pub mod reconciler;
 mod secret;
 pub mod storage;
 pub mod throttle;
@@ -32,6 +33,7 @@ pub use credentials::{BundleInfo, CredentialsZip};
 pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use quota::Quotas;
+pub use reconciler::Reconciler;
 pub use storage::Storage;
 
 /// The TLS port of each segment's Docker daemon, as listed by `docker info` and discovery.
@@ -66,13 +68,7 @@ impl Provisioner {
         endpoints: Arc<dyn Endpoints>,
     ) -> Result<Self> {
         let dummy_password_hash = account::hash_password(secret::new_secret()).await?;
-        Ok(Provisioner {
-            storage,
-            config,
-            endpoints,
-            wake: Arc::new(Notify::new()),
-            dummy_password_hash,
-        })
+        Ok(Provisioner { storage, config, endpoints, wake: Arc::new(Notify::new()), dummy_password_hash })
     }
 
     /// The database (for the server's housekeeping tasks).

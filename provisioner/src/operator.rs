@@ -28,17 +28,9 @@ impl Provisioner {
     /// Sets one account's quotas.
     pub async fn set_quotas(&self, email: &str, quotas: Quotas) -> Result<Account> {
         let account = self.account_by_email(email).await?;
-        let Quotas {
-            max_clusters,
-            max_segments_per_cluster,
-        } = Quotas::validated(quotas.max_clusters, quotas.max_segments_per_cluster)?;
-        self.storage
-            .set_account_quotas(
-                &account.id,
-                max_clusters.into(),
-                max_segments_per_cluster.into(),
-            )
-            .await?;
+        let Quotas { max_clusters, max_segments_per_cluster } =
+            Quotas::validated(quotas.max_clusters, quotas.max_segments_per_cluster)?;
+        self.storage.set_account_quotas(&account.id, max_clusters.into(), max_segments_per_cluster.into()).await?;
         tracing::info!(account = %account.id, max_clusters, max_segments_per_cluster, "quotas set");
         self.account_by_email(email).await
     }

@@ -13,10 +13,7 @@ pub struct Quotas {
 
 impl Default for Quotas {
     fn default() -> Self {
-        Quotas {
-            max_clusters: 3,
-            max_segments_per_cluster: 3,
-        }
+        Quotas { max_clusters: 3, max_segments_per_cluster: 3 }
     }
 }
 
@@ -27,20 +24,14 @@ pub const QUOTA_CEILING: u32 = 100;
 impl Quotas {
     /// Checks operator-supplied quotas.
     pub fn validated(max_clusters: u32, max_segments_per_cluster: u32) -> Result<Self> {
-        for (what, value) in [
-            ("clusters", max_clusters),
-            ("segments per cluster", max_segments_per_cluster),
-        ] {
+        for (what, value) in [("clusters", max_clusters), ("segments per cluster", max_segments_per_cluster)] {
             if !(1..=QUOTA_CEILING).contains(&value) {
                 return Err(Error::Invalid(format!(
                     "The quota for {what} must be between 1 and {QUOTA_CEILING}; got {value}."
                 )));
             }
         }
-        Ok(Quotas {
-            max_clusters,
-            max_segments_per_cluster,
-        })
+        Ok(Quotas { max_clusters, max_segments_per_cluster })
     }
 
     /// Whether one more cluster fits, given how many the account has.
@@ -75,13 +66,7 @@ mod tests {
 
     #[test]
     fn defaults_are_carinas() {
-        assert_eq!(
-            Quotas::default(),
-            Quotas {
-                max_clusters: 3,
-                max_segments_per_cluster: 3
-            }
-        );
+        assert_eq!(Quotas::default(), Quotas { max_clusters: 3, max_segments_per_cluster: 3 });
     }
 
     #[test]
@@ -106,12 +91,6 @@ mod tests {
     fn operator_quotas_are_validated() {
         assert!(Quotas::validated(0, 3).is_err());
         assert!(Quotas::validated(3, QUOTA_CEILING + 1).is_err());
-        assert_eq!(
-            Quotas::validated(5, 6).unwrap(),
-            Quotas {
-                max_clusters: 5,
-                max_segments_per_cluster: 6
-            }
-        );
+        assert_eq!(Quotas::validated(5, 6).unwrap(), Quotas { max_clusters: 5, max_segments_per_cluster: 6 });
     }
 }

@@ -16,9 +16,7 @@ pub fn wait_before_attempt(failures: i64, since_last_failure: Duration) -> Optio
     }
     let doublings = (failures - FREE_FAILURES).min(20) as u32;
     let required = Duration::from_secs(1u64 << doublings).min(MAX_WAIT);
-    required
-        .checked_sub(since_last_failure)
-        .filter(|left| !left.is_zero())
+    required.checked_sub(since_last_failure).filter(|left| !left.is_zero())
 }
 
 #[cfg(test)]
@@ -32,18 +30,9 @@ mod tests {
 
     #[test]
     fn waits_double_and_are_capped() {
-        assert_eq!(
-            wait_before_attempt(5, Duration::ZERO),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(
-            wait_before_attempt(7, Duration::ZERO),
-            Some(Duration::from_secs(4))
-        );
-        assert_eq!(
-            wait_before_attempt(7, Duration::from_secs(3)),
-            Some(Duration::from_secs(1))
-        );
+        assert_eq!(wait_before_attempt(5, Duration::ZERO), Some(Duration::from_secs(1)));
+        assert_eq!(wait_before_attempt(7, Duration::ZERO), Some(Duration::from_secs(4)));
+        assert_eq!(wait_before_attempt(7, Duration::from_secs(3)), Some(Duration::from_secs(1)));
         assert_eq!(wait_before_attempt(7, Duration::from_secs(4)), None);
         assert_eq!(wait_before_attempt(60, Duration::ZERO), Some(MAX_WAIT));
     }

@@ -3,12 +3,7 @@
 use provisioner::{Error, Provisioner, ProvisionerConfig, Quotas, Storage};
 
 async fn provisioner() -> Provisioner {
-    Provisioner::new(
-        Storage::in_memory().await.unwrap(),
-        ProvisionerConfig::default(),
-    )
-    .await
-    .unwrap()
+    Provisioner::new(Storage::in_memory().await.unwrap(), ProvisionerConfig::default()).await.unwrap()
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -19,29 +14,14 @@ async fn sign_up_then_sign_in_and_out() {
     let (account, session) = p.sign_up("Ada@Example.com", PASSWORD).await.unwrap();
     assert_eq!(account.email, "ada@example.com");
     assert_eq!(account.quotas, Quotas::default());
-    assert_eq!(
-        p.account_for_session(&session.token)
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        account.id
-    );
+    assert_eq!(p.account_for_session(&session.token).await.unwrap().unwrap().id, account.id);
 
     let (again, second) = p.sign_in("ADA@example.com", PASSWORD).await.unwrap();
     assert_eq!(again.id, account.id);
     p.sign_out(&second.token).await.unwrap();
-    assert!(p
-        .account_for_session(&second.token)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(p.account_for_session(&second.token).await.unwrap().is_none());
     // Signing out one session leaves the others alone.
-    assert!(p
-        .account_for_session(&session.token)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(p.account_for_session(&session.token).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -57,10 +37,7 @@ async fn a_taken_email_is_a_conflict_whatever_its_case() {
 async fn wrong_credentials_do_not_say_which_part_is_wrong() {
     let p = provisioner().await;
     p.sign_up("ada@example.com", PASSWORD).await.unwrap();
-    let wrong_password = p
-        .sign_in("ada@example.com", "not the password")
-        .await
-        .unwrap_err();
+    let wrong_password = p.sign_in("ada@example.com", "not the password").await.unwrap_err();
     let unknown_email = p.sign_in("bob@example.com", PASSWORD).await.unwrap_err();
     assert_eq!(wrong_password.to_string(), "Wrong email or password.");
     assert_eq!(unknown_email.to_string(), wrong_password.to_string());
@@ -71,10 +48,7 @@ async fn repeated_failures_are_slowed_down_and_success_resets() {
     let p = provisioner().await;
     p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     for _ in 0..5 {
-        assert!(matches!(
-            p.sign_in("ada@example.com", "nope nope nope").await,
-            Err(Error::Unauthorized(_))
-        ));
+        assert!(matches!(p.sign_in("ada@example.com", "nope nope nope").await, Err(Error::Unauthorized(_))));
     }
     // Even the right password must wait now.
     let err = p.sign_in("ada@example.com", PASSWORD).await.unwrap_err();
@@ -82,12 +56,7 @@ async fn repeated_failures_are_slowed_down_and_success_resets() {
     assert!(err.to_string().starts_with("Too many attempts"));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     p.sign_in("ada@example.com", PASSWORD).await.unwrap();
-    assert!(p
-        .storage()
-        .sign_in_failures("ada@example.com")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(p.storage().sign_in_failures("ada@example.com").await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -96,24 +65,14 @@ async fn api_keys_authenticate_until_revoked() {
     let (account, _) = p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     let (key, secret) = p.create_api_key(&account, "ci").await.unwrap();
     assert!(secret.starts_with("carina_") && secret.starts_with(&key.prefix));
-    assert_eq!(
-        p.account_for_api_key(&secret).await.unwrap().unwrap().id,
-        account.id
-    );
-    assert!(p
-        .account_for_api_key("carina_forged")
-        .await
-        .unwrap()
-        .is_none());
+    assert_eq!(p.account_for_api_key(&secret).await.unwrap().unwrap().id, account.id);
+    assert!(p.account_for_api_key("carina_forged").await.unwrap().is_none());
     let listed = p.api_keys(&account).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].last_used_at.is_some());
     p.revoke_api_key(&account, &key.id).await.unwrap();
     assert!(p.account_for_api_key(&secret).await.unwrap().is_none());
-    assert!(matches!(
-        p.revoke_api_key(&account, &key.id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(p.revoke_api_key(&account, &key.id).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
@@ -122,36 +81,12 @@ async fn operators_raise_quotas() {
     let op = p.make_operator("root@example.com", PASSWORD).await.unwrap();
     assert!(op.is_operator);
     p.sign_up("ada@example.com", PASSWORD).await.unwrap();
-    let raised = p
-        .set_quotas(
-            "ada@example.com",
-            Quotas {
-                max_clusters: 5,
-                max_segments_per_cluster: 6,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        raised.quotas,
-        Quotas {
-            max_clusters: 5,
-            max_segments_per_cluster: 6
-        }
-    );
+    let raised =
+        p.set_quotas("ada@example.com", Quotas { max_clusters: 5, max_segments_per_cluster: 6 }).await.unwrap();
+    assert_eq!(raised.quotas, Quotas { max_clusters: 5, max_segments_per_cluster: 6 });
+    assert!(matches!(p.set_quotas("nobody@example.com", Quotas::default()).await, Err(Error::NotFound(_))));
     assert!(matches!(
-        p.set_quotas("nobody@example.com", Quotas::default()).await,
-        Err(Error::NotFound(_))
-    ));
-    assert!(matches!(
-        p.set_quotas(
-            "ada@example.com",
-            Quotas {
-                max_clusters: 0,
-                max_segments_per_cluster: 3
-            }
-        )
-        .await,
+        p.set_quotas("ada@example.com", Quotas { max_clusters: 0, max_segments_per_cluster: 3 }).await,
         Err(Error::Invalid(_))
     ));
 }
@@ -161,19 +96,9 @@ async fn a_file_database_persists_across_opens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("carina.db");
     {
-        let p = Provisioner::new(
-            Storage::open(&path).await.unwrap(),
-            ProvisionerConfig::default(),
-        )
-        .await
-        .unwrap();
+        let p = Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default()).await.unwrap();
         p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     }
-    let p = Provisioner::new(
-        Storage::open(&path).await.unwrap(),
-        ProvisionerConfig::default(),
-    )
-    .await
-    .unwrap();
+    let p = Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default()).await.unwrap();
     p.sign_in("ada@example.com", PASSWORD).await.unwrap();
 }

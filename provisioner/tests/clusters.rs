@@ -10,18 +10,13 @@ const PASSWORD: &str = "correct horse battery";
 async fn provisioner_with_account() -> (Provisioner, Account, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
-    let p = Provisioner::new(storage, ProvisionerConfig::default())
-        .await
-        .unwrap();
+    let p = Provisioner::new(storage, ProvisionerConfig::default()).await.unwrap();
     let (account, _) = p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     (p, account, dir)
 }
 
 async fn set_status(p: &Provisioner, id: &str, status: ClusterStatus) {
-    p.storage()
-        .set_cluster_status(id, status.as_str(), None, 0)
-        .await
-        .unwrap();
+    p.storage().set_cluster_status(id, status.as_str(), None, 0).await.unwrap();
 }
 
 #[tokio::test]
@@ -42,16 +37,11 @@ async fn create_records_desired_state_and_gives_distinct_endpoints() {
 #[tokio::test]
 async fn names_are_validated_and_unique_per_account() {
     let (p, account, _dir) = provisioner_with_account().await;
-    assert!(matches!(
-        p.create_cluster(&account, "bad name", 1).await,
-        Err(Error::Invalid(_))
-    ));
+    assert!(matches!(p.create_cluster(&account, "bad name", 1).await, Err(Error::Invalid(_))));
     p.create_cluster(&account, "web", 1).await.unwrap();
     let err = p.create_cluster(&account, "web", 1).await.unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
-    assert!(err
-        .to_string()
-        .contains("already have a cluster named \"web\""));
+    assert!(err.to_string().contains("already have a cluster named \"web\""));
     // Another account may use the same name.
     let (other, _) = p.sign_up("bob@example.com", PASSWORD).await.unwrap();
     p.create_cluster(&other, "web", 1).await.unwrap();
@@ -79,10 +69,7 @@ async fn concurrent_creates_never_exceed_the_quota() {
     });
     let results = futures::future::join_all(attempts).await;
     let created = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
-    let refused = results
-        .iter()
-        .filter(|r| matches!(r, Ok(Err(Error::QuotaExceeded(_)))))
-        .count();
+    let refused = results.iter().filter(|r| matches!(r, Ok(Err(Error::QuotaExceeded(_))))).count();
     assert_eq!((created, refused), (3, 5));
     assert_eq!(p.clusters(&account).await.unwrap().len(), 3);
 }
@@ -92,56 +79,34 @@ async fn grow_only_adds_within_quota_and_only_when_active() {
     let (p, account, _dir) = provisioner_with_account().await;
     let c = p.create_cluster(&account, "web", 1).await.unwrap();
     let err = p.grow_cluster(&account, "web", 2).await.unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("it can only grow when it is active"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("it can only grow when it is active"), "{err}");
     set_status(&p, &c.id, ClusterStatus::Active).await;
     let err = p.grow_cluster(&account, "web", 1).await.unwrap_err();
     assert!(err.to_string().contains("never removes"), "{err}");
     let err = p.grow_cluster(&account, "web", 4).await.unwrap_err();
     assert!(matches!(err, Error::QuotaExceeded(_)));
     let grown = p.grow_cluster(&account, "web", 3).await.unwrap();
-    assert_eq!(
-        (grown.status, grown.desired_segments),
-        (ClusterStatus::Growing, 3)
-    );
+    assert_eq!((grown.status, grown.desired_segments), (ClusterStatus::Growing, 3));
     // A second grow while growing is refused rather than lost.
-    assert!(matches!(
-        p.grow_cluster(&account, "web", 3).await,
-        Err(Error::Invalid(_) | Error::Conflict(_))
-    ));
+    assert!(matches!(p.grow_cluster(&account, "web", 3).await, Err(Error::Invalid(_) | Error::Conflict(_))));
 }
 
 #[tokio::test]
 async fn rebuild_and_delete_follow_the_state_machine() {
     let (p, account, _dir) = provisioner_with_account().await;
     let c = p.create_cluster(&account, "web", 2).await.unwrap();
-    assert!(matches!(
-        p.rebuild_cluster(&account, "web").await,
-        Err(Error::Conflict(_))
-    ));
+    assert!(matches!(p.rebuild_cluster(&account, "web").await, Err(Error::Conflict(_))));
     set_status(&p, &c.id, ClusterStatus::Error).await;
     let rebuilt = p.rebuild_cluster(&account, "web").await.unwrap();
     assert_eq!(rebuilt.status, ClusterStatus::Rebuilding);
     let row = p.storage().cluster_by_id(&c.id).await.unwrap().unwrap();
     assert_eq!(row.generation, 2);
     p.delete_cluster(&account, "web").await.unwrap();
-    assert_eq!(
-        p.cluster_summary(&account, "web").await.unwrap().status,
-        ClusterStatus::Deleting
-    );
-    assert!(matches!(
-        p.delete_cluster(&account, "web").await,
-        Err(Error::Conflict(_))
-    ));
+    assert_eq!(p.cluster_summary(&account, "web").await.unwrap().status, ClusterStatus::Deleting);
+    assert!(matches!(p.delete_cluster(&account, "web").await, Err(Error::Conflict(_))));
     // Nobody else can touch it.
     let (other, _) = p.sign_up("bob@example.com", PASSWORD).await.unwrap();
-    assert!(matches!(
-        p.cluster_detail(&other, "web").await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(p.cluster_detail(&other, "web").await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
@@ -155,11 +120,7 @@ async fn credentials_only_once_active_and_revocable() {
     assert_eq!(zip.file_name, "web.zip");
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes)).unwrap();
     let mut env = String::new();
-    archive
-        .by_name("web/docker.env")
-        .unwrap()
-        .read_to_string(&mut env)
-        .unwrap();
+    archive.by_name("web/docker.env").unwrap().read_to_string(&mut env).unwrap();
     let detail = p.cluster_detail(&account, "web").await.unwrap();
     assert!(env.contains(&detail.docker_host), "{env}");
     assert!(archive.by_name("web/key.pem").is_ok());
@@ -168,36 +129,19 @@ async fn credentials_only_once_active_and_revocable() {
     let bundles = p.bundles(&account, "web").await.unwrap();
     assert_eq!(bundles.len(), 1);
     assert!(!bundles[0].revoked);
-    p.revoke_credentials(&account, "web", &bundles[0].id)
-        .await
-        .unwrap();
+    p.revoke_credentials(&account, "web", &bundles[0].id).await.unwrap();
     assert!(p.bundles(&account, "web").await.unwrap()[0].revoked);
-    assert_eq!(
-        p.storage().revoked_fingerprints(&c.id).await.unwrap().len(),
-        1
-    );
-    assert!(matches!(
-        p.revoke_credentials(&account, "web", &bundles[0].id).await,
-        Err(Error::NotFound(_))
-    ));
+    assert_eq!(p.storage().revoked_fingerprints(&c.id).await.unwrap().len(), 1);
+    assert!(matches!(p.revoke_credentials(&account, "web", &bundles[0].id).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
 async fn discovery_answers_only_real_tokens() {
     let (p, account, _dir) = provisioner_with_account().await;
     let c = p.create_cluster(&account, "web", 1).await.unwrap();
-    assert_eq!(
-        p.discover(&format!("token://{}", c.id)).await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert!(matches!(
-        p.discover("token://nope").await,
-        Err(Error::NotFound(_))
-    ));
-    assert!(matches!(
-        p.discover(&uuid_like()).await,
-        Err(Error::NotFound(_))
-    ));
+    assert_eq!(p.discover(&format!("token://{}", c.id)).await.unwrap(), Vec::<String>::new());
+    assert!(matches!(p.discover("token://nope").await, Err(Error::NotFound(_))));
+    assert!(matches!(p.discover(&uuid_like()).await, Err(Error::NotFound(_))));
 }
 
 fn uuid_like() -> String {

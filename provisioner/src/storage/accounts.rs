@@ -36,9 +36,7 @@ impl Storage {
         .await
         .map_err(|err| {
             if is_unique_violation(&err) {
-                Error::Conflict(
-                    "An account with this email already exists. Sign in instead.".into(),
-                )
+                Error::Conflict("An account with this email already exists. Sign in instead.".into())
             } else {
                 err.into()
             }
@@ -48,45 +46,27 @@ impl Storage {
 
     /// The account with this email, compared without regard to letter case.
     pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRow>> {
-        Ok(sqlx::query_as("SELECT * FROM accounts WHERE email = ?")
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_as("SELECT * FROM accounts WHERE email = ?").bind(email).fetch_optional(self.pool()).await?)
     }
 
     /// The account with this id.
     pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRow>> {
-        Ok(sqlx::query_as("SELECT * FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_as("SELECT * FROM accounts WHERE id = ?").bind(id).fetch_optional(self.pool()).await?)
     }
 
     /// Sets an account's quotas; returns whether the account exists.
-    pub async fn set_account_quotas(
-        &self,
-        id: &str,
-        max_clusters: i64,
-        max_segments: i64,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE accounts SET max_clusters = ?, max_segments_per_cluster = ? WHERE id = ?",
-        )
-        .bind(max_clusters)
-        .bind(max_segments)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
+    pub async fn set_account_quotas(&self, id: &str, max_clusters: i64, max_segments: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE accounts SET max_clusters = ?, max_segments_per_cluster = ? WHERE id = ?")
+            .bind(max_clusters)
+            .bind(max_segments)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Marks an account as operator (or not), and sets its password hash.
-    pub async fn set_operator(
-        &self,
-        id: &str,
-        is_operator: bool,
-        password_hash: &str,
-    ) -> Result<()> {
+    pub async fn set_operator(&self, id: &str, is_operator: bool, password_hash: &str) -> Result<()> {
         sqlx::query("UPDATE accounts SET is_operator = ?, password_hash = ? WHERE id = ?")
             .bind(is_operator)
             .bind(password_hash)

@@ -50,24 +50,21 @@ impl Storage {
 
     /// An account's keys, newest first, revoked ones included.
     pub async fn api_keys_of(&self, account_id: &str) -> Result<Vec<ApiKeyRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC")
-                .bind(account_id)
-                .fetch_all(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC")
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// Revokes one of an account's keys; returns whether such an unrevoked key existed.
     pub async fn revoke_api_key(&self, account_id: &str, key_id: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(key_id)
-        .bind(account_id)
-        .execute(self.pool())
-        .await?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL")
+                .bind(now)
+                .bind(key_id)
+                .bind(account_id)
+                .execute(self.pool())
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

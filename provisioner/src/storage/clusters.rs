@@ -29,11 +29,7 @@ impl Storage {
     /// endpoint port in `ports` (the row's own `endpoint_port` is ignored). Quota check,
     /// port choice and insert happen in one write transaction, so concurrent requests can
     /// never exceed the quota or share a port. Returns the port.
-    pub async fn insert_cluster_within_quota(
-        &self,
-        row: &ClusterRow,
-        ports: RangeInclusive<u16>,
-    ) -> Result<u16> {
+    pub async fn insert_cluster_within_quota(&self, row: &ClusterRow, ports: RangeInclusive<u16>) -> Result<u16> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let (count, max): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM clusters WHERE account_id = ?1),
@@ -48,18 +44,10 @@ impl Storage {
             )));
         }
         let used: Vec<i64> =
-            sqlx::query_scalar("SELECT endpoint_port FROM clusters ORDER BY endpoint_port")
-                .fetch_all(&mut *tx)
-                .await?;
-        let port = ports
-            .clone()
-            .find(|p| used.binary_search(&i64::from(*p)).is_err())
-            .ok_or_else(|| {
-                Error::Conflict(
-                    "The service has no free cluster endpoints left. Please contact an operator."
-                        .into(),
-                )
-            })?;
+            sqlx::query_scalar("SELECT endpoint_port FROM clusters ORDER BY endpoint_port").fetch_all(&mut *tx).await?;
+        let port = ports.clone().find(|p| used.binary_search(&i64::from(*p)).is_err()).ok_or_else(|| {
+            Error::Conflict("The service has no free cluster endpoints left. Please contact an operator.".into())
+        })?;
         sqlx::query(
             "INSERT INTO clusters (id, account_id, name, status, status_reason, desired_segments, generation,
                                    endpoint_port, ca_cert_pem, ca_key_pem, created_at, updated_at)
@@ -101,61 +89,51 @@ impl Storage {
 
     /// An account's clusters, oldest first.
     pub async fn clusters_of(&self, account_id: &str) -> Result<Vec<ClusterRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? ORDER BY created_at, name")
-                .bind(account_id)
-                .fetch_all(self.pool())
-                .await?,
-        )
-    }
-
-    /// One of an account's clusters, by name.
-    pub async fn cluster_by_name(
-        &self,
-        account_id: &str,
-        name: &str,
-    ) -> Result<Option<ClusterRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? AND name = ?")
-                .bind(account_id)
-                .bind(name)
-                .fetch_optional(self.pool())
-                .await?,
-        )
-    }
-
-    /// A cluster by id, whoever owns it (for the reconciler and the endpoints).
-    pub async fn cluster_by_id(&self, id: &str) -> Result<Option<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
-    }
-
-    /// Every cluster (for the reconciler).
-    pub async fn all_clusters(&self) -> Result<Vec<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters ORDER BY created_at")
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? ORDER BY created_at, name")
+            .bind(account_id)
             .fetch_all(self.pool())
             .await?)
     }
 
+    /// One of an account's clusters, by name.
+    pub async fn cluster_by_name(&self, account_id: &str, name: &str) -> Result<Option<ClusterRow>> {
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? AND name = ?")
+            .bind(account_id)
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// A cluster by id, whoever owns it (for the reconciler and the endpoints).
+    pub async fn cluster_by_id(&self, id: &str) -> Result<Option<ClusterRow>> {
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = ?").bind(id).fetch_optional(self.pool()).await?)
+    }
+
+    /// Every cluster (for the reconciler).
+    pub async fn all_clusters(&self) -> Result<Vec<ClusterRow>> {
+        Ok(sqlx::query_as("SELECT * FROM clusters ORDER BY created_at").fetch_all(self.pool()).await?)
+    }
+
     /// Sets the observed status (and its reason, cleared when `None`).
-    pub async fn set_cluster_status(
-        &self,
-        id: &str,
-        status: &str,
-        reason: Option<&str>,
-        now: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE clusters SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(status)
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
+    pub async fn set_cluster_status(&self, id: &str, status: &str, reason: Option<&str>, now: i64) -> Result<()> {
+        sqlx::query("UPDATE clusters SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the reason shown next to the status (e.g. why a build is retrying), leaving the
+    /// status and the time of its last change alone.
+    pub async fn set_cluster_reason(&self, id: &str, reason: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE clusters SET status_reason = ? WHERE id = ?")
+            .bind(reason)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -178,12 +156,8 @@ impl Storage {
                     generation = generation + ?
              WHERE id = ? AND status IN ({placeholders})"
         );
-        let mut query = sqlx::query(&sql)
-            .bind(to)
-            .bind(now)
-            .bind(desired_segments)
-            .bind(i64::from(bump_generation))
-            .bind(id);
+        let mut query =
+            sqlx::query(&sql).bind(to).bind(now).bind(desired_segments).bind(i64::from(bump_generation)).bind(id);
         for status in from {
             query = query.bind(*status);
         }
@@ -192,10 +166,7 @@ impl Storage {
 
     /// Removes a cluster and, by cascade, its segments, bundles and events.
     pub async fn delete_cluster(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM clusters WHERE id = ?")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query("DELETE FROM clusters WHERE id = ?").bind(id).execute(self.pool()).await?;
         Ok(())
     }
 }

@@ -17,33 +17,23 @@ pub struct EventRow {
 
 impl Storage {
     /// Appends an event.
-    pub async fn insert_event(
-        &self,
-        cluster_id: &str,
-        kind: &str,
-        message: &str,
-        now: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO events (cluster_id, kind, message, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(cluster_id)
-        .bind(kind)
-        .bind(message)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+    pub async fn insert_event(&self, cluster_id: &str, kind: &str, message: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO events (cluster_id, kind, message, created_at) VALUES (?, ?, ?, ?)")
+            .bind(cluster_id)
+            .bind(kind)
+            .bind(message)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
     /// A cluster's latest events, newest first.
     pub async fn events_of(&self, cluster_id: &str, limit: i64) -> Result<Vec<EventRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM events WHERE cluster_id = ? ORDER BY id DESC LIMIT ?")
-                .bind(cluster_id)
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT * FROM events WHERE cluster_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(cluster_id)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
     }
 }

@@ -36,16 +36,10 @@ impl AddressPool {
     /// The candidate addresses, lowest first.
     pub fn hosts(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
         let bits = u32::from(self.prefix_len.min(30));
-        let mask = if bits == 0 {
-            0
-        } else {
-            u32::MAX << (32 - bits)
-        };
+        let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
         let network = u32::from(self.gateway) & mask;
         let broadcast = network | !mask;
-        ((network + 1)..broadcast)
-            .map(Ipv4Addr::from)
-            .filter(move |a| *a != self.gateway)
+        ((network + 1)..broadcast).map(Ipv4Addr::from).filter(move |a| *a != self.gateway)
     }
 }
 
@@ -53,24 +47,12 @@ impl Storage {
     /// Inserts a segment with the lowest address of `pool` that no segment uses (the row's
     /// own `address` is ignored). Addresses are only freed by deleting the segment row, so
     /// an address is never handed to two segments at once. Returns the address.
-    pub async fn insert_segment_with_address(
-        &self,
-        row: &SegmentRow,
-        pool: AddressPool,
-    ) -> Result<Ipv4Addr> {
+    pub async fn insert_segment_with_address(&self, row: &SegmentRow, pool: AddressPool) -> Result<Ipv4Addr> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let used: Vec<String> = sqlx::query_scalar("SELECT address FROM segments")
-            .fetch_all(&mut *tx)
-            .await?;
-        let address = pool
-            .hosts()
-            .find(|a| !used.iter().any(|u| u == &a.to_string()))
-            .ok_or_else(|| {
-                Error::Conflict(
-                    "The service has no free segment addresses left. Please contact an operator."
-                        .into(),
-                )
-            })?;
+        let used: Vec<String> = sqlx::query_scalar("SELECT address FROM segments").fetch_all(&mut *tx).await?;
+        let address = pool.hosts().find(|a| !used.iter().any(|u| u == &a.to_string())).ok_or_else(|| {
+            Error::Conflict("The service has no free segment addresses left. Please contact an operator.".into())
+        })?;
         sqlx::query(
             "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
                                    cert_pem, key_pem, created_at, updated_at)
@@ -96,22 +78,14 @@ impl Storage {
 
     /// A cluster's segments by ordinal.
     pub async fn segments_of(&self, cluster_id: &str) -> Result<Vec<SegmentRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM segments WHERE cluster_id = ? ORDER BY ordinal")
-                .bind(cluster_id)
-                .fetch_all(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT * FROM segments WHERE cluster_id = ? ORDER BY ordinal")
+            .bind(cluster_id)
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// Sets a segment's observed state and its reason. Returns whether it changed.
-    pub async fn set_segment_state(
-        &self,
-        id: &str,
-        state: &str,
-        reason: Option<&str>,
-        now: i64,
-    ) -> Result<bool> {
+    pub async fn set_segment_state(&self, id: &str, state: &str, reason: Option<&str>, now: i64) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE segments SET state = ?, state_reason = ?, updated_at = ?
              WHERE id = ? AND (state IS NOT ? OR state_reason IS NOT ?)",
@@ -138,20 +112,27 @@ impl Storage {
         Ok(())
     }
 
-    /// Forgets a segment, freeing its address.
-    pub async fn delete_segment(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM segments WHERE id = ?")
+    /// Stores a segment's server certificate and key.
+    pub async fn set_segment_cert(&self, id: &str, cert_pem: &str, key_pem: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE segments SET cert_pem = ?, key_pem = ?, updated_at = ? WHERE id = ?")
+            .bind(cert_pem)
+            .bind(key_pem)
+            .bind(now)
             .bind(id)
             .execute(self.pool())
             .await?;
         Ok(())
     }
 
+    /// Forgets a segment, freeing its address.
+    pub async fn delete_segment(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM segments WHERE id = ?").bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// Every segment name this database knows (to tell orphans on the host).
     pub async fn all_segment_names(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM segments")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar("SELECT name FROM segments").fetch_all(self.pool()).await?)
     }
 }
 
@@ -161,10 +142,7 @@ mod tests {
 
     #[test]
     fn the_pool_skips_network_gateway_and_broadcast() {
-        let pool = AddressPool {
-            gateway: Ipv4Addr::new(10, 213, 0, 1),
-            prefix_len: 24,
-        };
+        let pool = AddressPool { gateway: Ipv4Addr::new(10, 213, 0, 1), prefix_len: 24 };
         let hosts: Vec<_> = pool.hosts().collect();
         assert_eq!(hosts.first(), Some(&Ipv4Addr::new(10, 213, 0, 2)));
         assert_eq!(hosts.last(), Some(&Ipv4Addr::new(10, 213, 0, 254)));

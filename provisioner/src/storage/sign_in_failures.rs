@@ -6,14 +6,10 @@ use crate::error::Result;
 impl Storage {
     /// How many consecutive failures this email has, and when the last one was.
     pub async fn sign_in_failures(&self, email: &str) -> Result<Option<(i64, i64)>> {
-        Ok(
-            sqlx::query_as(
-                "SELECT failures, last_failure_at FROM sign_in_failures WHERE email = ?",
-            )
+        Ok(sqlx::query_as("SELECT failures, last_failure_at FROM sign_in_failures WHERE email = ?")
             .bind(email)
             .fetch_optional(self.pool())
-            .await?,
-        )
+            .await?)
     }
 
     /// Counts one more failure for this email.
@@ -31,10 +27,7 @@ impl Storage {
 
     /// Forgets the failures of this email (after a successful sign-in).
     pub async fn clear_sign_in_failures(&self, email: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sign_in_failures WHERE email = ?")
-            .bind(email)
-            .execute(self.pool())
-            .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE email = ?").bind(email).execute(self.pool()).await?;
         Ok(())
     }
 }

@@ -1,0 +1,340 @@
+//! Bringing a cluster to its desired state: segment rows and certificates, running
+//! segments answering Docker, the base image, one Swarm with the right managers, the
+//! infrastructure containers, and the endpoint. Each step checks before it acts.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use futures::future::try_join_all;
+use segments::bollard::models::LocalNodeState;
+use segments::{NodeRole, SegmentEngine, SegmentSpec, SegmentState, SegmentTls};
+use uuid::Uuid;
+
+use super::roles::{manager_ordinals, stale_nodes, NodeEntry};
+use super::{Outcome, Reconciler, CONVERGE_DEADLINE};
+use crate::clock::now_ms;
+use crate::cluster::{segment_name, ClusterStatus};
+use crate::endpoints::EndpointSpec;
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::storage::{ClusterRow, SegmentRow};
+use crate::{token_of, SEGMENT_READY};
+
+/// How long a freshly started segment may take to answer Docker.
+const START_PATIENCE: Duration = Duration::from_secs(60);
+/// How long a running segment may take to answer a health check.
+const HEALTH_PATIENCE: Duration = Duration::from_secs(3);
+/// How long joined nodes may take to be reported ready.
+const READY_PATIENCE: Duration = Duration::from_secs(30);
+
+/// A segment that answers Docker.
+struct Live {
+    row: SegmentRow,
+    address: Ipv4Addr,
+    engine: SegmentEngine,
+}
+
+impl Reconciler {
+    pub(super) async fn converge(&self, row: ClusterRow) -> Result<Outcome> {
+        let p = &self.inner.provisioner;
+        let mut status: ClusterStatus = row.status.parse()?;
+        if status == ClusterStatus::New {
+            p.storage.set_cluster_status(&row.id, ClusterStatus::Building.as_str(), None, now_ms()).await?;
+            p.record(&row.id, EventKind::Progress, &format!("Building {} segment(s)", row.desired_segments)).await;
+            status = ClusterStatus::Building;
+        }
+        let started = Instant::now();
+        match self.converge_steps(&row, status).await {
+            Ok(()) => {
+                if status.is_converging() {
+                    p.storage.set_cluster_status(&row.id, ClusterStatus::Active.as_str(), None, now_ms()).await?;
+                    let since = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
+                    p.record(&row.id, EventKind::Progress, &format!("Cluster active ({:.1} s)", since.as_secs_f64()))
+                        .await;
+                    tracing::info!(cluster = %row.id, took = ?since, pass = ?started.elapsed(), "cluster active");
+                }
+                Ok(Outcome::Converged)
+            }
+            Err(err) => {
+                let waited = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
+                if status.is_converging() && waited > CONVERGE_DEADLINE {
+                    let reason = format!("{status} did not finish within {} minutes: {err}", waited.as_secs() / 60);
+                    p.storage
+                        .set_cluster_status(&row.id, ClusterStatus::Error.as_str(), Some(&reason), now_ms())
+                        .await?;
+                    p.record(&row.id, EventKind::Progress, &reason).await;
+                    return Ok(Outcome::Idle);
+                }
+                if status.is_converging() {
+                    p.storage.set_cluster_reason(&row.id, Some(&format!("retrying: {err}"))).await?;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
+        let segments = self.ensure_segment_rows(row).await?;
+        let live = try_join_all(segments.into_iter().map(|s| self.bring_up(row, s, status))).await?;
+        let images = try_join_all(live.iter().map(|l| l.engine.ensure_base_image(&self.inner.base_image_tar)));
+        let (_, ()) = futures::try_join!(async { images.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
+        try_join_all(live.iter().map(|l| l.engine.ensure_infra_containers(&row.id, l.row.ordinal == 1))).await?;
+        let p = &self.inner.provisioner;
+        for l in &live {
+            let was_down = l.row.state == "down";
+            if p.storage.set_segment_state(&l.row.id, SEGMENT_READY, None, now_ms()).await? && was_down {
+                p.record(&row.id, EventKind::Progress, &format!("Segment n{} repaired", l.row.ordinal)).await;
+            }
+        }
+        self.ensure_endpoint(row).await
+    }
+
+    /// Makes sure rows exist for segments 1..=desired, each with an address and a server
+    /// certificate, and replaces segments of an older generation (after a rebuild).
+    async fn ensure_segment_rows(&self, cluster: &ClusterRow) -> Result<Vec<SegmentRow>> {
+        let p = &self.inner.provisioner;
+        let existing = p.storage.segments_of(&cluster.id).await?;
+        for ordinal in 1..=cluster.desired_segments {
+            if existing.iter().any(|s| s.ordinal == ordinal) {
+                continue;
+            }
+            let now = now_ms();
+            let row = SegmentRow {
+                id: Uuid::new_v4().to_string(),
+                cluster_id: cluster.id.clone(),
+                ordinal,
+                name: segment_name(&cluster.id, ordinal as u32),
+                address: String::new(),
+                generation: cluster.generation,
+                state: "pending".into(),
+                state_reason: None,
+                cert_pem: String::new(),
+                key_pem: String::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            let address = p.storage.insert_segment_with_address(&row, p.config.segment_network).await?;
+            p.record(&cluster.id, EventKind::Progress, &format!("Segment n{ordinal} gets address {address}")).await;
+        }
+        let ca = pki::ClusterCa { cert_pem: cluster.ca_cert_pem.clone(), key_pem: cluster.ca_key_pem.clone() };
+        let mut segments = p.storage.segments_of(&cluster.id).await?;
+        for segment in &mut segments {
+            if segment.cert_pem.is_empty() {
+                let ip: IpAddr = parse_address(segment)?.into();
+                let cert = pki::issue_server_cert(
+                    &ca,
+                    &segment.name,
+                    &[ip, IpAddr::V4(Ipv4Addr::LOCALHOST)],
+                    &[segment.name.clone(), "localhost".into()],
+                )
+                .map_err(|e| Error::Internal(format!("segment certificate: {e}")))?;
+                p.storage.set_segment_cert(&segment.id, &cert.cert_pem, &cert.key_pem, now_ms()).await?;
+                segment.cert_pem = cert.cert_pem;
+                segment.key_pem = cert.key_pem;
+            }
+            if segment.generation < cluster.generation {
+                // Rebuild: a fresh segment under the same name and address.
+                self.inner.driver.remove(&segment.name).await?;
+                p.storage.set_segment_generation(&segment.id, cluster.generation, now_ms()).await?;
+                p.storage.set_segment_state(&segment.id, "pending", None, now_ms()).await?;
+                p.record(
+                    &cluster.id,
+                    EventKind::Progress,
+                    &format!("Segment n{} removed for the rebuild", segment.ordinal),
+                )
+                .await;
+                segment.generation = cluster.generation;
+                segment.state = "pending".into();
+            }
+        }
+        Ok(segments)
+    }
+
+    /// Starts the segment if it does not run (recording a fault if it ran before), and
+    /// waits until its Docker answers.
+    async fn bring_up(&self, cluster: &ClusterRow, segment: SegmentRow, status: ClusterStatus) -> Result<Live> {
+        let p = &self.inner.provisioner;
+        let driver = &self.inner.driver;
+        let address = parse_address(&segment)?;
+        let socket = driver.docker_socket(&segment.name);
+        let n = segment.ordinal;
+        let state = driver.state(&segment.name).await?;
+        if state == SegmentState::Running {
+            match SegmentEngine::wait_ready(&socket, HEALTH_PATIENCE).await {
+                Ok(engine) => return Ok(Live { row: segment, address, engine }),
+                Err(err) if segment.state == SEGMENT_READY => {
+                    self.mark_down(cluster, &segment, &format!("Docker does not answer: {err}")).await?;
+                }
+                Err(_) => {}
+            }
+        } else {
+            if segment.state == SEGMENT_READY {
+                self.mark_down(cluster, &segment, "its processes stopped").await?;
+            } else if segment.state == "pending" {
+                let what = if status == ClusterStatus::Growing { "Adding" } else { "Starting" };
+                p.record(&cluster.id, EventKind::Progress, &format!("{what} segment n{n} ({address})")).await;
+                p.storage.set_segment_state(&segment.id, "starting", None, now_ms()).await?;
+            }
+            driver.ensure(&self.spec_of(cluster, &segment, address)).await?;
+        }
+        let engine = SegmentEngine::wait_ready(&socket, START_PATIENCE).await?;
+        if segment.state != SEGMENT_READY {
+            p.record(&cluster.id, EventKind::Progress, &format!("Segment n{n} answers Docker")).await;
+        }
+        p.storage.set_segment_state(&segment.id, "running", None, now_ms()).await?;
+        Ok(Live { row: segment, address, engine })
+    }
+
+    async fn mark_down(&self, cluster: &ClusterRow, segment: &SegmentRow, why: &str) -> Result<()> {
+        let p = &self.inner.provisioner;
+        p.storage.set_segment_state(&segment.id, "down", Some(why), now_ms()).await?;
+        let message = format!("Segment n{} is down ({why}); repairing it", segment.ordinal);
+        p.record(&cluster.id, EventKind::Progress, &message).await;
+        tracing::warn!(cluster = %cluster.id, segment = %segment.name, "{message}");
+        Ok(())
+    }
+
+    fn spec_of(&self, cluster: &ClusterRow, segment: &SegmentRow, address: Ipv4Addr) -> SegmentSpec {
+        let flavor = &self.inner.provisioner.config.flavor;
+        SegmentSpec {
+            name: segment.name.clone(),
+            address,
+            memory_mib: flavor.memory_mib,
+            vcpus: flavor.vcpus,
+            tls: SegmentTls {
+                ca_pem: cluster.ca_cert_pem.clone(),
+                cert_pem: segment.cert_pem.clone(),
+                key_pem: segment.key_pem.clone(),
+            },
+        }
+    }
+
+    /// One swarm across the segments: init on the first if no segment manages one, join
+    /// the others, forget nodes of replaced segments, set the managers, wait until ready.
+    async fn ensure_swarm(&self, cluster: &ClusterRow, live: &[Live]) -> Result<()> {
+        let p = &self.inner.provisioner;
+        let locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
+        let anchor = match live.iter().zip(&locals).position(|(_, s)| s.is_active() && s.is_manager) {
+            Some(i) => i,
+            None => {
+                let first = &live[0];
+                if locals[0].state != LocalNodeState::INACTIVE {
+                    first.engine.swarm_leave(true).await?;
+                }
+                first.engine.swarm_init(first.address).await?;
+                p.record(&cluster.id, EventKind::Progress, &format!("Swarm initialised on n{}", first.row.ordinal))
+                    .await;
+                0
+            }
+        };
+        let leader = &live[anchor];
+        let tokens = leader.engine.join_tokens().await?;
+        let ordinals: Vec<u32> = live.iter().map(|l| l.row.ordinal as u32).collect();
+        let managers = manager_ordinals(&ordinals);
+        let joins = live.iter().zip(&locals).enumerate().filter(|(i, (_, s))| *i != anchor && !s.is_active()).map(
+            |(_, (l, s))| {
+                let as_manager = managers.contains(&(l.row.ordinal as u32));
+                let token = if as_manager { &tokens.manager } else { &tokens.worker };
+                async move {
+                    if s.state != LocalNodeState::INACTIVE {
+                        l.engine.swarm_leave(true).await?;
+                    }
+                    l.engine.swarm_join(l.address, leader.address, token).await?;
+                    let role = if as_manager { "manager" } else { "worker" };
+                    p.record(
+                        &cluster.id,
+                        EventKind::Progress,
+                        &format!("n{} joined the swarm as {role}", l.row.ordinal),
+                    )
+                    .await;
+                    Ok::<_, Error>(())
+                }
+            },
+        );
+        try_join_all(joins).await?;
+
+        let current = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
+        let ids: Vec<String> = current.iter().map(|s| s.node_id.clone().unwrap_or_default()).collect();
+        let nodes = leader.engine.nodes().await?;
+        let entries: Vec<NodeEntry> = nodes
+            .iter()
+            .map(|n| NodeEntry { id: n.id.clone(), hostname: n.hostname.clone(), ready: n.ready })
+            .collect();
+        for stale in stale_nodes(&entries, &ids) {
+            if nodes.iter().any(|n| n.id == stale.id && n.role == NodeRole::Manager) {
+                leader.engine.set_role(&stale.id, NodeRole::Worker).await?;
+            }
+            leader.engine.remove_node(&stale.id, true).await?;
+            p.record(&cluster.id, EventKind::Progress, &format!("Removed the old swarm node of {}", stale.hostname))
+                .await;
+        }
+        // Promotions first, so the manager count never dips below a majority.
+        let mut changes: Vec<(&String, NodeRole)> = live
+            .iter()
+            .zip(&ids)
+            .filter_map(|(l, id)| {
+                let want =
+                    if managers.contains(&(l.row.ordinal as u32)) { NodeRole::Manager } else { NodeRole::Worker };
+                let node = nodes.iter().find(|n| &n.id == id)?;
+                (node.role != want).then_some((id, want))
+            })
+            .collect();
+        changes.sort_by_key(|(_, role)| *role == NodeRole::Worker);
+        for (id, role) in changes {
+            leader.engine.set_role(id, role).await?;
+        }
+        self.wait_nodes_ready(leader, &ids).await
+    }
+
+    async fn wait_nodes_ready(&self, leader: &Live, ids: &[String]) -> Result<()> {
+        let deadline = Instant::now() + READY_PATIENCE;
+        loop {
+            let nodes = leader.engine.nodes().await?;
+            let not_ready: Vec<&String> =
+                ids.iter().filter(|id| !nodes.iter().any(|n| &&n.id == id && n.ready)).collect();
+            if not_ready.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Internal(format!("{} swarm node(s) not ready yet", not_ready.len())));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Opens the cluster's endpoint if it is not serving yet, with a server certificate
+    /// from the cluster's CA for the public endpoint host.
+    async fn ensure_endpoint(&self, cluster: &ClusterRow) -> Result<()> {
+        let p = &self.inner.provisioner;
+        if p.endpoints.is_open(&cluster.id) {
+            return Ok(());
+        }
+        let ca = pki::ClusterCa { cert_pem: cluster.ca_cert_pem.clone(), key_pem: cluster.ca_key_pem.clone() };
+        let host = &p.config.endpoint_host;
+        let (ips, dns): (Vec<IpAddr>, Vec<String>) = match host.parse::<IpAddr>() {
+            Ok(ip) => (vec![ip], vec![]),
+            Err(_) => (vec![], vec![host.clone()]),
+        };
+        let cert = pki::issue_server_cert(&ca, &format!("{} endpoint", cluster.name), &ips, &dns)
+            .map_err(|e| Error::Internal(format!("endpoint certificate: {e}")))?;
+        p.endpoints
+            .open(EndpointSpec {
+                cluster_id: cluster.id.clone(),
+                cluster_name: cluster.name.clone(),
+                token: token_of(&cluster.id),
+                port: cluster.endpoint_port as u16,
+                ca_pem: cluster.ca_cert_pem.clone(),
+                server_cert_pem: cert.cert_pem,
+                server_key_pem: cert.key_pem,
+                revoked_fingerprints: p.storage.revoked_fingerprints(&cluster.id).await?,
+            })
+            .await
+    }
+}
+
+fn parse_address(segment: &SegmentRow) -> Result<Ipv4Addr> {
+    segment
+        .address
+        .parse()
+        .map_err(|_| Error::Internal(format!("segment {} has a malformed address {:?}", segment.name, segment.address)))
+}

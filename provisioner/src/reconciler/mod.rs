@@ -1,0 +1,171 @@
+//! The reconciler: compares each cluster's desired state (SQL) with what libvirt and Docker
+//! report, and acts until they agree. Every step checks the world first, so a pass can be
+//! interrupted anywhere (server killed, libvirtd restarted) and the next one carries on.
+
+mod converge;
+mod roles;
+mod teardown;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use segments::SegmentDriver;
+
+use crate::cluster::ClusterStatus;
+use crate::error::Result;
+use crate::Provisioner;
+
+pub use roles::{manager_ordinals, stale_nodes, NodeEntry};
+
+/// How often clusters are looked at when nothing wakes the reconciler: also how soon a
+/// dead segment is noticed.
+const TICK: Duration = Duration::from_secs(2);
+/// Retry delays after failed passes: doubling, capped.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(15);
+/// A build, grow or rebuild that has not converged after this long ends in `error`.
+pub const CONVERGE_DEADLINE: Duration = Duration::from_secs(10 * 60);
+
+/// Drives clusters towards their desired state.
+#[derive(Clone)]
+pub struct Reconciler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provisioner: Provisioner,
+    driver: Arc<dyn SegmentDriver>,
+    base_image_tar: PathBuf,
+    /// Clusters with a pass under way, and when failing ones may be retried.
+    running: Mutex<HashMap<String, Schedule>>,
+}
+
+#[derive(Default)]
+struct Schedule {
+    busy: bool,
+    failures: u32,
+    not_before: Option<Instant>,
+}
+
+/// What one pass over a cluster achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Desired and actual state agree.
+    Converged,
+    /// The cluster and all its segments are gone.
+    Deleted,
+    /// Nothing to do (the cluster is in `error`, or gone already).
+    Idle,
+}
+
+impl Reconciler {
+    /// A reconciler for this provisioner's clusters, running segments with `driver`.
+    pub fn new(provisioner: Provisioner, driver: Arc<dyn SegmentDriver>, base_image_tar: PathBuf) -> Self {
+        Reconciler {
+            inner: Arc::new(Inner { provisioner, driver, base_image_tar, running: Mutex::new(HashMap::new()) }),
+        }
+    }
+
+    /// Runs forever: removes leftovers of earlier runs, then looks at every cluster on each
+    /// tick and whenever desired state changes.
+    pub async fn run(self) {
+        if let Err(err) = self.remove_orphans().await {
+            tracing::warn!(error = %err, "could not look for leftover segments");
+        }
+        let wake = self.inner.provisioner.wake.clone();
+        loop {
+            if let Err(err) = self.schedule_all().await {
+                tracing::warn!(error = %err, "could not list clusters");
+            }
+            let _ = tokio::time::timeout(TICK, wake.notified()).await;
+        }
+    }
+
+    /// Starts a pass for every cluster that has none under way and is not backing off.
+    async fn schedule_all(&self) -> Result<()> {
+        for row in self.inner.provisioner.storage.all_clusters().await? {
+            if self.claim(&row.id) {
+                let this = self.clone();
+                tokio::spawn(async move {
+                    let result = this.reconcile(&row.id).await;
+                    this.release(&row.id, result.is_ok());
+                    if let Err(err) = result {
+                        tracing::warn!(cluster = %row.id, error = %err, "reconcile pass failed; will retry");
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn claim(&self, id: &str) -> bool {
+        let mut running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner());
+        let schedule = running.entry(id.to_owned()).or_default();
+        let due = schedule.not_before.is_none_or(|t| Instant::now() >= t);
+        if schedule.busy || !due {
+            return false;
+        }
+        schedule.busy = true;
+        true
+    }
+
+    fn release(&self, id: &str, succeeded: bool) {
+        let mut running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner());
+        let schedule = running.entry(id.to_owned()).or_default();
+        schedule.busy = false;
+        if succeeded {
+            schedule.failures = 0;
+            schedule.not_before = None;
+        } else {
+            let delay = FIRST_RETRY.saturating_mul(1 << schedule.failures.min(5)).min(MAX_RETRY);
+            schedule.failures += 1;
+            schedule.not_before = Some(Instant::now() + delay);
+            // Retry without waiting for the next tick once the delay is over.
+            let wake = self.inner.provisioner.wake.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                wake.notify_one();
+            });
+        }
+    }
+
+    /// One pass over one cluster: converge it, or tear it down if it is being deleted.
+    pub async fn reconcile(&self, cluster_id: &str) -> Result<Outcome> {
+        let Some(row) = self.inner.provisioner.storage.cluster_by_id(cluster_id).await? else {
+            return Ok(Outcome::Idle);
+        };
+        match row.status.parse::<ClusterStatus>()? {
+            ClusterStatus::Deleting => self.teardown(&row).await,
+            ClusterStatus::Error => Ok(Outcome::Idle),
+            _ => self.converge(row).await,
+        }
+    }
+
+    /// Removes segments on this host that no cluster knows: leftovers of a server killed
+    /// between creating a segment and recording it, or during a delete.
+    pub async fn remove_orphans(&self) -> Result<usize> {
+        let known = self.inner.provisioner.storage.all_segment_names().await?;
+        let on_host = self.inner.driver.list().await.map_err(crate::Error::from)?;
+        let mut removed = 0;
+        for name in on_host.into_iter().filter(|n| !known.contains(n)) {
+            tracing::info!(segment = %name, "removing a leftover segment");
+            self.inner.driver.remove(&name).await.map_err(crate::Error::from)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
+
+impl From<segments::SegmentError> for crate::Error {
+    fn from(err: segments::SegmentError) -> Self {
+        crate::Error::Internal(format!("segment: {err}"))
+    }
+}
+
+impl From<segments::EngineError> for crate::Error {
+    fn from(err: segments::EngineError) -> Self {
+        crate::Error::Internal(format!("docker: {err}"))
+    }
+}

@@ -1,0 +1,28 @@
+//! Deleting a cluster: close its endpoint, remove every segment, then forget it.
+
+use futures::future::try_join_all;
+
+use super::{Outcome, Reconciler};
+use crate::clock::now_ms;
+use crate::error::Result;
+use crate::storage::ClusterRow;
+
+impl Reconciler {
+    /// Removes the cluster's endpoint, segments (domains, mounts, directories, addresses)
+    /// and finally its rows. Safe to repeat after an interruption: each step checks first.
+    pub(super) async fn teardown(&self, row: &ClusterRow) -> Result<Outcome> {
+        let p = &self.inner.provisioner;
+        p.endpoints.close(&row.id).await;
+        let segments = p.storage.segments_of(&row.id).await?;
+        try_join_all(segments.iter().map(|segment| async move {
+            p.storage.set_segment_state(&segment.id, "removing", None, now_ms()).await?;
+            self.inner.driver.remove(&segment.name).await?;
+            // The address is free again only once the segment is really gone.
+            p.storage.delete_segment(&segment.id).await
+        }))
+        .await?;
+        p.storage.delete_cluster(&row.id).await?;
+        tracing::info!(cluster = %row.id, "cluster deleted");
+        Ok(Outcome::Deleted)
+    }
+}
