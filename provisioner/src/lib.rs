@@ -14,6 +14,7 @@ pub mod endpoints;
 pub mod error;
 pub mod event;
 mod operator;
+mod placement;
 pub mod quota;
 pub mod reconciler;
 mod secret;
@@ -32,6 +33,7 @@ pub use config::{Flavor, ProvisionerConfig};
 pub use credentials::{BundleInfo, CredentialsZip};
 pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
+pub use placement::{PlacedContainer, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;
 pub use storage::Storage;
@@ -48,6 +50,9 @@ pub struct Provisioner {
     storage: Storage,
     config: ProvisionerConfig,
     endpoints: Arc<dyn Endpoints>,
+    /// The segments' host, for reading what runs on them (placement); `None` without
+    /// infrastructure (tests of the domain alone).
+    driver: Option<Arc<dyn segments::SegmentDriver>>,
     /// Wakes the reconciler when desired state changes, so it does not wait for its tick.
     wake: Arc<Notify>,
     /// A valid argon2 hash of a random password, checked for unknown emails so that a
@@ -68,7 +73,7 @@ impl Provisioner {
         endpoints: Arc<dyn Endpoints>,
     ) -> Result<Self> {
         let dummy_password_hash = account::hash_password(secret::new_secret()).await?;
-        Ok(Provisioner { storage, config, endpoints, wake: Arc::new(Notify::new()), dummy_password_hash })
+        Ok(Provisioner { storage, config, endpoints, driver: None, wake: Arc::new(Notify::new()), dummy_password_hash })
     }
 
     /// The database (for the server's housekeeping tasks).

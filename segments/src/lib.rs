@@ -1,2 +1,57 @@
 //! Segments: libvirt LXC domains, each running its own dockerd, and the Docker and
 //! Swarm operations the provisioner performs on them.
+//!
+//! A segment is a libvirt LXC domain (`lxc:///system`) whose root is an overlay: the
+//! shared read-only root filesystem that `scripts/host-setup.sh` debootstraps, plus an
+//! upper layer of its own, so the host's files are never visible inside. Its
+//! `/var/lib/docker` and `/run` are plain per-segment host directories; the latter puts
+//! the segment's `docker.sock` on the host, where [`SegmentEngine`] reaches it. tini runs
+//! dockerd as the segment's only service: if dockerd dies, the domain stops, and
+//! [`SegmentDriver::state`] reports [`SegmentState::Stopped`] until `ensure` restarts it.
+//!
+//! dockerd gets the segment's own cgroups (a cgroup namespace, see [`init_script`]), so
+//! the segment's memory and CPU limits apply to its containers too, and `docker stats`
+//! works. Its log is `<segment>/run/dockerd.log` on the host.
+//!
+//! Tests (`cargo test -p segments`) need root and run against the real libvirt LXC and
+//! dockerd: they call `scripts/host-setup.sh` themselves with the test bridge `carinat0`
+//! (10.214.0.1/24; override with `CARINA_TEST_BRIDGE`/`CARINA_TEST_BRIDGE_ADDR`), use a
+//! state dir of their own below the shared root and remove everything on drop
+//! (`CARINA_TEST_KEEP=1` keeps it for debugging).
+//!
+//! Host layout of one instance (`HostConfig::state_dir`, below the machine-wide shared
+//! mount root): `<state_dir>/<name>/{upper,work,root,docker,run}`.
+
+mod apparmor;
+mod config;
+mod dockerd;
+mod domain_xml;
+mod driver;
+mod engine;
+mod error;
+mod infra;
+mod layout;
+mod libvirt;
+mod mounts;
+mod spec;
+mod swarm;
+
+pub use apparmor::{
+    apparmor_enforced, check_compiles as check_apparmor_profile, profile as apparmor_profile,
+    profile_name as apparmor_profile_name,
+};
+pub use config::{parse_cidr, HostConfig, LXC_SYSTEM_URI};
+pub use dockerd::{dockerd_args, init_script, DOCKERD_TLS_PORT};
+pub use domain_xml::domain_xml;
+pub use driver::SegmentDriver;
+pub use engine::{EngineError, RunOutput, SegmentEngine, BASE_IMAGE_REF};
+pub use error::SegmentError;
+pub use infra::{swarm_manager_cmd, CLUSTER_LABEL, INFRA_LABEL, SWARM_DATA, SWARM_MANAGER};
+pub use layout::SegmentLayout;
+pub use libvirt::LibvirtSegments;
+pub use mounts::{parse_mountinfo, MountEntry};
+pub use spec::{validate_name, SegmentSpec, SegmentState, SegmentTls};
+pub use swarm::{JoinTokens, LocalSwarm, NodeRole, SwarmNode, SWARM_PORT};
+
+/// The bollard version this crate speaks, for callers that need more of the Docker API.
+pub use bollard;

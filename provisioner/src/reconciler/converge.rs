@@ -175,7 +175,7 @@ impl Reconciler {
                 p.record(&cluster.id, EventKind::Progress, &format!("{what} segment n{n} ({address})")).await;
                 p.storage.set_segment_state(&segment.id, "starting", None, now_ms()).await?;
             }
-            driver.ensure(&self.spec_of(cluster, &segment, address)).await?;
+            driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
         }
         let engine = SegmentEngine::wait_ready(&socket, START_PATIENCE).await?;
         if segment.state != SEGMENT_READY {
@@ -194,19 +194,24 @@ impl Reconciler {
         Ok(())
     }
 
-    fn spec_of(&self, cluster: &ClusterRow, segment: &SegmentRow, address: Ipv4Addr) -> SegmentSpec {
+    fn spec_of(&self, cluster: &ClusterRow, segment: &SegmentRow, address: Ipv4Addr) -> Result<SegmentSpec> {
         let flavor = &self.inner.provisioner.config.flavor;
-        SegmentSpec {
+        // A CA whose key is dropped right here: no client certificate can ever chain to it,
+        // so nobody but the host (over the unix socket) can drive this dockerd.
+        let lock = pki::new_cluster_ca(&segment.name, "client lock")
+            .map_err(|e| Error::Internal(format!("client lock CA: {e}")))?;
+        Ok(SegmentSpec {
             name: segment.name.clone(),
             address,
             memory_mib: flavor.memory_mib,
             vcpus: flavor.vcpus,
             tls: SegmentTls {
                 ca_pem: cluster.ca_cert_pem.clone(),
+                client_ca_pem: lock.cert_pem,
                 cert_pem: segment.cert_pem.clone(),
                 key_pem: segment.key_pem.clone(),
             },
-        }
+        })
     }
 
     /// One swarm across the segments: init on the first if no segment manages one, join

@@ -1,0 +1,137 @@
+//! How dockerd runs inside a segment: its command line and the segment's init script.
+
+/// dockerd's TCP port, as on Carina's segments.
+pub const DOCKERD_TLS_PORT: u16 = 42376;
+
+/// Inside the segment: where dockerd's TLS files are.
+pub const TLS_DIR: &str = "/etc/docker";
+/// File names in [`TLS_DIR`], in the order `ls` prints them.
+pub const CA_FILE: &str = "ca.pem";
+/// Inside the segment: the CA dockerd checks client certificates against (see
+/// [`crate::SegmentTls::client_ca_pem`]).
+pub const CLIENT_CA: &str = "/etc/carina/client-ca.pem";
+/// Server certificate file name.
+pub const CERT_FILE: &str = "server-cert.pem";
+/// Server key file name.
+pub const KEY_FILE: &str = "server-key.pem";
+
+/// Inside the segment: the init script, run by tini as PID 1's only child.
+pub const INIT_SCRIPT: &str = "/etc/carina/segment-init";
+/// Inside the segment: dockerd's configuration file, for what has no flag.
+pub const DAEMON_JSON: &str = "/etc/carina/daemon.json";
+/// Inside the segment: dockerd's log (on the host: `<segment>/run/dockerd.log`).
+pub const DOCKERD_LOG: &str = "/run/dockerd.log";
+/// In the host's pids and name=systemd cgroup hierarchies (which libvirt does not manage):
+/// the parent of each segment's own cgroup.
+pub const HOST_CGROUP_DIR: &str = "/carina";
+/// Controllers (by mount option) for which segments get a cgroup under [`HOST_CGROUP_DIR`].
+pub const SELF_MANAGED_CGROUPS: [&str; 2] = ["pids", "name=systemd"];
+/// Inside the segment: tini, from the Debian root.
+pub const TINI: &str = "/usr/bin/tini";
+
+/// dockerd's arguments. TLS on TCP also avoids dockerd 20.10's deliberate 15 s start-up
+/// delay for an unauthenticated TCP listener.
+pub fn dockerd_args() -> Vec<String> {
+    vec![
+        "-H".into(),
+        "unix:///run/docker.sock".into(),
+        "-H".into(),
+        format!("tcp://0.0.0.0:{DOCKERD_TLS_PORT}"),
+        "--tlsverify".into(),
+        format!("--tlscacert={CLIENT_CA}"),
+        format!("--tlscert={TLS_DIR}/{CERT_FILE}"),
+        format!("--tlskey={TLS_DIR}/{KEY_FILE}"),
+        format!("--config-file={DAEMON_JSON}"),
+        // Keeps the log, a host file without rotation, small.
+        "--log-level=warn".into(),
+    ]
+}
+
+/// The content of [`DAEMON_JSON`]. dockerd 20.10 writes its identity key to
+/// `/etc/docker/key.json` unless told otherwise (there is no flag for it); there it would
+/// show up next to the TLS files that users list through `swarm-data`.
+pub fn daemon_json() -> String {
+    "{\n  \"deprecated-key-path\": \"/var/lib/docker/key.json\"\n}\n".to_owned()
+}
+
+/// The segment's init script, run by tini. dockerd replaces the shell (exec), so it is
+/// tini's only child: when dockerd dies for any reason, tini exits, the domain stops and
+/// shows up as [`crate::SegmentState::Stopped`] instead of a running segment without Docker.
+///
+/// Before that it gives dockerd the segment's own cgroups. libvirt mounts the host's whole
+/// v1 hierarchies in the segment, so dockerd would create its containers' cgroups at the
+/// host's top level: outside the segment's memory and CPU limits, and in a place where
+/// `docker stats` finds nothing. In a cgroup namespace rooted at the segment's cgroups,
+/// freshly mounted hierarchies start at the segment instead. runc then needs, in the
+/// segment's device cgroup, the rules it grants every container (mknod, tun, console).
+pub fn init_script() -> String {
+    let args = dockerd_args().join(" ");
+    format!(
+        r#"#!/usr/bin/sh
+# Written by the carina segment driver: the segment's only service.
+set -e
+# Not to the console: nobody reads it, and once its buffer is full every write blocks
+# and dockerd hangs. /run is a host directory, emptied before every start.
+exec </dev/null >{DOCKERD_LOG} 2>&1
+if [ -z "$CARINA_CGROUP_NS" ]; then
+  # libvirt leaves the segment in the host's top pids and name=systemd cgroups: move it
+  # to {HOST_CGROUP_DIR}/<segment> there, which the host removes with the segment.
+  mkdir -p /run/carina-cgroup
+  for opts in pids none,name=systemd; do
+    mount -t cgroup -o "$opts" cgroup /run/carina-cgroup
+    mkdir -p "/run/carina-cgroup{HOST_CGROUP_DIR}/$LIBVIRT_LXC_NAME"
+    echo $$ >"/run/carina-cgroup{HOST_CGROUP_DIR}/$LIBVIRT_LXC_NAME/cgroup.procs"
+    umount /run/carina-cgroup
+  done
+  rmdir /run/carina-cgroup
+  export CARINA_CGROUP_NS=1
+  exec unshare --cgroup /usr/bin/sh "$0"
+fi
+for dir in /sys/fs/cgroup/*; do
+  opts=$(awk -v mp="$dir" '$5 == mp && $(NF-2) == "cgroup" {{ print $NF }}' /proc/self/mountinfo)
+  [ -n "$opts" ] || continue
+  opts=${{opts#rw,}}
+  case $opts in name=*) opts="none,$opts" ;; esac
+  umount "$dir"
+  mount -t cgroup -o "$opts" cgroup "$dir"
+done
+# libvirt leaves pids out; dockerd wants it for docker stats and --pids-limit.
+if [ ! -d /sys/fs/cgroup/pids ]; then
+  mkdir /sys/fs/cgroup/pids
+  mount -t cgroup -o pids cgroup /sys/fs/cgroup/pids
+fi
+for rule in 'c *:* m' 'b *:* m' 'c 10:200 rwm' 'c 5:0 rwm' 'c 5:1 rwm' 'c 5:2 rwm' 'c 136:* rwm'; do
+  echo "$rule" >/sys/fs/cgroup/devices/devices.allow
+done
+# A previous run may have left pid files in /run; dockerd and containerd refuse to
+# start over them.
+rm -f /run/docker.pid /run/docker/containerd/containerd.pid
+exec /usr/sbin/dockerd {args}
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_key_stays_out_of_etc_docker() {
+        let json: serde_json::Value = serde_json::from_str(&daemon_json()).unwrap();
+        assert_eq!(json["deprecated-key-path"], "/var/lib/docker/key.json");
+    }
+
+    #[test]
+    fn init_execs_dockerd_with_tls_on_both_listeners() {
+        let script = init_script();
+        assert!(script.starts_with("#!/usr/bin/sh\n"));
+        assert!(script.contains("exec </dev/null >/run/dockerd.log 2>&1\n"));
+        assert!(script.contains("exec unshare --cgroup /usr/bin/sh \"$0\"\n"));
+        assert!(script.ends_with(
+            "exec /usr/sbin/dockerd -H unix:///run/docker.sock -H tcp://0.0.0.0:42376 --tlsverify \
+             --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server-cert.pem \
+             --tlskey=/etc/docker/server-key.pem --config-file=/etc/carina/daemon.json \
+             --log-level=warn\n"
+        ));
+    }
+}

@@ -1,0 +1,35 @@
+//! The narrow interface the reconciler drives segments through.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use crate::{SegmentError, SegmentSpec, SegmentState};
+
+/// Creates, inspects and removes the segments of one instance (one state dir).
+#[async_trait]
+pub trait SegmentDriver: Send + Sync {
+    /// Creates whatever is missing (directories, overlay root, TLS files, domain) and
+    /// starts the segment. Idempotent: a running segment is left alone (changes to `spec`,
+    /// TLS included, apply at its next start); a stopped one is redefined from `spec` and
+    /// started again with an empty `/run` (no stale pid files). It returns once the domain
+    /// runs; use [`crate::SegmentEngine::wait_ready`] for dockerd (about 0.5 s later).
+    async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError>;
+
+    /// What the host has of segment `name`.
+    async fn state(&self, name: &str) -> Result<SegmentState, SegmentError>;
+
+    /// Destroys and undefines the domain, unmounts the overlay and deletes every
+    /// directory and log of the segment. Idempotent; leaves nothing behind.
+    async fn remove(&self, name: &str) -> Result<(), SegmentError>;
+
+    /// Names of every segment this instance has on the host: defined domains and
+    /// leftover directories. Never another instance's segments.
+    async fn list(&self) -> Result<Vec<String>, SegmentError>;
+
+    /// The host path of the segment's Docker unix socket.
+    fn docker_socket(&self, name: &str) -> PathBuf;
+
+    /// Whether AppArmor profiles are enforced on this host.
+    fn apparmor_enforced(&self) -> bool;
+}

@@ -1,0 +1,426 @@
+//! The real segment driver: libvirt LXC domains over an overlay root.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use tokio::io::AsyncWriteExt;
+use virt::connect::Connect;
+use virt::domain::Domain;
+use virt::error::ErrorNumber;
+
+use crate::dockerd::{
+    daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, HOST_CGROUP_DIR, INIT_SCRIPT, KEY_FILE,
+    SELF_MANAGED_CGROUPS, TLS_DIR,
+};
+use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
+use crate::layout::MAX_SOCKET_PATH;
+use crate::{
+    apparmor, mounts, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout, SegmentSpec, SegmentState,
+    LXC_SYSTEM_URI,
+};
+
+/// Where libvirt's LXC driver writes each domain's log.
+const LXC_LOG_DIR: &str = "/var/log/libvirt/lxc";
+
+/// Segments as libvirt LXC domains (see the crate docs for their shape).
+#[derive(Debug, Clone)]
+pub struct LibvirtSegments {
+    config: HostConfig,
+    apparmor: bool,
+}
+
+/// What libvirt has of one domain name.
+enum DomainStatus {
+    Absent,
+    /// Defined; `ours` is false when its owner metadata names another state dir.
+    Present {
+        active: bool,
+        ours: bool,
+        owner: Option<String>,
+    },
+}
+
+impl LibvirtSegments {
+    /// A driver for the instance `config` describes. Creates the state dir, and stores it
+    /// canonicalized: it is what marks this instance's domains.
+    pub fn new(mut config: HostConfig) -> Result<Self, SegmentError> {
+        std::fs::create_dir_all(&config.state_dir).map_err(SegmentError::io("create", &config.state_dir))?;
+        config.state_dir =
+            std::fs::canonicalize(&config.state_dir).map_err(SegmentError::io("resolve", &config.state_dir))?;
+        // libvirt would otherwise print every expected error (a lookup of an absent domain).
+        virt::error::clear_error_callback();
+        Ok(LibvirtSegments { config, apparmor: apparmor::apparmor_enforced() })
+    }
+
+    /// The configuration this driver uses (state dir canonicalized).
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// The host directories of segment `name`.
+    pub fn layout(&self, name: &str) -> SegmentLayout {
+        SegmentLayout::new(&self.config.state_dir, name)
+    }
+
+    fn owner_key(&self) -> String {
+        self.config.state_dir.to_string_lossy().into_owned()
+    }
+
+    /// Runs `f` on a fresh libvirt connection in the blocking pool. A connection per call
+    /// keeps the driver working across libvirtd restarts; opening one costs a millisecond.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, SegmentError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connect) -> Result<T, SegmentError> + Send + 'static,
+    {
+        let uri = self.config.libvirt_uri.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open(&uri)?;
+            f(&conn.0)
+        })
+        .await?
+    }
+
+    async fn domain_status(&self, name: &str) -> Result<DomainStatus, SegmentError> {
+        let name = name.to_owned();
+        let me = self.owner_key();
+        self.with_conn(move |conn| {
+            let Some(dom) = lookup(conn, &name)? else {
+                return Ok(DomainStatus::Absent);
+            };
+            let owner = owner_of(&dom);
+            let active = dom.is_active().map_err(SegmentError::libvirt("query", &name))?;
+            Ok(DomainStatus::Present { active, ours: owner.as_deref() == Some(me.as_str()), owner })
+        })
+        .await
+    }
+
+    fn check_socket_path(&self, layout: &SegmentLayout) -> Result<(), SegmentError> {
+        let socket = layout.docker_socket();
+        let len = socket.as_os_str().len();
+        if len > MAX_SOCKET_PATH {
+            return Err(SegmentError::InvalidConfig(format!(
+                "docker socket path {} is {len} bytes, more than a unix socket allows ({MAX_SOCKET_PATH}); \
+                 use a shorter state dir",
+                socket.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Directories, overlay root, files inside the root, and an empty `/run`.
+    async fn prepare_root(&self, spec: &SegmentSpec, layout: &SegmentLayout) -> Result<(), SegmentError> {
+        create_dir(&layout.dir, 0o700).await?;
+        for dir in [layout.upper(), layout.work(), layout.root(), layout.docker(), layout.run()] {
+            create_dir(&dir, 0o755).await?;
+        }
+        let root = layout.root();
+        if !mounts::is_mount_point(&root).await? {
+            let lower = self.lower_for(layout).await?;
+            mounts::mount_overlay(&lower, &layout.upper(), &layout.work(), &root).await?;
+        }
+        mounts::check_libvirtd_sees(&root).await?;
+
+        let tls = root.join(TLS_DIR.trim_start_matches('/'));
+        create_dir(&tls, 0o755).await?;
+        write_if_changed(&tls.join(CA_FILE), &spec.tls.ca_pem, 0o644).await?;
+        write_if_changed(&tls.join(CERT_FILE), &spec.tls.cert_pem, 0o644).await?;
+        write_if_changed(&tls.join(KEY_FILE), &spec.tls.key_pem, 0o600).await?;
+        let client_ca = root.join(CLIENT_CA.trim_start_matches('/'));
+        if let Some(parent) = client_ca.parent() {
+            create_dir(parent, 0o755).await?;
+        }
+        write_if_changed(&client_ca, &spec.tls.client_ca_pem, 0o644).await?;
+        let init = root.join(INIT_SCRIPT.trim_start_matches('/'));
+        if let Some(parent) = init.parent() {
+            create_dir(parent, 0o755).await?;
+        }
+        write_if_changed(&init, &init_script(), 0o755).await?;
+        let config = root.join(DAEMON_JSON.trim_start_matches('/'));
+        write_if_changed(&config, &daemon_json(), 0o644).await?;
+
+        // /run starts empty, as after a boot: a killed dockerd leaves pid files and a
+        // dead socket that would stop the next one (and fool a readiness check).
+        let run = layout.run();
+        mounts::unmount_all_under(&run).await?;
+        clear_dir(&run).await
+    }
+
+    /// The lower layer: the one this segment's upper layer was made against if it still
+    /// exists, else the current root filesystem (recorded for next time).
+    async fn lower_for(&self, layout: &SegmentLayout) -> Result<PathBuf, SegmentError> {
+        let record = layout.lower_record();
+        if let Ok(text) = tokio::fs::read_to_string(&record).await {
+            let recorded = PathBuf::from(text.trim());
+            if recorded.join("usr/sbin/dockerd").exists() {
+                return Ok(recorded);
+            }
+        }
+        let current = tokio::fs::canonicalize(&self.config.rootfs).await.map_err(|_| {
+            SegmentError::InvalidConfig(format!(
+                "segment root filesystem {} is missing (run scripts/host-setup.sh)",
+                self.config.rootfs.display()
+            ))
+        })?;
+        if !current.join("usr/sbin/dockerd").exists() {
+            return Err(SegmentError::InvalidConfig(format!(
+                "{} holds no dockerd (run scripts/host-setup.sh)",
+                current.display()
+            )));
+        }
+        let text = current.to_string_lossy().into_owned();
+        tokio::fs::write(&record, text).await.map_err(SegmentError::io("write", &record))?;
+        Ok(current)
+    }
+
+    /// Removes the cgroups the segment's init made for itself (see [`init_script`]).
+    async fn remove_cgroups(&self, name: &str) -> Result<(), SegmentError> {
+        let mounts = mounts::mounts_of("self").await?;
+        let dirs: Vec<PathBuf> = SELF_MANAGED_CGROUPS
+            .iter()
+            .flat_map(|option| mounts::cgroup_mounts(&mounts, option))
+            .map(|m| m.join(HOST_CGROUP_DIR.trim_start_matches('/')).join(name))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            for dir in dirs {
+                mounts::remove_cgroup_tree(&dir).map_err(SegmentError::io("remove cgroup", &dir))?;
+            }
+            Ok(())
+        })
+        .await?
+    }
+
+    async fn load_apparmor_profile(&self, layout: &SegmentLayout, name: &str) -> Result<String, SegmentError> {
+        let file = layout.apparmor_profile();
+        write_if_changed(&file, &apparmor::profile(name), 0o644).await?;
+        apparmor::load(&file).await?;
+        Ok(apparmor::profile_name(name))
+    }
+}
+
+#[async_trait]
+impl SegmentDriver for LibvirtSegments {
+    async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError> {
+        validate_name(&spec.name)?;
+        let layout = self.layout(&spec.name);
+        self.check_socket_path(&layout)?;
+        match self.domain_status(&spec.name).await? {
+            DomainStatus::Present { ours: false, owner, .. } => {
+                return Err(SegmentError::NameTaken { name: spec.name.clone(), owner });
+            }
+            DomainStatus::Present { active: true, .. } => return Ok(()),
+            _ => {}
+        }
+
+        self.prepare_root(spec, &layout).await?;
+        let label = if self.apparmor { Some(self.load_apparmor_profile(&layout, &spec.name).await?) } else { None };
+        let (config, spec2) = (self.config.clone(), spec.clone());
+        let name = spec.name.clone();
+        self.with_conn(move |conn| {
+            // Defining again updates a stopped domain to the current spec, under its UUID.
+            let uuid = match lookup(conn, &name)? {
+                Some(existing) => Some(existing.get_uuid_string().map_err(SegmentError::libvirt("query", &name))?),
+                None => None,
+            };
+            let xml = domain_xml(&config, &spec2, &layout, uuid.as_deref(), label.as_deref());
+            let dom = Domain::define_xml(conn, &xml).map_err(SegmentError::libvirt("define", &name))?;
+            if let Err(e) = dom.create() {
+                // A concurrent ensure may have started it first.
+                if !dom.is_active().unwrap_or(false) {
+                    return Err(SegmentError::libvirt("start", &name)(e));
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!(segment = %spec.name, address = %spec.address, "segment started");
+        Ok(())
+    }
+
+    async fn state(&self, name: &str) -> Result<SegmentState, SegmentError> {
+        validate_name(name)?;
+        Ok(match self.domain_status(name).await? {
+            DomainStatus::Absent | DomainStatus::Present { ours: false, .. } => SegmentState::Absent,
+            DomainStatus::Present { active: true, .. } => SegmentState::Running,
+            DomainStatus::Present { active: false, .. } => SegmentState::Stopped,
+        })
+    }
+
+    async fn remove(&self, name: &str) -> Result<(), SegmentError> {
+        validate_name(name)?;
+        let layout = self.layout(name);
+        let me = self.owner_key();
+        let owned = name.to_owned();
+        // Whether the name is taken by another instance's domain: then its cgroups, log
+        // and AppArmor profile are that instance's too, and only our directory goes.
+        let foreign = self
+            .with_conn(move |conn| {
+                let Some(dom) = lookup(conn, &owned)? else { return Ok(false) };
+                if owner_of(&dom).as_deref() != Some(me.as_str()) {
+                    tracing::warn!(segment = %owned, "domain belongs to another instance; removing only our files");
+                    return Ok(true);
+                }
+                if dom.is_active().map_err(SegmentError::libvirt("query", &owned))? {
+                    if let Err(e) = dom.destroy() {
+                        // It may have stopped on its own meanwhile.
+                        if e.code() != ErrorNumber::OperationInvalid {
+                            return Err(SegmentError::libvirt("destroy", &owned)(e));
+                        }
+                    }
+                }
+                match dom.undefine() {
+                    Ok(()) => Ok(false),
+                    Err(e) if e.code() == ErrorNumber::NoDomain => Ok(false),
+                    Err(e) => Err(SegmentError::libvirt("undefine", &owned)(e)),
+                }
+            })
+            .await?;
+
+        mounts::unmount_all_under(&layout.dir).await?;
+        let left = mounts::mounts_under(&mounts::mounts_of("self").await?, &layout.dir);
+        if let Some(point) = left.first() {
+            return Err(SegmentError::Command {
+                command: format!("umount {}", point.display()),
+                detail: "still mounted".into(),
+            });
+        }
+        let profile = layout.apparmor_profile();
+        if self.apparmor && !foreign && profile.exists() {
+            if let Err(e) = apparmor::unload(&profile).await {
+                tracing::warn!(segment = %name, error = %e, "could not unload the AppArmor profile");
+            }
+        }
+        if !foreign {
+            self.remove_cgroups(name).await?;
+        }
+        remove_dir_all(&layout.dir).await?;
+        if self.config.libvirt_uri == LXC_SYSTEM_URI && !foreign {
+            remove_file(&Path::new(LXC_LOG_DIR).join(format!("{name}.log"))).await?;
+        }
+        tracing::info!(segment = %name, "segment removed");
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<String>, SegmentError> {
+        let me = self.owner_key();
+        let mut names = self
+            .with_conn(move |conn| {
+                let doms = conn.list_all_domains(0).map_err(SegmentError::libvirt("list domains", ""))?;
+                Ok(doms
+                    .iter()
+                    .filter(|d| owner_of(d).as_deref() == Some(me.as_str()))
+                    .filter_map(|d| d.get_name().ok())
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        let dir = &self.config.state_dir;
+        let mut entries = tokio::fs::read_dir(dir).await.map_err(SegmentError::io("list", dir))?;
+        while let Some(entry) = entries.next_entry().await.map_err(SegmentError::io("list", dir))? {
+            let is_dir = entry.file_type().await.map(|t| t.is_dir()).unwrap_or(false);
+            if let Some(name) = entry.file_name().to_str() {
+                if is_dir && validate_name(name).is_ok() {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    fn docker_socket(&self, name: &str) -> PathBuf {
+        self.layout(name).docker_socket()
+    }
+
+    fn apparmor_enforced(&self) -> bool {
+        self.apparmor
+    }
+}
+
+/// A libvirt connection closed on drop (the `virt` crate leaves closing to us).
+struct Connection(Connect);
+
+impl Connection {
+    fn open(uri: &str) -> Result<Self, SegmentError> {
+        Connect::open(Some(uri)).map(Connection).map_err(SegmentError::libvirt("connect", uri))
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let _ = self.0.close();
+    }
+}
+
+fn lookup(conn: &Connect, name: &str) -> Result<Option<Domain>, SegmentError> {
+    match Domain::lookup_by_name(conn, name) {
+        Ok(dom) => Ok(Some(dom)),
+        Err(e) if e.code() == ErrorNumber::NoDomain => Ok(None),
+        Err(e) => Err(SegmentError::libvirt("lookup", name)(e)),
+    }
+}
+
+/// The state dir recorded in a domain's metadata; `None` for domains not made by us.
+fn owner_of(dom: &Domain) -> Option<String> {
+    let element = dom.get_metadata(virt::sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(METADATA_URI), 0).ok()?;
+    owner_from_metadata(&element)
+}
+
+async fn create_dir(dir: &Path, mode: u32) -> Result<(), SegmentError> {
+    tokio::fs::create_dir_all(dir).await.map_err(SegmentError::io("create", dir))?;
+    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).await.map_err(SegmentError::io("chmod", dir))
+}
+
+/// Writes only when the content differs: files in the upper layer stay untouched otherwise.
+async fn write_if_changed(path: &Path, content: &str, mode: u32) -> Result<(), SegmentError> {
+    if tokio::fs::read(path).await.ok().as_deref() != Some(content.as_bytes()) {
+        // Created with its final mode, so a key is never readable by others, not even briefly.
+        let tmp = path.with_extension("carina-tmp");
+        let _ = tokio::fs::remove_file(&tmp).await;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+            .await
+            .map_err(SegmentError::io("create", &tmp))?;
+        file.write_all(content.as_bytes()).await.map_err(SegmentError::io("write", &tmp))?;
+        file.sync_all().await.map_err(SegmentError::io("sync", &tmp))?;
+        drop(file);
+        tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+            .await
+            .map_err(SegmentError::io("chmod", &tmp))?;
+        tokio::fs::rename(&tmp, path).await.map_err(SegmentError::io("rename", path))?;
+    } else {
+        tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .await
+            .map_err(SegmentError::io("chmod", path))?;
+    }
+    Ok(())
+}
+
+async fn clear_dir(dir: &Path) -> Result<(), SegmentError> {
+    let mut entries = tokio::fs::read_dir(dir).await.map_err(SegmentError::io("list", dir))?;
+    while let Some(entry) = entries.next_entry().await.map_err(SegmentError::io("list", dir))? {
+        let path = entry.path();
+        let is_dir = entry.file_type().await.map(|t| t.is_dir()).unwrap_or(false);
+        let result = if is_dir { tokio::fs::remove_dir_all(&path).await } else { tokio::fs::remove_file(&path).await };
+        result.map_err(SegmentError::io("remove", &path))?;
+    }
+    Ok(())
+}
+
+async fn remove_dir_all(dir: &Path) -> Result<(), SegmentError> {
+    match tokio::fs::remove_dir_all(dir).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SegmentError::io("remove", dir)(e)),
+        _ => Ok(()),
+    }
+}
+
+async fn remove_file(path: &Path) -> Result<(), SegmentError> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SegmentError::io("remove", path)(e)),
+        _ => Ok(()),
+    }
+}

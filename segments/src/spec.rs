@@ -1,0 +1,106 @@
+//! What one segment should be.
+
+use std::net::Ipv4Addr;
+
+use crate::SegmentError;
+
+/// The TLS material of one segment's dockerd, PEM encoded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SegmentTls {
+    /// The cluster CA certificate (`/etc/docker/ca.pem`, what the server certificate
+    /// chains to, as Carina's `swarm-data` showed it).
+    pub ca_pem: String,
+    /// The CA that client certificates on dockerd's TCP port must chain to. Not the
+    /// cluster CA: tenants hold client certificates of that one, and dockerd itself has no
+    /// policy, so a tenant reaching it directly (from a container, over the bridge) could
+    /// start privileged containers. Carina passes a CA whose key was thrown away, so that
+    /// only the host, over the unix socket, drives a segment's dockerd.
+    pub client_ca_pem: String,
+    /// The segment's server certificate.
+    pub cert_pem: String,
+    /// The segment's server private key: the only key ever visible inside a segment.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for SegmentTls {
+    // Keys never end up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentTls").finish_non_exhaustive()
+    }
+}
+
+/// The desired shape of one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSpec {
+    /// Domain name, host name and directory name: `<cluster_uuid>-n<i>`.
+    pub name: String,
+    /// The segment's address on the bridge.
+    pub address: Ipv4Addr,
+    /// Memory limit in MiB.
+    pub memory_mib: u64,
+    /// CPU limit, in whole CPUs.
+    pub vcpus: u32,
+    /// dockerd's TLS material.
+    pub tls: SegmentTls,
+}
+
+/// What the host has of one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentState {
+    /// No domain of that name (leftover directories may still exist).
+    Absent,
+    /// The domain runs (its dockerd is its init, so dockerd runs too).
+    Running,
+    /// Defined but not running: dockerd died or was killed, the domain was destroyed, or
+    /// the host rebooted. `ensure` starts it again.
+    Stopped,
+}
+
+/// Longest segment name: a host name label may not be longer.
+pub const MAX_NAME_LEN: usize = 63;
+
+/// Checks that `name` is usable as a libvirt domain name, a host name and a directory name.
+pub fn validate_name(name: &str) -> Result<(), SegmentError> {
+    let invalid = |reason| SegmentError::InvalidName { name: name.to_owned(), reason };
+    if name.is_empty() {
+        return Err(invalid("empty"));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(invalid("longer than 63 characters"));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(invalid("only ASCII letters, digits and '-' are allowed"));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err(invalid("must not start or end with '-'"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_cluster_segment_names() {
+        validate_name("57d513b9-ed36-487d-8415-4ac65b6d41a8-n1").unwrap();
+    }
+
+    #[test]
+    fn rejects_names_that_could_escape_a_directory() {
+        for bad in ["", "..", "a/b", "a b", "-a", "a-", &"x".repeat(64)] {
+            assert!(validate_name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn tls_debug_hides_keys() {
+        let tls = SegmentTls {
+            ca_pem: "ca".into(),
+            client_ca_pem: "lock".into(),
+            cert_pem: "cert".into(),
+            key_pem: "SECRET".into(),
+        };
+        assert!(!format!("{tls:?}").contains("SECRET"));
+    }
+}

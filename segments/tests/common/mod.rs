@@ -1,0 +1,188 @@
+//! Shared fixture of the integration tests: a set-up host (real libvirtd, bridge, root
+//! filesystem), a driver on a fresh state dir, TLS material, and cleanup on drop.
+#![allow(dead_code)] // Each test file uses a different part of it.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, SanType};
+use segments::{parse_cidr, HostConfig, LibvirtSegments, SegmentDriver, SegmentSpec, SegmentTls, LXC_SYSTEM_URI};
+
+/// The test bridge and subnet: never the panel's.
+const TEST_BRIDGE: &str = "carinat0";
+const TEST_BRIDGE_ADDR: &str = "10.214.0.1/24";
+
+/// What `scripts/host-setup.sh` reported.
+pub struct Setup {
+    pub values: HashMap<String, String>,
+}
+
+/// Runs the host setup once per test binary (the script is idempotent and locked).
+pub fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/host-setup.sh");
+        let bridge = std::env::var("CARINA_TEST_BRIDGE").unwrap_or_else(|_| TEST_BRIDGE.into());
+        let addr = std::env::var("CARINA_TEST_BRIDGE_ADDR").unwrap_or_else(|_| TEST_BRIDGE_ADDR.into());
+        let started = Instant::now();
+        let out = Command::new("bash")
+            .arg(&script)
+            .env("CARINA_BRIDGE", &bridge)
+            .env("CARINA_BRIDGE_ADDR", &addr)
+            .output()
+            .expect("run host-setup.sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "host-setup.sh failed");
+        eprintln!("timing: host setup {:.2}s", started.elapsed().as_secs_f64());
+        let values =
+            stdout.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        Setup { values }
+    })
+}
+
+/// A driver on a state dir of its own; removes every segment and file on drop.
+pub struct TestHost {
+    pub config: HostConfig,
+    pub driver: LibvirtSegments,
+    /// Unique per test run: prefix of segment names.
+    pub prefix: String,
+    extra_files: Vec<PathBuf>,
+}
+
+impl TestHost {
+    pub fn new(tag: &str) -> Self {
+        let s = &setup().values;
+        let (gateway, prefix_len) = parse_cidr(&s["bridge_addr"]).unwrap();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let prefix = format!("t{:x}{:x}-{tag}", std::process::id(), nanos & 0xffff);
+        let config = HostConfig {
+            state_dir: PathBuf::from(&s["segments_root"]).join(format!("test-{prefix}")),
+            rootfs: PathBuf::from(&s["rootfs"]),
+            base_image_tar: PathBuf::from(&s["base_image"]),
+            bridge: s["bridge"].clone(),
+            gateway,
+            prefix_len,
+            libvirt_uri: LXC_SYSTEM_URI.into(),
+        };
+        let driver = LibvirtSegments::new(config.clone()).unwrap();
+        TestHost { config: driver.config().clone(), driver, prefix, extra_files: Vec::new() }
+    }
+
+    /// A segment spec with fresh TLS material; `host` is the last octet of its address.
+    pub fn spec(&self, index: u32, host: u8) -> SegmentSpec {
+        self.spec_and_pki(index, host).0
+    }
+
+    /// Like [`TestHost::spec`], with a client certificate of the segment's CA.
+    pub fn spec_and_pki(&self, index: u32, host: u8) -> (SegmentSpec, TestPki) {
+        let octets = self.config.gateway.octets();
+        let address = Ipv4Addr::new(octets[0], octets[1], octets[2], host);
+        let name = format!("{}-n{index}", self.prefix);
+        let pki = pki_for(&name, address);
+        (SegmentSpec { tls: pki.tls.clone(), name, address, memory_mib: 1024, vcpus: 1 }, pki)
+    }
+
+    /// A file to delete on drop (for example a marker on the host's root).
+    pub fn remove_on_drop(&mut self, path: PathBuf) {
+        self.extra_files.push(path);
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        for f in &self.extra_files {
+            let _ = std::fs::remove_file(f);
+        }
+        if std::env::var_os("CARINA_TEST_KEEP").is_some() {
+            eprintln!("CARINA_TEST_KEEP: leaving {} in place", self.config.state_dir.display());
+            return;
+        }
+        let driver = self.driver.clone();
+        let state_dir = self.config.state_dir.clone();
+        // Drop may run inside the test's runtime, which cannot be blocked on: clean up
+        // on a thread with a runtime of its own.
+        let cleanup = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                for name in driver.list().await.unwrap_or_default() {
+                    if let Err(e) = driver.remove(&name).await {
+                        eprintln!("cleanup: remove {name}: {e}");
+                    }
+                }
+            });
+            if let Err(e) = std::fs::remove_dir(&state_dir) {
+                eprintln!("cleanup: remove {}: {e}", state_dir.display());
+            }
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// The TLS material a segment gets, plus a client certificate of the same CA.
+pub struct TestPki {
+    pub tls: SegmentTls,
+    pub client_cert_pem: String,
+    pub client_key_pem: String,
+}
+
+pub fn pki_for(name: &str, address: Ipv4Addr) -> TestPki {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec![name.to_owned(), "localhost".to_owned()]).unwrap();
+    params.subject_alt_names.push(SanType::IpAddress(address.into()));
+    params.subject_alt_names.push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = params.signed_by(&key, &issuer).unwrap();
+
+    let client_key = KeyPair::generate().unwrap();
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client_params.distinguished_name.push(DnType::CommonName, "client");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
+
+    TestPki {
+        tls: SegmentTls {
+            ca_pem: ca_cert.pem(),
+            client_ca_pem: ca_cert.pem(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        },
+        client_cert_pem: client_cert.pem(),
+        client_key_pem: client_key.serialize_pem(),
+    }
+}
+
+/// Host pids of the processes named `comm` inside segment `name` (libvirt puts each
+/// domain in a cgroup named after it).
+pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
+    let marker = format!("-{name}.libvirt-lxc");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim() == comm).unwrap_or(false)
+                && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map(|c| c.contains(&marker)).unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Mount points at or below `dir` that process `pid` (or "self") sees.
+pub fn mounts_under(pid: &str, dir: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+    segments::parse_mountinfo(&text).into_iter().map(|m| m.mount_point).filter(|p| p.starts_with(dir)).collect()
+}
+
+pub fn libvirtd_pid() -> String {
+    std::fs::read_to_string("/run/libvirtd.pid").unwrap().trim().to_owned()
+}

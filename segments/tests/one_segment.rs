@@ -1,0 +1,152 @@
+//! One real segment through its whole life: create, Docker inside, isolation from the
+//! host, infrastructure containers, removal without leftovers.
+//! Needs root, libvirt LXC and the host set up (the fixture runs scripts/host-setup.sh).
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use segments::bollard::models::{ContainerCreateBody, HostConfig as DockerHostConfig};
+use segments::{SegmentDriver, SegmentEngine, SegmentError, SegmentState, BASE_IMAGE_REF, SWARM_DATA, SWARM_MANAGER};
+
+fn busybox(cmd: &[&str]) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(BASE_IMAGE_REF.into()),
+        cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_segment_lifecycle() {
+    let mut host = common::TestHost::new("one");
+    let (spec, pki) = host.spec_and_pki(1, 10);
+    let layout = host.driver.layout(&spec.name);
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Absent);
+
+    let started = Instant::now();
+    host.driver.ensure(&spec).await.unwrap();
+    let engine =
+        SegmentEngine::wait_ready(&host.driver.docker_socket(&spec.name), Duration::from_secs(30)).await.unwrap();
+    eprintln!("timing: ensure -> docker ready {:.2}s", started.elapsed().as_secs_f64());
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Running);
+    // A second ensure of a running segment changes nothing.
+    host.driver.ensure(&spec).await.unwrap();
+    assert_eq!(host.driver.list().await.unwrap(), vec![spec.name.clone()]);
+
+    let info = engine.info().await.unwrap();
+    assert_eq!(info.name.as_deref(), Some(spec.name.as_str()), "host name is the segment name");
+    assert_eq!(info.mem_total, Some(1024 * 1024 * 1024), "memory limit applies");
+
+    // The base image, idempotently.
+    engine.ensure_base_image(&host.config.base_image_tar).await.unwrap();
+    engine.ensure_base_image(&host.config.base_image_tar).await.unwrap();
+    let run = engine.run_once(busybox(&["echo", "hi"])).await.unwrap();
+    assert_eq!((run.exit_code, run.output.as_str()), (0, "hi\n"));
+
+    // Containers live inside the segment's cgroups (its limits apply to them).
+    let sleeper = engine
+        .docker()
+        .create_container(
+            None::<segments::bollard::query_parameters::CreateContainerOptions>,
+            busybox(&["sleep", "60"]),
+        )
+        .await
+        .unwrap();
+    engine
+        .docker()
+        .start_container(&sleeper.id, None::<segments::bollard::query_parameters::StartContainerOptions>)
+        .await
+        .unwrap();
+    assert_eq!(common::segment_pids(&spec.name, "sleep").len(), 1, "container outside the segment's cgroup");
+    let remove = segments::bollard::query_parameters::RemoveContainerOptions { force: true, ..Default::default() };
+    engine.docker().remove_container(&sleeper.id, Some(remove)).await.unwrap();
+
+    // The host's files are invisible inside, also through a bind of the segment's "/".
+    let marker_name = format!("carina-marker-{}", host.prefix);
+    let marker = Path::new("/").join(&marker_name);
+    std::fs::write(&marker, "host secret").unwrap();
+    host.remove_on_drop(marker.clone());
+    let mut with_root = busybox(&["ls", "-a", "/host", "/host/root"]);
+    with_root.host_config = Some(DockerHostConfig { binds: Some(vec!["/:/host".into()]), ..Default::default() });
+    let listing = engine.run_once(with_root).await.unwrap();
+    assert_eq!(listing.exit_code, 0, "{}", listing.output);
+    assert!(listing.output.contains("etc"), "the bind works: {}", listing.output);
+    assert!(!listing.output.contains(&marker_name), "host file visible: {}", listing.output);
+    assert!(!listing.output.contains(".cargo"), "host's /root visible: {}", listing.output);
+
+    // Infrastructure containers, idempotently; certificates through --volumes-from.
+    let cluster_id = "0f1e2d3c-test";
+    engine.ensure_infra_containers(cluster_id, true).await.unwrap();
+    engine.ensure_infra_containers(cluster_id, true).await.unwrap();
+    let mut ls = busybox(&["ls", "/etc/docker"]);
+    ls.host_config = Some(DockerHostConfig { volumes_from: Some(vec![SWARM_DATA.into()]), ..Default::default() });
+    let ls = engine.run_once(ls).await.unwrap();
+    assert_eq!(ls.output, "ca.pem\nserver-cert.pem\nserver-key.pem\n");
+    let manager = engine
+        .docker()
+        .inspect_container(SWARM_MANAGER, None::<segments::bollard::query_parameters::InspectContainerOptions>)
+        .await
+        .unwrap();
+    let cmd = manager.config.unwrap().cmd.unwrap();
+    assert_eq!(cmd[6], format!("token://{cluster_id}"));
+    assert_eq!(manager.state.unwrap().status, Some(segments::bollard::models::ContainerStateStatusEnum::CREATED));
+
+    check_tls_listener(&spec, &pki).await;
+
+    // Another instance neither sees nor may take this segment.
+    let other = common::TestHost::new("other");
+    assert!(other.driver.list().await.unwrap().is_empty());
+    assert_eq!(other.driver.state(&spec.name).await.unwrap(), SegmentState::Absent);
+    assert!(matches!(other.driver.ensure(&spec).await, Err(SegmentError::NameTaken { .. })));
+    other.driver.remove(&spec.name).await.unwrap();
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Running);
+    drop(other);
+
+    // Removal leaves nothing: no domain, directory, mount (here or in libvirtd) or log.
+    host.driver.remove(&spec.name).await.unwrap();
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Absent);
+    assert!(host.driver.list().await.unwrap().is_empty());
+    assert!(!layout.dir.exists());
+    assert!(common::mounts_under("self", &layout.dir).is_empty());
+    assert!(common::mounts_under(&common::libvirtd_pid(), &layout.dir).is_empty());
+    assert!(!Path::new(&format!("/var/log/libvirt/lxc/{}.log", spec.name)).exists());
+    for hierarchy in ["pids", "systemd", "memory"] {
+        let cgroup = format!("/sys/fs/cgroup/{hierarchy}/carina/{}", spec.name);
+        assert!(!Path::new(&cgroup).exists(), "{cgroup} left behind");
+    }
+    host.driver.remove(&spec.name).await.unwrap();
+}
+
+/// dockerd's TCP listener takes only clients of the segment's CA (checked with curl, if
+/// installed).
+async fn check_tls_listener(spec: &segments::SegmentSpec, pki: &common::TestPki) {
+    if std::process::Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl missing: TLS listener not checked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let ca = file("ca.pem", &spec.tls.ca_pem);
+    let cert = file("cert.pem", &pki.client_cert_pem);
+    let key = file("key.pem", &pki.client_key_pem);
+    let url = format!("https://{}:{}/_ping", spec.address, segments::DOCKERD_TLS_PORT);
+    let curl = |with_cert: bool| {
+        let mut cmd = tokio::process::Command::new("curl");
+        cmd.args(["-sS", "--max-time", "5", "--cacert"]).arg(&ca);
+        if with_cert {
+            cmd.arg("--cert").arg(&cert).arg("--key").arg(&key);
+        }
+        cmd.arg(&url);
+        cmd
+    };
+    let without = curl(false).output().await.unwrap();
+    assert!(!without.status.success(), "dockerd accepted a client without certificate");
+    let with = curl(true).output().await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&with.stdout), "OK", "{}", String::from_utf8_lossy(&with.stderr));
+}
