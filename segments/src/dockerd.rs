@@ -129,7 +129,7 @@ mod tests {
         assert!(script.contains("exec unshare --cgroup /usr/bin/sh \"$0\"\n"));
         assert!(script.ends_with(
             "exec /usr/sbin/dockerd -H unix:///run/docker.sock -H tcp://0.0.0.0:42376 --tlsverify \
-             --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server-cert.pem \
+             --tlscacert=/etc/carina/client-ca.pem --tlscert=/etc/docker/server-cert.pem \
              --tlskey=/etc/docker/server-key.pem --config-file=/etc/carina/daemon.json \
              --log-level=warn\n"
         ));
