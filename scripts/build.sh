@@ -14,7 +14,7 @@ PKG=$SITE/pkg
 export PATH="$REPO_ROOT/end2end/node_modules/.bin:$PATH"
 # What cargo-leptos would give both builds; LEPTOS_OUTPUT_NAME at compile time decides the
 # file names the server's HydrationScripts asks for.
-export LEPTOS_OUTPUT_NAME=$NAME LEPTOS_SITE_ROOT=$SITE LEPTOS_SITE_PKG_DIR=pkg \
+export LEPTOS_SITE_ROOT=$SITE LEPTOS_SITE_PKG_DIR=pkg \
        LEPTOS_HASH_FILES=false LEPTOS_RELOAD_PORT=3001
 
 if [ "$PROFILE" = release ]; then

@@ -66,6 +66,24 @@ impl Provisioner {
         Self::with_endpoints(storage, config, Arc::new(NoEndpoints)).await
     }
 
+    /// A provisioner over this database that drives these cluster endpoints and reads
+    /// segments through `driver`.
+    pub async fn with_infrastructure(
+        storage: Storage,
+        config: ProvisionerConfig,
+        endpoints: Arc<dyn Endpoints>,
+        driver: Arc<dyn segments::SegmentDriver>,
+    ) -> Result<Self> {
+        let mut provisioner = Self::with_endpoints(storage, config, endpoints).await?;
+        provisioner.driver = Some(driver);
+        Ok(provisioner)
+    }
+
+    /// Whether segments run under an enforced AppArmor profile on this host.
+    pub fn apparmor_enforced(&self) -> bool {
+        self.driver.as_ref().is_some_and(|d| d.apparmor_enforced())
+    }
+
     /// A provisioner over this database that drives these cluster endpoints.
     pub async fn with_endpoints(
         storage: Storage,

@@ -51,6 +51,64 @@ pub struct Serve {
     /// Mark cookies `Secure` (set when the panel is served over HTTPS).
     #[arg(long, env = "CARINA_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    #[command(flatten)]
+    pub segments: SegmentSettings,
+    #[command(flatten)]
+    pub endpoints: EndpointSettings,
+}
+
+/// Where and how segments run. The same variables configure `scripts/host-setup.sh`.
+#[derive(Debug, Args)]
+pub struct SegmentSettings {
+    /// Host bridge the segments attach to.
+    #[arg(long, env = "CARINA_BRIDGE", default_value = "carina0")]
+    pub bridge: String,
+    /// The bridge's address and prefix: segments get the other addresses of this subnet.
+    #[arg(long, env = "CARINA_BRIDGE_ADDR", default_value = "10.213.0.1/24")]
+    pub bridge_addr: String,
+    /// Machine-wide shared mount root of segment directories.
+    #[arg(long, env = "CARINA_SEGMENTS_ROOT", default_value = "/var/lib/carina-segments")]
+    pub segments_root: PathBuf,
+    /// This instance's directory under the segments root (one per database).
+    #[arg(long, env = "CARINA_INSTANCE", default_value = "default")]
+    pub instance: String,
+    /// The segment root filesystem and base image cache [default: <data dir>/images].
+    #[arg(long, env = "CARINA_IMAGE_DIR")]
+    pub image_dir: Option<PathBuf>,
+    /// libvirt connection URI.
+    #[arg(long, env = "CARINA_LIBVIRT_URI", default_value = "lxc:///system")]
+    pub libvirt_uri: String,
+    /// Memory limit of each segment, in MiB.
+    #[arg(long, env = "CARINA_SEGMENT_MEMORY_MIB", default_value_t = 4096)]
+    pub segment_memory_mib: u64,
+    /// vCPUs of each segment.
+    #[arg(long, env = "CARINA_SEGMENT_VCPUS", default_value_t = 2)]
+    pub segment_vcpus: u32,
+}
+
+/// Where cluster endpoints listen and how users reach them.
+#[derive(Debug, Args)]
+pub struct EndpointSettings {
+    /// Host name or address users reach cluster endpoints at (written into docker.env and
+    /// into the endpoints' certificates).
+    #[arg(long, env = "CARINA_ENDPOINT_HOST", default_value = "127.0.0.1")]
+    pub endpoint_host: String,
+    /// Address cluster endpoints listen on.
+    #[arg(long, env = "CARINA_ENDPOINT_BIND", default_value = "127.0.0.1")]
+    pub endpoint_bind: std::net::IpAddr,
+    /// Ports given to cluster endpoints, one per cluster, as FIRST-LAST.
+    #[arg(long, env = "CARINA_ENDPOINT_PORTS", default_value = "23760-24759", value_parser = parse_port_range)]
+    pub endpoint_ports: std::ops::RangeInclusive<u16>,
+}
+
+fn parse_port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let (first, last) = text.split_once('-').ok_or("expected FIRST-LAST, e.g. 23760-24759")?;
+    let first: u16 = first.trim().parse().map_err(|_| format!("{first:?} is not a port"))?;
+    let last: u16 = last.trim().parse().map_err(|_| format!("{last:?} is not a port"))?;
+    if first == 0 || first > last {
+        return Err(format!("{text:?} is not a range of ports"));
+    }
+    Ok(first..=last)
 }
 
 /// Operator commands.

@@ -6,6 +6,7 @@ mod api;
 mod config;
 mod csrf;
 mod discovery;
+mod infrastructure;
 mod panel;
 
 use std::path::Path;
@@ -25,12 +26,12 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let cli = Cli::parse();
-    let provisioner = open_provisioner(&cli.common.data_dir).await?;
+    let data_dir = cli.common.data_dir;
     match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
-        Command::Serve(serve) => run(provisioner, serve).await,
-        Command::Admin(admin) => admin::run(&provisioner, admin).await,
+        Command::Serve(serve) => run(&data_dir, serve).await,
+        Command::Admin(admin) => admin::run(&plain_provisioner(&data_dir).await?, admin).await,
         Command::List { token } => {
-            for address in provisioner.discover(&token).await? {
+            for address in plain_provisioner(&data_dir).await?.discover(&token).await? {
                 println!("{address}");
             }
             Ok(())
@@ -50,17 +51,26 @@ impl Serve {
     }
 }
 
-async fn open_provisioner(data_dir: &Path) -> anyhow::Result<Provisioner> {
+async fn open_storage(data_dir: &Path) -> anyhow::Result<Storage> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let storage = Storage::open(&data_dir.join("carina.db")).await.context("opening the database")?;
-    Ok(Provisioner::new(storage, ProvisionerConfig::default()).await?)
+    Storage::open(&data_dir.join("carina.db")).await.context("opening the database")
 }
 
-async fn run(provisioner: Provisioner, serve: Serve) -> anyhow::Result<()> {
+/// A provisioner for command-line tasks: the database only, no infrastructure.
+async fn plain_provisioner(data_dir: &Path) -> anyhow::Result<Provisioner> {
+    Ok(Provisioner::new(open_storage(data_dir).await?, ProvisionerConfig::default()).await?)
+}
+
+async fn run(data_dir: &Path, serve: Serve) -> anyhow::Result<()> {
+    let storage = open_storage(data_dir).await?;
+    let infra = infrastructure::start(storage, data_dir, &serve).await?;
+    let provisioner = infra.provisioner.clone();
+
     let mut options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
     options.site_addr = serve.addr;
     options.site_root = serve.site_root.clone().into();
-    let state = panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
+    let state =
+        panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
     let app = panel::router(options, state)
         .nest("/api/v1", api::router(provisioner.clone()))
         .nest("/v1", discovery::router(provisioner));
@@ -70,7 +80,9 @@ async fn run(provisioner: Provisioner, serve: Serve) -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving the panel")
+        .context("serving the panel")?;
+    infra.stop().await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -39,15 +39,18 @@ impl Reconciler {
         let p = &self.inner.provisioner;
         let mut status: ClusterStatus = row.status.parse()?;
         if status == ClusterStatus::New {
-            p.storage.set_cluster_status(&row.id, ClusterStatus::Building.as_str(), None, now_ms()).await?;
+            if !self.move_status(&row.id, ClusterStatus::New, ClusterStatus::Building, None).await? {
+                return Ok(Outcome::Idle);
+            }
             p.record(&row.id, EventKind::Progress, &format!("Building {} segment(s)", row.desired_segments)).await;
             status = ClusterStatus::Building;
         }
         let started = Instant::now();
         match self.converge_steps(&row, status).await {
             Ok(()) => {
-                if status.is_converging() {
-                    p.storage.set_cluster_status(&row.id, ClusterStatus::Active.as_str(), None, now_ms()).await?;
+                // Only if nobody changed the cluster during the pass: a delete requested
+                // meanwhile must win.
+                if status.is_converging() && self.move_status(&row.id, status, ClusterStatus::Active, None).await? {
                     let since = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
                     p.record(&row.id, EventKind::Progress, &format!("Cluster active ({:.1} s)", since.as_secs_f64()))
                         .await;
@@ -59,10 +62,9 @@ impl Reconciler {
                 let waited = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
                 if status.is_converging() && waited > CONVERGE_DEADLINE {
                     let reason = format!("{status} did not finish within {} minutes: {err}", waited.as_secs() / 60);
-                    p.storage
-                        .set_cluster_status(&row.id, ClusterStatus::Error.as_str(), Some(&reason), now_ms())
-                        .await?;
-                    p.record(&row.id, EventKind::Progress, &reason).await;
+                    if self.move_status(&row.id, status, ClusterStatus::Error, Some(&reason)).await? {
+                        p.record(&row.id, EventKind::Progress, &reason).await;
+                    }
                     return Ok(Outcome::Idle);
                 }
                 if status.is_converging() {
@@ -71,6 +73,18 @@ impl Reconciler {
                 Err(err)
             }
         }
+    }
+
+    /// Moves the cluster from `from` to `to` unless its status changed meanwhile; returns
+    /// whether it moved.
+    async fn move_status(
+        &self,
+        id: &str,
+        from: ClusterStatus,
+        to: ClusterStatus,
+        reason: Option<&str>,
+    ) -> Result<bool> {
+        self.inner.provisioner.storage.move_cluster_status(id, from.as_str(), to.as_str(), reason, now_ms()).await
     }
 
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
@@ -152,7 +166,7 @@ impl Reconciler {
 
     /// Starts the segment if it does not run (recording a fault if it ran before), and
     /// waits until its Docker answers.
-    async fn bring_up(&self, cluster: &ClusterRow, segment: SegmentRow, status: ClusterStatus) -> Result<Live> {
+    async fn bring_up(&self, cluster: &ClusterRow, mut segment: SegmentRow, status: ClusterStatus) -> Result<Live> {
         let p = &self.inner.provisioner;
         let driver = &self.inner.driver;
         let address = parse_address(&segment)?;
@@ -163,13 +177,13 @@ impl Reconciler {
             match SegmentEngine::wait_ready(&socket, HEALTH_PATIENCE).await {
                 Ok(engine) => return Ok(Live { row: segment, address, engine }),
                 Err(err) if segment.state == SEGMENT_READY => {
-                    self.mark_down(cluster, &segment, &format!("Docker does not answer: {err}")).await?;
+                    self.mark_down(cluster, &mut segment, &format!("Docker does not answer: {err}")).await?;
                 }
                 Err(_) => {}
             }
         } else {
             if segment.state == SEGMENT_READY {
-                self.mark_down(cluster, &segment, "its processes stopped").await?;
+                self.mark_down(cluster, &mut segment, "its processes stopped").await?;
             } else if segment.state == "pending" {
                 let what = if status == ClusterStatus::Growing { "Adding" } else { "Starting" };
                 p.record(&cluster.id, EventKind::Progress, &format!("{what} segment n{n} ({address})")).await;
@@ -185,9 +199,12 @@ impl Reconciler {
         Ok(Live { row: segment, address, engine })
     }
 
-    async fn mark_down(&self, cluster: &ClusterRow, segment: &SegmentRow, why: &str) -> Result<()> {
+    /// Records that a ready segment stopped working; the pass then repairs it, and marks it
+    /// repaired once it is ready again.
+    async fn mark_down(&self, cluster: &ClusterRow, segment: &mut SegmentRow, why: &str) -> Result<()> {
         let p = &self.inner.provisioner;
         p.storage.set_segment_state(&segment.id, "down", Some(why), now_ms()).await?;
+        segment.state = "down".into();
         let message = format!("Segment n{} is down ({why}); repairing it", segment.ordinal);
         p.record(&cluster.id, EventKind::Progress, &message).await;
         tracing::warn!(cluster = %cluster.id, segment = %segment.name, "{message}");

@@ -126,6 +126,28 @@ impl Storage {
         Ok(())
     }
 
+    /// Sets the status to `to` (with its reason) only if it is `from`; returns whether it was.
+    pub async fn move_cluster_status(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE clusters SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?",
+        )
+        .bind(to)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .bind(from)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Sets the reason shown next to the status (e.g. why a build is retrying), leaving the
     /// status and the time of its last change alone.
     pub async fn set_cluster_reason(&self, id: &str, reason: Option<&str>) -> Result<()> {

@@ -1,0 +1,66 @@
+//! Wiring the domain to real infrastructure: libvirt segments, the reconciler, and the
+//! cluster endpoints.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use provisioner::storage::AddressPool;
+use provisioner::{Flavor, NoEndpoints, Provisioner, ProvisionerConfig, Reconciler, Storage};
+use segments::{HostConfig, LibvirtSegments, SegmentDriver};
+use tokio::task::JoinHandle;
+
+use crate::config::Serve;
+
+/// The running background parts of the service.
+pub struct Infrastructure {
+    pub provisioner: Provisioner,
+    reconciler: JoinHandle<()>,
+}
+
+/// Connects to libvirt, builds the provisioner and starts the reconciler.
+pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::Result<Infrastructure> {
+    let seg = &serve.segments;
+    let (gateway, prefix_len) = segments::parse_cidr(&seg.bridge_addr).context("reading --bridge-addr")?;
+    let image_dir = seg.image_dir.clone().unwrap_or_else(|| data_dir.join("images"));
+    let host = HostConfig {
+        state_dir: seg.segments_root.join(&seg.instance),
+        rootfs: image_dir.join("rootfs"),
+        base_image_tar: image_dir.join("base-image.tar"),
+        bridge: seg.bridge.clone(),
+        gateway,
+        prefix_len,
+        libvirt_uri: seg.libvirt_uri.clone(),
+    };
+    if !host.rootfs.exists() || !host.base_image_tar.exists() {
+        tracing::warn!(
+            image_dir = %image_dir.display(),
+            "the segment root filesystem or base image is missing: run scripts/host-setup.sh (clusters cannot be built until then)"
+        );
+    }
+    let base_image_tar = host.base_image_tar.clone();
+    let driver: Arc<dyn SegmentDriver> = Arc::new(LibvirtSegments::new(host).context("setting up the segment driver")?);
+    let config = ProvisionerConfig {
+        flavor: Flavor {
+            name: format!("container1-{}G", seg.segment_memory_mib.div_ceil(1024)),
+            memory_mib: seg.segment_memory_mib,
+            vcpus: seg.segment_vcpus,
+        },
+        segment_network: AddressPool { gateway, prefix_len },
+        endpoint_host: serve.endpoints.endpoint_host.clone(),
+        endpoint_ports: serve.endpoints.endpoint_ports.clone(),
+        ..ProvisionerConfig::default()
+    };
+    let provisioner = Provisioner::with_infrastructure(storage, config, Arc::new(NoEndpoints), driver.clone()).await?;
+    let reconciler = tokio::spawn(Reconciler::new(provisioner.clone(), driver, base_image_tar).run());
+    Ok(Infrastructure { provisioner, reconciler })
+}
+
+impl Infrastructure {
+    /// Stops the background tasks. Segments keep running: they are infrastructure, and the
+    /// next start picks them up.
+    pub async fn stop(self) {
+        self.reconciler.abort();
+        let _ = self.reconciler.await;
+    }
+}

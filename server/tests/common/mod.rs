@@ -1,0 +1,263 @@
+//! A real `server` process on a private data directory, bridge and segment directory,
+//! driven with curl like any client, and cleaned up (segments included) when dropped.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use segments::{HostConfig, LibvirtSegments, SegmentDriver};
+
+/// The test bridge and subnet: never the panel's (carina0), nor the segments crate's tests'.
+pub const BRIDGE: &str = "carinat1";
+pub const BRIDGE_ADDR: &str = "10.216.0.1/24";
+pub const SEGMENTS_ROOT: &str = "/var/lib/carina-segments";
+pub const IMAGE_DIR: &str = "/var/lib/carina/images";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Runs `scripts/host-setup.sh` for the test bridge, once per test binary.
+pub fn host_setup() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/host-setup.sh");
+        let status = Command::new("bash")
+            .arg(script)
+            .env("CARINA_BRIDGE", BRIDGE)
+            .env("CARINA_BRIDGE_ADDR", BRIDGE_ADDR)
+            .env("CARINA_IMAGE_DIR", IMAGE_DIR)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run host-setup.sh");
+        assert!(status.success(), "host-setup.sh failed");
+    });
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running server with its own data, and its own instance directory for segments.
+pub struct Server {
+    pub data: tempfile::TempDir,
+    pub port: u16,
+    pub endpoint_ports: (u16, u16),
+    pub instance: String,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Starts a server and waits until it answers.
+    pub fn start(tag: &str) -> Server {
+        host_setup();
+        let first = 25000 + (std::process::id() % 500) as u16 * 10;
+        let mut server = Server {
+            data: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            endpoint_ports: (first, first + 9),
+            instance: format!("t{}-{tag}", std::process::id()),
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.data.path().join("server.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--data-dir", self.data.path().to_str().unwrap(), "serve"])
+            .args(["--addr", &format!("127.0.0.1:{}", self.port)])
+            .args(["--bridge", BRIDGE, "--bridge-addr", BRIDGE_ADDR])
+            .args(["--segments-root", SEGMENTS_ROOT, "--instance", &self.instance])
+            .args(["--image-dir", IMAGE_DIR])
+            .args(["--segment-memory-mib", "1024", "--segment-vcpus", "1"])
+            .args(["--endpoint-ports", &format!("{}-{}", self.endpoint_ports.0, self.endpoint_ports.1)])
+            .env("RUST_LOG", "info")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start the server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the server did not start:\n{}", self.log());
+    }
+
+    /// Kills the server the hard way (no shutdown), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same data.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// This server's segment driver view (same state dir), for inspection and cleanup.
+    pub fn driver(&self) -> LibvirtSegments {
+        let (gateway, prefix_len) = segments::parse_cidr(BRIDGE_ADDR).unwrap();
+        LibvirtSegments::new(HostConfig {
+            state_dir: Path::new(SEGMENTS_ROOT).join(&self.instance),
+            rootfs: Path::new(IMAGE_DIR).join("rootfs"),
+            base_image_tar: Path::new(IMAGE_DIR).join("base-image.tar"),
+            bridge: BRIDGE.into(),
+            gateway,
+            prefix_len,
+            libvirt_uri: segments::LXC_SYSTEM_URI.into(),
+        })
+        .unwrap()
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        Path::new(SEGMENTS_ROOT).join(&self.instance)
+    }
+
+    /// A SQL query on the server's database, through the sqlite3 command.
+    pub fn sql(&self, query: &str) -> String {
+        let out = Command::new("sqlite3").arg(self.data.path().join("carina.db")).arg(query).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Signs up a new account and makes it an API key; returns the key.
+    pub fn api_key_for(&self, email: &str) -> String {
+        let jar = self.data.path().join(format!("{email}.cookies"));
+        let origin = format!("Origin: http://127.0.0.1:{}", self.port);
+        let (status, _) = curl(&[
+            "-c",
+            jar.to_str().unwrap(),
+            "-H",
+            &origin,
+            "-H",
+            "Accept: application/json",
+            "--data-urlencode",
+            &format!("email={email}"),
+            "--data-urlencode",
+            &format!("password={PASSWORD}"),
+            &self.url("/api/sign_up"),
+        ]);
+        assert!(status < 400, "sign up failed: {status}");
+        let (status, body) = curl(&[
+            "-b",
+            jar.to_str().unwrap(),
+            "-H",
+            &origin,
+            "-H",
+            "Accept: application/json",
+            "--data-urlencode",
+            "name=tests",
+            &self.url("/api/create_api_key"),
+        ]);
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        json["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// An API call with a key; returns the status and the JSON answer (Null if none).
+    pub fn api(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let auth = format!("Authorization: Bearer {key}");
+        let mut args = vec!["-X", method, "-H", &auth];
+        let data;
+        if let Some(body) = body {
+            data = body.to_string();
+            args.extend(["-H", "Content-Type: application/json", "--data", &data]);
+        }
+        let url = self.url(&format!("/api/v1{path}"));
+        args.push(&url);
+        let (status, text) = curl(&args);
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Polls a cluster until `done` says so, or panics after `timeout` with the last state.
+    pub fn wait_cluster(
+        &self,
+        key: &str,
+        name: &str,
+        timeout: Duration,
+        done: impl Fn(u16, &serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let (status, json) = self.api(key, "GET", &format!("/clusters/{name}"), None);
+            if done(status, &json) {
+                return json;
+            }
+            if Instant::now() > deadline {
+                panic!("cluster {name} did not get there: {status} {json:#}\n--- server log ---\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        if std::env::var_os("CARINA_TEST_KEEP").is_some() {
+            return;
+        }
+        // Leave nothing behind, whatever happened: segments, mounts, directories.
+        let driver = self.driver();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            for name in driver.list().await.unwrap_or_default() {
+                let _ = driver.remove(&name).await;
+            }
+        });
+        let _ = std::fs::remove_dir(self.state_dir());
+    }
+}
+
+/// Runs curl; returns the HTTP status and the body.
+pub fn curl(args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl").args(["-s", "-w", "\n%{http_code}"]).args(args).output().expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// Runs a command and returns its stdout (panics on failure).
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Host pids of the processes named `comm` inside segment `name`.
+pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
+    let marker = format!("-{name}.libvirt-lxc");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim() == comm).unwrap_or(false)
+                && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map(|c| c.contains(&marker)).unwrap_or(false)
+        })
+        .collect()
+}
