@@ -62,9 +62,7 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // Arguments that do not parse are the client's mistake, e.g. a missing field.
-            ServerFnErrorErr::Args(msg) => {
-                AppError::Invalid(format!("The form is incomplete: {msg}"))
-            }
+            ServerFnErrorErr::Args(msg) => AppError::Invalid(format!("The form is incomplete: {msg}")),
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -49,9 +49,7 @@ pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
 
 /// The signed-in account, or `Unauthorized`.
 pub async fn require_account() -> Result<Account, AppError> {
-    current_account()
-        .await?
-        .ok_or_else(AppError::sign_in_required)
+    current_account().await?.ok_or_else(AppError::sign_in_required)
 }
 
 /// The signed-in account, if any.
@@ -80,19 +78,13 @@ fn set_cookie(value: &str, max_age: i64) {
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
     );
-    if let (Some(response), Ok(header)) = (
-        use_context::<ResponseOptions>(),
-        HeaderValue::from_str(&cookie),
-    ) {
+    if let (Some(response), Ok(header)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
         response.append_header(SET_COOKIE, header);
     }
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Turns a domain error into the server function's error, setting the HTTP status for
@@ -101,13 +93,7 @@ fn now_ms() -> i64 {
 pub fn fail(err: impl Into<AppError>) -> AppError {
     let err = err.into();
     let from_plain_form = use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
+        .and_then(|parts| parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
         .unwrap_or(false);
     if !from_plain_form {
         if let Some(response) = use_context::<ResponseOptions>() {
@@ -120,9 +106,7 @@ pub fn fail(err: impl Into<AppError>) -> AppError {
 /// Where to go after signing in: only a local path, never another site.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
         _ => "/clusters",
     }
 }
@@ -134,10 +118,7 @@ mod tests {
     #[test]
     fn the_session_token_is_found_among_other_cookies() {
         let mut headers = http::HeaderMap::new();
-        headers.append(
-            COOKIE,
-            HeaderValue::from_static("theme=dark; carina_session=abc123; x=y"),
-        );
+        headers.append(COOKIE, HeaderValue::from_static("theme=dark; carina_session=abc123; x=y"));
         assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
         headers.clear();
         headers.append(COOKIE, HeaderValue::from_static("carina_session="));
@@ -147,13 +128,9 @@ mod tests {
     #[test]
     fn next_never_leaves_the_site() {
         assert_eq!(safe_next(Some("/account")), "/account");
-        for bad in [
-            None,
-            Some("https://evil.example"),
-            Some("//evil.example"),
-            Some("/\\evil.example"),
-            Some("account"),
-        ] {
+        for bad in
+            [None, Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("account")]
+        {
             assert_eq!(safe_next(bad), "/clusters");
         }
     }

@@ -11,13 +11,7 @@ where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .map(|err| err.to_string())
-    })
+    Signal::derive(move || action.value().get().and_then(|result| result.err()).map(|err| err.to_string()))
 }
 
 /// The error line of a form; empty while there is no error. Announced to screen readers.

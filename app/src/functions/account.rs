@@ -31,14 +31,8 @@ pub async fn api_keys() -> Result<Vec<ApiKeyView>, AppError> {
 pub async fn create_api_key(name: String) -> Result<NewApiKeyView, AppError> {
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
-    let (key, secret) = provisioner()?
-        .create_api_key(&account, &name)
-        .await
-        .map_err(fail)?;
-    Ok(NewApiKeyView {
-        key: view_of(key),
-        secret,
-    })
+    let (key, secret) = provisioner()?.create_api_key(&account, &name).await.map_err(fail)?;
+    Ok(NewApiKeyView { key: view_of(key), secret })
 }
 
 /// Revokes one of the account's API keys.
@@ -46,9 +40,6 @@ pub async fn create_api_key(name: String) -> Result<NewApiKeyView, AppError> {
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
-    provisioner()?
-        .revoke_api_key(&account, &id)
-        .await
-        .map_err(fail)?;
+    provisioner()?.revoke_api_key(&account, &id).await.map_err(fail)?;
     Ok(())
 }

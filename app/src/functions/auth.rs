@@ -9,10 +9,7 @@ use crate::model::AccountView;
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::session::{fail, provisioner, set_session_cookie};
-    let (_, session) = provisioner()?
-        .sign_up(&email, &password)
-        .await
-        .map_err(fail)?;
+    let (_, session) = provisioner()?.sign_up(&email, &password).await.map_err(fail)?;
     set_session_cookie(&session);
     leptos_axum::redirect("/clusters");
     Ok(())
@@ -20,16 +17,9 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 
 /// Signs in, then goes to `next` (a local path) or the clusters page.
 #[server(prefix = "/api", endpoint = "sign_in")]
-pub async fn sign_in(
-    email: String,
-    password: String,
-    next: Option<String>,
-) -> Result<(), AppError> {
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::session::{fail, provisioner, safe_next, set_session_cookie};
-    let (_, session) = provisioner()?
-        .sign_in(&email, &password)
-        .await
-        .map_err(fail)?;
+    let (_, session) = provisioner()?.sign_in(&email, &password).await.map_err(fail)?;
     set_session_cookie(&session);
     leptos_axum::redirect(safe_next(next.as_deref()));
     Ok(())
@@ -54,11 +44,7 @@ pub async fn whoami() -> Result<Option<AccountView>, AppError> {
     let Some(account) = current_account().await.map_err(fail)? else {
         return Ok(None);
     };
-    let clusters_used = provisioner()?
-        .storage()
-        .cluster_count(&account.id)
-        .await
-        .map_err(fail)?;
+    let clusters_used = provisioner()?.storage().cluster_count(&account.id).await.map_err(fail)?;
     Ok(Some(AccountView {
         email: account.email,
         is_operator: account.is_operator,

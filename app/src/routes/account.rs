@@ -59,10 +59,7 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
 fn ApiKeys() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| api_keys(),
-    );
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_keys());
     view! {
         <section class="card">
             <h2>"API keys"</h2>
