@@ -3,13 +3,22 @@
 use std::io::BufRead;
 
 use anyhow::{bail, Context};
-use provisioner::{Account, Provisioner, Quotas};
+use provisioner::{Account, Quotas};
 
-use crate::config::Admin;
+use std::path::Path;
+
+use segments::{LibvirtSegments, SegmentDriver};
+
+use crate::config::{Admin, SegmentSettings};
 
 /// Runs one operator command and prints what it did.
-pub async fn run(provisioner: &Provisioner, command: Admin) -> anyhow::Result<()> {
+pub async fn run(data_dir: &Path, command: Admin) -> anyhow::Result<()> {
+    if let Admin::PurgeSegments { segments } = &command {
+        return purge_segments(data_dir, segments).await;
+    }
+    let provisioner = &crate::plain_provisioner(data_dir).await?;
     match command {
+        Admin::PurgeSegments { .. } => unreachable!("handled above"),
         Admin::CreateOperator { email } => {
             let password = read_password()?;
             let account = provisioner.make_operator(&email, &password).await?;
@@ -21,6 +30,15 @@ pub async fn run(provisioner: &Provisioner, command: Admin) -> anyhow::Result<()
             print_account(&account);
         }
         Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
+    }
+    Ok(())
+}
+
+async fn purge_segments(data_dir: &Path, settings: &SegmentSettings) -> anyhow::Result<()> {
+    let driver = LibvirtSegments::new(crate::infrastructure::host_config(data_dir, settings)?)?;
+    for name in driver.list().await? {
+        driver.remove(&name).await.with_context(|| format!("removing segment {name}"))?;
+        println!("removed {name}");
     }
     Ok(())
 }

@@ -136,4 +136,10 @@ pub enum Admin {
         #[arg(long)]
         email: String,
     },
+    /// Remove every segment of this instance from the host (domains, mounts, directories),
+    /// whatever the database says: for tearing down a test instance or an abandoned one.
+    PurgeSegments {
+        #[command(flatten)]
+        segments: SegmentSettings,
+    },
 }

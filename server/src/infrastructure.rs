@@ -10,7 +10,7 @@ use provisioner::{Flavor, NoEndpoints, Provisioner, ProvisionerConfig, Reconcile
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
 use tokio::task::JoinHandle;
 
-use crate::config::Serve;
+use crate::config::{SegmentSettings, Serve};
 
 /// The running background parts of the service.
 pub struct Infrastructure {
@@ -18,12 +18,11 @@ pub struct Infrastructure {
     reconciler: JoinHandle<()>,
 }
 
-/// Connects to libvirt, builds the provisioner and starts the reconciler.
-pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::Result<Infrastructure> {
-    let seg = &serve.segments;
+/// The segment host settings for this data directory and these flags.
+pub fn host_config(data_dir: &Path, seg: &SegmentSettings) -> anyhow::Result<HostConfig> {
     let (gateway, prefix_len) = segments::parse_cidr(&seg.bridge_addr).context("reading --bridge-addr")?;
     let image_dir = seg.image_dir.clone().unwrap_or_else(|| data_dir.join("images"));
-    let host = HostConfig {
+    Ok(HostConfig {
         state_dir: seg.segments_root.join(&seg.instance),
         rootfs: image_dir.join("rootfs"),
         base_image_tar: image_dir.join("base-image.tar"),
@@ -31,10 +30,17 @@ pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::
         gateway,
         prefix_len,
         libvirt_uri: seg.libvirt_uri.clone(),
-    };
+    })
+}
+
+/// Connects to libvirt, builds the provisioner and starts the reconciler.
+pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::Result<Infrastructure> {
+    let seg = &serve.segments;
+    let host = host_config(data_dir, seg)?;
+    let (gateway, prefix_len) = (host.gateway, host.prefix_len);
     if !host.rootfs.exists() || !host.base_image_tar.exists() {
         tracing::warn!(
-            image_dir = %image_dir.display(),
+            rootfs = %host.rootfs.display(),
             "the segment root filesystem or base image is missing: run scripts/host-setup.sh (clusters cannot be built until then)"
         );
     }

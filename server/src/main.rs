@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let data_dir = cli.common.data_dir;
     match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
         Command::Serve(serve) => run(&data_dir, serve).await,
-        Command::Admin(admin) => admin::run(&plain_provisioner(&data_dir).await?, admin).await,
+        Command::Admin(admin) => admin::run(&data_dir, admin).await,
         Command::List { token } => {
             for address in plain_provisioner(&data_dir).await?.discover(&token).await? {
                 println!("{address}");
