@@ -71,10 +71,7 @@ $env:CARINA_CLUSTER_NAME="{name}"
 pub(crate) fn docker_cmd(input: &BundleInput<'_>) -> String {
     let lines = [
         "@echo off".to_string(),
-        format!(
-            "REM Docker CLI settings for the Carina cluster \"{}\". Run this file in cmd.exe.",
-            input.cluster_name
-        ),
+        format!("REM Docker CLI settings for the Carina cluster \"{}\". Run this file in cmd.exe.", input.cluster_name),
         format!("set \"DOCKER_HOST={}\"", input.docker_host),
         "set \"DOCKER_TLS_VERIFY=1\"".to_string(),
         "set \"DOCKER_CERT_PATH=%~dp0\"".to_string(),

@@ -6,16 +6,12 @@ use crate::{BundleError, BundleInput};
 
 /// Device names Windows refuses as file or folder names, whatever the extension.
 const WINDOWS_RESERVED: &[&str] = &[
-    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
-    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
+    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
 fn invalid(field: &'static str, value: &str, reason: &'static str) -> BundleError {
-    BundleError::Invalid {
-        field,
-        value: value.to_string(),
-        reason,
-    }
+    BundleError::Invalid { field, value: value.to_string(), reason }
 }
 
 /// Checks that a cluster name is safe as a folder name on Linux, macOS and Windows, and
@@ -26,23 +22,12 @@ pub fn check_cluster_name(name: &str) -> Result<(), BundleError> {
     if name.is_empty() || name.len() > 64 {
         return Err(invalid(field, name, "must be 1 to 64 characters"));
     }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err(invalid(
-            field,
-            name,
-            "only ASCII letters, digits, '-', '_' and '.' are allowed",
-        ));
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+        return Err(invalid(field, name, "only ASCII letters, digits, '-', '_' and '.' are allowed"));
     }
     let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
     if !edge_ok(name.as_bytes().first()) || !edge_ok(name.as_bytes().last()) {
-        return Err(invalid(
-            field,
-            name,
-            "must start and end with a letter or digit",
-        ));
+        return Err(invalid(field, name, "must start and end with a letter or digit"));
     }
     let stem = name.split('.').next().unwrap_or(name).to_ascii_lowercase();
     if WINDOWS_RESERVED.contains(&stem.as_str()) {
@@ -64,25 +49,11 @@ fn check_docker_host(host: &str) -> Result<(), BundleError> {
         return Err(invalid(field, host, "the port must be a number"));
     }
     let name_ok = match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
-        Some(v6) => {
-            !v6.is_empty()
-                && v6
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        }
-        None => {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        }
+        Some(v6) => !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'),
+        None => !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'),
     };
     if !name_ok {
-        return Err(invalid(
-            field,
-            host,
-            "the host must be a DNS name or an IP address",
-        ));
+        return Err(invalid(field, host, "the host must be a DNS name or an IP address"));
     }
     Ok(())
 }
@@ -91,9 +62,7 @@ fn check_docker_host(host: &str) -> Result<(), BundleError> {
 fn check_docker_version(version: &str) -> Result<(), BundleError> {
     let ok = !version.is_empty()
         && version.len() <= 64
-        && version
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'~'));
+        && version.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'~'));
     if !ok {
         return Err(invalid(
             "docker_version",
@@ -111,11 +80,7 @@ fn check_certificate(field: &'static str, pem: &str) -> Result<(), BundleError> 
         return Err(invalid(field, "<not shown>", "must be a PEM certificate"));
     }
     if pem.contains("PRIVATE KEY") {
-        return Err(invalid(
-            field,
-            "<not shown>",
-            "must not contain a private key",
-        ));
+        return Err(invalid(field, "<not shown>", "must not contain a private key"));
     }
     Ok(())
 }
@@ -150,8 +115,8 @@ mod tests {
         }
         let long = "a".repeat(65);
         for bad in [
-            "", ".", "..", "../x", "a/b", "a\\b", "-x", "x-", ".hidden", "x.", "a b", "né", "con",
-            "CON", "nul.txt", "Com1", "lpt9", "a\"b", "a$b", "a%b", &long,
+            "", ".", "..", "../x", "a/b", "a\\b", "-x", "x-", ".hidden", "x.", "a b", "né", "con", "CON", "nul.txt",
+            "Com1", "lpt9", "a\"b", "a$b", "a%b", &long,
         ] {
             assert!(check_cluster_name(bad).is_err(), "{bad:?}");
         }
@@ -159,11 +124,7 @@ mod tests {
 
     #[test]
     fn docker_hosts() {
-        for ok in [
-            "tcp://10.0.0.1:2376",
-            "tcp://ep.example.org:443",
-            "tcp://[fd00::1]:2376",
-        ] {
+        for ok in ["tcp://10.0.0.1:2376", "tcp://ep.example.org:443", "tcp://[fd00::1]:2376"] {
             assert!(check_docker_host(ok).is_ok(), "{ok}");
         }
         for bad in [

@@ -15,10 +15,7 @@ use common::input;
 fn unpack(parent: &Path) -> PathBuf {
     std::fs::create_dir_all(parent).unwrap();
     let bytes = build_zip(&input()).unwrap();
-    zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .unwrap()
-        .extract(parent)
-        .unwrap();
+    zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap().extract(parent).unwrap();
     parent.join("web-1").canonicalize().unwrap()
 }
 
@@ -32,16 +29,8 @@ fn run(shell: &str, script: &str) -> String {
         .env("HOME", "/nonexistent")
         .output()
         .expect("the shell runs");
-    assert!(
-        out.status.success(),
-        "{shell} -c {script:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{shell} -c {script:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -60,53 +49,17 @@ fn check_shell(shell: &str) {
     let print = "printf '%s\\n' \"$DOCKER_CERT_PATH\"";
 
     // Absolute path, `source` and `.`, from `/`.
-    assert_eq!(
-        run(shell, &format!("cd / && source {} && {print}", q(&env))),
-        want
-    );
-    assert_eq!(
-        run(shell, &format!("cd / && . {} && {print}", q(&env))),
-        want
-    );
+    assert_eq!(run(shell, &format!("cd / && source {} && {print}", q(&env))), want);
+    assert_eq!(run(shell, &format!("cd / && . {} && {print}", q(&env))), want);
     // Relative paths, from the parent and from the folder itself.
-    assert_eq!(
-        run(
-            shell,
-            &format!("cd {} && source web-1/docker.env && {print}", q(&parent))
-        ),
-        want
-    );
-    assert_eq!(
-        run(
-            shell,
-            &format!("cd {} && source ./docker.env && {print}", q(&dir))
-        ),
-        want
-    );
-    assert_eq!(
-        run(
-            shell,
-            &format!("cd {} && source ../web-1/docker.env && {print}", q(&dir))
-        ),
-        want
-    );
+    assert_eq!(run(shell, &format!("cd {} && source web-1/docker.env && {print}", q(&parent))), want);
+    assert_eq!(run(shell, &format!("cd {} && source ./docker.env && {print}", q(&dir))), want);
+    assert_eq!(run(shell, &format!("cd {} && source ../web-1/docker.env && {print}", q(&dir))), want);
     // From a working directory reached through a symlink, and through a symlinked folder.
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(&parent, &link).unwrap();
-    assert_eq!(
-        run(
-            shell,
-            &format!("cd {} && source web-1/docker.env && {print}", q(&link))
-        ),
-        want
-    );
-    assert_eq!(
-        run(
-            shell,
-            &format!("cd / && source {}/web-1/docker.env && {print}", q(&link))
-        ),
-        want
-    );
+    assert_eq!(run(shell, &format!("cd {} && source web-1/docker.env && {print}", q(&link))), want);
+    assert_eq!(run(shell, &format!("cd / && source {}/web-1/docker.env && {print}", q(&link))), want);
     // A CDPATH with a decoy `web-1`, a `cd` that prints, and `set -u` change nothing.
     let decoy = tmp.path().join("decoy");
     std::fs::create_dir_all(decoy.join("web-1")).unwrap();
@@ -115,10 +68,7 @@ fn check_shell(shell: &str) {
         q(&decoy),
         q(&parent)
     );
-    assert_eq!(
-        run(shell, &hostile).lines().last().unwrap(),
-        want.trim_end()
-    );
+    assert_eq!(run(shell, &hostile).lines().last().unwrap(), want.trim_end());
 
     // The other variables.
     let all = run(
@@ -130,13 +80,7 @@ fn check_shell(shell: &str) {
     );
     assert_eq!(all, "tcp://192.0.2.10:2376|1|20.10.24|web-1\n");
     // The certificates really are there.
-    let ls = run(
-        shell,
-        &format!(
-            "cd / && source {} && ls \"$DOCKER_CERT_PATH\"/*.pem | wc -l",
-            q(&env)
-        ),
-    );
+    let ls = run(shell, &format!("cd / && source {} && ls \"$DOCKER_CERT_PATH\"/*.pem | wc -l", q(&env)));
     assert_eq!(ls.trim(), "3");
 }
 

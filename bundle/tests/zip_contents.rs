@@ -49,11 +49,8 @@ fn pems_are_stored_verbatim_and_nothing_else_holds_a_key() {
     assert_eq!(get("web-1/ca.pem"), CA);
     assert_eq!(get("web-1/cert.pem"), CERT);
     assert_eq!(get("web-1/key.pem"), KEY);
-    let holding_keys: Vec<&str> = list
-        .iter()
-        .filter(|(_, _, text)| text.contains("PRIVATE KEY"))
-        .map(|(n, _, _)| n.as_str())
-        .collect();
+    let holding_keys: Vec<&str> =
+        list.iter().filter(|(_, _, text)| text.contains("PRIVATE KEY")).map(|(n, _, _)| n.as_str()).collect();
     assert_eq!(holding_keys, vec!["web-1/key.pem"]);
 }
 
@@ -69,10 +66,7 @@ fn settings_files_set_all_five_variables() {
         "export DOCKER_VERSION=\"20.10.24\"",
         "export CARINA_CLUSTER_NAME=\"web-1\"",
     ] {
-        assert!(
-            env.lines().any(|l| l == line),
-            "docker.env lacks {line}:\n{env}"
-        );
+        assert!(env.lines().any(|l| l == line), "docker.env lacks {line}:\n{env}");
     }
     assert!(env.contains("export DOCKER_CERT_PATH=\"$("), "{env}");
 
@@ -84,10 +78,7 @@ fn settings_files_set_all_five_variables() {
         "set -gx DOCKER_VERSION \"20.10.24\"",
         "set -gx CARINA_CLUSTER_NAME \"web-1\"",
     ] {
-        assert!(
-            fish.lines().any(|l| l == line),
-            "docker.fish lacks {line}:\n{fish}"
-        );
+        assert!(fish.lines().any(|l| l == line), "docker.fish lacks {line}:\n{fish}");
     }
 
     let ps1 = get("web-1/docker.ps1");
@@ -98,17 +89,11 @@ fn settings_files_set_all_five_variables() {
         "$env:DOCKER_VERSION=\"20.10.24\"",
         "$env:CARINA_CLUSTER_NAME=\"web-1\"",
     ] {
-        assert!(
-            ps1.lines().any(|l| l == line),
-            "docker.ps1 lacks {line}:\n{ps1}"
-        );
+        assert!(ps1.lines().any(|l| l == line), "docker.ps1 lacks {line}:\n{ps1}");
     }
 
     let cmd = get("web-1/docker.cmd");
-    assert!(
-        cmd.ends_with("\r\n") && !cmd.replace("\r\n", "").contains('\n'),
-        "CRLF only"
-    );
+    assert!(cmd.ends_with("\r\n") && !cmd.replace("\r\n", "").contains('\n'), "CRLF only");
     for line in [
         "@echo off",
         "set \"DOCKER_HOST=tcp://192.0.2.10:2376\"",
@@ -117,89 +102,40 @@ fn settings_files_set_all_five_variables() {
         "set \"DOCKER_VERSION=20.10.24\"",
         "set \"CARINA_CLUSTER_NAME=web-1\"",
     ] {
-        assert!(
-            cmd.split("\r\n").any(|l| l == line),
-            "docker.cmd lacks {line}:\n{cmd}"
-        );
+        assert!(cmd.split("\r\n").any(|l| l == line), "docker.cmd lacks {line}:\n{cmd}");
     }
 
     let readme = get("web-1/README.md");
-    for needle in [
-        "source docker.env",
-        "docker info",
-        "do not\ncommit",
-        "revoke",
-        "key.pem",
-    ] {
-        assert!(
-            readme.contains(needle),
-            "README lacks {needle:?}:\n{readme}"
-        );
+    for needle in ["source docker.env", "docker info", "do not\ncommit", "revoke", "key.pem"] {
+        assert!(readme.contains(needle), "README lacks {needle:?}:\n{readme}");
     }
 }
 
 #[test]
 fn unsafe_inputs_are_refused() {
     let bad_inputs: Vec<BundleInput<'static>> = vec![
-        BundleInput {
-            cluster_name: "../etc",
-            ..input()
-        },
-        BundleInput {
-            cluster_name: "a b",
-            ..input()
-        },
-        BundleInput {
-            cluster_name: "",
-            ..input()
-        },
-        BundleInput {
-            cluster_name: "con",
-            ..input()
-        },
-        BundleInput {
-            docker_host: "tcp://x\";rm -rf ~;\":1",
-            ..input()
-        },
-        BundleInput {
-            docker_host: "192.0.2.10:2376",
-            ..input()
-        },
-        BundleInput {
-            docker_version: "$(id)",
-            ..input()
-        },
-        BundleInput {
-            ca_pem: KEY,
-            ..input()
-        },
-        BundleInput {
-            cert_pem: "",
-            ..input()
-        },
-        BundleInput {
-            key_pem: CERT,
-            ..input()
-        },
+        BundleInput { cluster_name: "../etc", ..input() },
+        BundleInput { cluster_name: "a b", ..input() },
+        BundleInput { cluster_name: "", ..input() },
+        BundleInput { cluster_name: "con", ..input() },
+        BundleInput { docker_host: "tcp://x\";rm -rf ~;\":1", ..input() },
+        BundleInput { docker_host: "192.0.2.10:2376", ..input() },
+        BundleInput { docker_version: "$(id)", ..input() },
+        BundleInput { ca_pem: KEY, ..input() },
+        BundleInput { cert_pem: "", ..input() },
+        BundleInput { key_pem: CERT, ..input() },
     ];
     for bad in bad_inputs {
         let err = build_zip(&bad).unwrap_err();
         assert!(matches!(err, BundleError::Invalid { .. }), "{bad:?}: {err}");
-        assert!(
-            !err.to_string().contains("S0VZ"),
-            "an error never shows the key"
-        );
+        assert!(!err.to_string().contains("S0VZ"), "an error never shows the key");
     }
 }
 
 #[test]
 fn unzip_restores_the_modes() {
     // The unzip most users have honours the recorded modes; skip where it is missing.
-    if std::process::Command::new("unzip")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
+    if std::process::Command::new("unzip").arg("-v").output().is_err() {
         eprintln!("unzip not installed: skipping");
         return;
     }
@@ -207,21 +143,11 @@ fn unzip_restores_the_modes() {
     let dir = tempfile::tempdir().unwrap();
     let zip_path = dir.path().join("web-1.zip");
     std::fs::write(&zip_path, build_zip(&input()).unwrap()).unwrap();
-    let status = std::process::Command::new("unzip")
-        .arg("-q")
-        .arg(&zip_path)
-        .arg("-d")
-        .arg(dir.path())
-        .status()
-        .unwrap();
+    let status =
+        std::process::Command::new("unzip").arg("-q").arg(&zip_path).arg("-d").arg(dir.path()).status().unwrap();
     assert!(status.success());
-    let mode = |name: &str| {
-        std::fs::metadata(dir.path().join("web-1").join(name))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode =
+        |name: &str| std::fs::metadata(dir.path().join("web-1").join(name)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("key.pem"), 0o600);
     assert_eq!(mode("cert.pem"), 0o600);
     assert_eq!(mode("docker.env"), 0o644);

@@ -1,8 +1,7 @@
 //! The per-cluster certificate authority.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -29,10 +28,7 @@ pub struct ClusterCa {
 
 impl std::fmt::Debug for ClusterCa {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterCa")
-            .field("cert_pem", &self.cert_pem)
-            .field("key_pem", &"<redacted>")
-            .finish()
+        f.debug_struct("ClusterCa").field("cert_pem", &self.cert_pem).field("key_pem", &"<redacted>").finish()
     }
 }
 
@@ -51,8 +47,7 @@ impl ClusterCa {
         let bad = |what: &str| PkiError::BadCa(what.to_string());
         let key = KeyPair::from_pem(&self.key_pem).map_err(|e| bad(&format!("key: {e}")))?;
         let der = pem_certificate_der(&self.cert_pem)?;
-        let (_, cert) =
-            X509Certificate::from_der(&der).map_err(|e| bad(&format!("certificate: {e}")))?;
+        let (_, cert) = X509Certificate::from_der(&der).map_err(|e| bad(&format!("certificate: {e}")))?;
         if !cert.is_ca() {
             return Err(bad("the certificate is not a CA"));
         }
@@ -64,8 +59,8 @@ impl ClusterCa {
         if not_after <= OffsetDateTime::now_utc() {
             return Err(bad("the CA has expired"));
         }
-        let issuer = Issuer::from_ca_cert_der(&der.as_slice().into(), key)
-            .map_err(|e| bad(&format!("certificate: {e}")))?;
+        let issuer =
+            Issuer::from_ca_cert_der(&der.as_slice().into(), key).map_err(|e| bad(&format!("certificate: {e}")))?;
         Ok((issuer, not_after))
     }
 }
@@ -82,16 +77,9 @@ pub fn new_cluster_ca(cluster_id: &str, cluster_name: &str) -> Result<ClusterCa,
 
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(
-        DnType::CommonName,
-        format!("carina cluster {cluster_name} CA"),
-    );
-    params
-        .distinguished_name
-        .push(DnType::OrganizationalUnitName, cluster_id);
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "Carina");
+    params.distinguished_name.push(DnType::CommonName, format!("carina cluster {cluster_name} CA"));
+    params.distinguished_name.push(DnType::OrganizationalUnitName, cluster_id);
+    params.distinguished_name.push(DnType::OrganizationName, "Carina");
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.serial_number = Some(random_serial().0);
@@ -99,8 +87,5 @@ pub fn new_cluster_ca(cluster_id: &str, cluster_name: &str) -> Result<ClusterCa,
 
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let cert = params.self_signed(&key)?;
-    Ok(ClusterCa {
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    })
+    Ok(ClusterCa { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }

@@ -3,8 +3,7 @@
 use std::net::IpAddr;
 
 use rcgen::{
-    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
-    PKCS_ECDSA_P256_SHA256,
+    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType, PKCS_ECDSA_P256_SHA256,
 };
 use serde::{Deserialize, Serialize};
 
@@ -69,12 +68,7 @@ pub fn issue_server_cert(
 /// Issues a client certificate (extended key usage `clientAuth` only) for one credentials
 /// bundle; `common_name` is the bundle's label.
 pub fn issue_client_cert(ca: &ClusterCa, common_name: &str) -> Result<IssuedCert, PkiError> {
-    issue(
-        ca,
-        common_name,
-        ExtendedKeyUsagePurpose::ClientAuth,
-        Vec::new(),
-    )
+    issue(ca, common_name, ExtendedKeyUsagePurpose::ClientAuth, Vec::new())
 }
 
 /// Signs a leaf with exactly one extended key usage: the usages must not mix, or the
@@ -90,9 +84,7 @@ fn issue(
 
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, common_name);
+    params.distinguished_name.push(DnType::CommonName, common_name);
     params.subject_alt_names = sans;
     params.is_ca = IsCa::ExplicitNoCa;
     // ECDHE-ECDSA needs signatures only; no keyAgreement or keyEncipherment.

@@ -34,9 +34,7 @@ mod tests {
         for hex in [a_hex, b_hex] {
             assert!(!hex.starts_with('0'), "{hex}");
             assert!(hex.len() <= 32, "{hex}");
-            assert!(hex
-                .bytes()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+            assert!(hex.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         }
     }
 }

@@ -16,13 +16,8 @@ pub const CLOCK_SKEW_ALLOWANCE: Duration = Duration::hours(1);
 
 /// `(not_before, not_after)` for a certificate made now, living `lifetime`, never past
 /// `cap` (the issuer's own `notAfter`), with seconds truncated away as X.509 time allows.
-pub(crate) fn window(
-    lifetime: Duration,
-    cap: Option<OffsetDateTime>,
-) -> (OffsetDateTime, OffsetDateTime) {
-    let now = OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is always valid");
+pub(crate) fn window(lifetime: Duration, cap: Option<OffsetDateTime>) -> (OffsetDateTime, OffsetDateTime) {
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).expect("zero nanoseconds is always valid");
     let not_after = now + lifetime;
     let not_after = match cap {
         Some(cap) if cap < not_after => cap,

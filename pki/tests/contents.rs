@@ -5,10 +5,7 @@ mod common;
 use std::net::IpAddr;
 
 use common::der;
-use pki::{
-    fingerprint_of_der, fingerprint_of_pem, issue_client_cert, issue_server_cert, new_cluster_ca,
-    PkiError,
-};
+use pki::{fingerprint_of_der, fingerprint_of_pem, issue_client_cert, issue_server_cert, new_cluster_ca, PkiError};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -17,13 +14,7 @@ fn parse(der: &[u8]) -> X509Certificate<'_> {
 }
 
 fn cn(cert: &X509Certificate<'_>) -> String {
-    cert.subject()
-        .iter_common_name()
-        .next()
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_string()
+    cert.subject().iter_common_name().next().unwrap().as_str().unwrap().to_string()
 }
 
 #[test]
@@ -42,16 +33,12 @@ fn ca_is_a_p256_pathlen0_ca_for_signing_only() {
     assert!(!ku.digital_signature());
     assert!(cert.extended_key_usage().unwrap().is_none());
     // ecdsa-with-SHA256, id-ecPublicKey on prime256v1.
-    assert_eq!(
-        cert.signature_algorithm.algorithm.to_id_string(),
-        "1.2.840.10045.4.3.2"
-    );
+    assert_eq!(cert.signature_algorithm.algorithm.to_id_string(), "1.2.840.10045.4.3.2");
     let spki = &cert.public_key().algorithm;
     assert_eq!(spki.algorithm.to_id_string(), "1.2.840.10045.2.1");
     let curve = spki.parameters.as_ref().unwrap().as_oid().unwrap();
     assert_eq!(curve.to_id_string(), "1.2.840.10045.3.1.7");
-    let years = (cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp())
-        / (365 * 86400);
+    let years = (cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp()) / (365 * 86400);
     assert_eq!(years, 10);
     assert!(ca.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
     assert!(!format!("{ca:?}").contains("PRIVATE KEY"));
@@ -84,17 +71,10 @@ fn server_cert_has_server_auth_only_and_exactly_the_given_sans() {
         .collect();
     assert_eq!(
         sans,
-        vec![
-            "dns:endpoint.example".to_string(),
-            "dns:localhost".to_string(),
-            "ip:[192, 168, 122, 10]".to_string(),
-        ]
+        vec!["dns:endpoint.example".to_string(), "dns:localhost".to_string(), "ip:[192, 168, 122, 10]".to_string(),]
     );
     assert!(!cert.is_ca());
-    assert!(
-        cert.basic_constraints().unwrap().is_some(),
-        "explicit CA:FALSE"
-    );
+    assert!(cert.basic_constraints().unwrap().is_some(), "explicit CA:FALSE");
     assert!(cert.key_usage().unwrap().unwrap().value.digital_signature());
     assert_eq!(cert.issuer(), parse(&common::der(&ca.cert_pem)).subject());
 }
@@ -129,82 +109,37 @@ fn serials_fingerprints_and_dates_match_the_certificate() {
         let value = &raw[raw.iter().position(|b| *b != 0).unwrap()..];
         let hex = hex::encode(value);
         assert_eq!(issued.serial_hex, hex.trim_start_matches('0'));
-        assert!(
-            raw.len() <= 17 && raw[0] & 0x80 == 0,
-            "positive, at most 128 bits"
-        );
+        assert!(raw.len() <= 17 && raw[0] & 0x80 == 0, "positive, at most 128 bits");
         assert_eq!(issued.not_after, cert.validity().not_after.timestamp());
-        assert!(
-            issued.not_after <= ca_not_after,
-            "a leaf never outlives its CA"
-        );
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        assert!(issued.not_after <= ca_not_after, "a leaf never outlives its CA");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         assert!(cert.validity().not_before.timestamp() < now);
         assert!(issued.not_after > now + 4 * 365 * 86400);
 
         assert_eq!(issued.fingerprint.len(), 64);
-        assert!(issued
-            .fingerprint
-            .bytes()
-            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
+        assert!(issued.fingerprint.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
         assert_eq!(issued.fingerprint, fingerprint_of_der(&der));
-        assert_eq!(
-            issued.fingerprint,
-            fingerprint_of_pem(&issued.cert_pem).unwrap()
-        );
+        assert_eq!(issued.fingerprint, fingerprint_of_pem(&issued.cert_pem).unwrap());
         // Stable: the same PEM always yields the same fingerprint.
-        assert_eq!(
-            fingerprint_of_pem(&issued.cert_pem).unwrap(),
-            fingerprint_of_pem(&issued.cert_pem).unwrap()
-        );
+        assert_eq!(fingerprint_of_pem(&issued.cert_pem).unwrap(), fingerprint_of_pem(&issued.cert_pem).unwrap());
         assert!(!format!("{issued:?}").contains("PRIVATE KEY"));
     }
-    assert_eq!(
-        ca.fingerprint().unwrap(),
-        fingerprint_of_pem(&ca.cert_pem).unwrap()
-    );
+    assert_eq!(ca.fingerprint().unwrap(), fingerprint_of_pem(&ca.cert_pem).unwrap());
 }
 
 #[test]
 fn bad_inputs_are_refused() {
     let ca = new_cluster_ca("c-1", "alpha").unwrap();
     let other = new_cluster_ca("c-2", "beta").unwrap();
-    assert!(matches!(
-        issue_server_cert(&ca, "x", &[], &[]),
-        Err(PkiError::NoSubjectAltNames)
-    ));
-    assert!(matches!(
-        issue_server_cert(&ca, "x", &[], &["bad name".to_string()]),
-        Err(PkiError::InvalidName { .. })
-    ));
-    assert!(matches!(
-        issue_client_cert(&ca, ""),
-        Err(PkiError::InvalidName { .. })
-    ));
-    assert!(matches!(
-        new_cluster_ca("", "alpha"),
-        Err(PkiError::InvalidName { .. })
-    ));
+    assert!(matches!(issue_server_cert(&ca, "x", &[], &[]), Err(PkiError::NoSubjectAltNames)));
+    assert!(matches!(issue_server_cert(&ca, "x", &[], &["bad name".to_string()]), Err(PkiError::InvalidName { .. })));
+    assert!(matches!(issue_client_cert(&ca, ""), Err(PkiError::InvalidName { .. })));
+    assert!(matches!(new_cluster_ca("", "alpha"), Err(PkiError::InvalidName { .. })));
     // A key stored with the wrong cluster's certificate.
-    let mixed = pki::ClusterCa {
-        cert_pem: ca.cert_pem.clone(),
-        key_pem: other.key_pem.clone(),
-    };
-    assert!(matches!(
-        issue_client_cert(&mixed, "x"),
-        Err(PkiError::BadCa(_))
-    ));
+    let mixed = pki::ClusterCa { cert_pem: ca.cert_pem.clone(), key_pem: other.key_pem.clone() };
+    assert!(matches!(issue_client_cert(&mixed, "x"), Err(PkiError::BadCa(_))));
     // A leaf certificate is not a CA, even with its own key.
     let leaf = issue_client_cert(&ca, "x").unwrap();
-    let fake = pki::ClusterCa {
-        cert_pem: leaf.cert_pem,
-        key_pem: leaf.key_pem,
-    };
-    assert!(matches!(
-        issue_client_cert(&fake, "y"),
-        Err(PkiError::BadCa(_))
-    ));
+    let fake = pki::ClusterCa { cert_pem: leaf.cert_pem, key_pem: leaf.key_pem };
+    assert!(matches!(issue_client_cert(&fake, "y"), Err(PkiError::BadCa(_))));
 }

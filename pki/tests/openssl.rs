@@ -30,40 +30,10 @@ fn openssl_agrees_on_usages_and_issuers() {
     let server = issue_server_cert(&ca, "seg", &["10.1.2.3".parse().unwrap()], &[]).unwrap();
     let client = issue_client_cert(&ca, "laptop").unwrap();
 
-    assert!(openssl_verify(
-        dir.path(),
-        &ca.cert_pem,
-        &server.cert_pem,
-        "sslserver"
-    ));
-    assert!(!openssl_verify(
-        dir.path(),
-        &ca.cert_pem,
-        &server.cert_pem,
-        "sslclient"
-    ));
-    assert!(openssl_verify(
-        dir.path(),
-        &ca.cert_pem,
-        &client.cert_pem,
-        "sslclient"
-    ));
-    assert!(!openssl_verify(
-        dir.path(),
-        &ca.cert_pem,
-        &client.cert_pem,
-        "sslserver"
-    ));
-    assert!(!openssl_verify(
-        dir.path(),
-        &other.cert_pem,
-        &server.cert_pem,
-        "sslserver"
-    ));
-    assert!(!openssl_verify(
-        dir.path(),
-        &other.cert_pem,
-        &client.cert_pem,
-        "sslclient"
-    ));
+    assert!(openssl_verify(dir.path(), &ca.cert_pem, &server.cert_pem, "sslserver"));
+    assert!(!openssl_verify(dir.path(), &ca.cert_pem, &server.cert_pem, "sslclient"));
+    assert!(openssl_verify(dir.path(), &ca.cert_pem, &client.cert_pem, "sslclient"));
+    assert!(!openssl_verify(dir.path(), &ca.cert_pem, &client.cert_pem, "sslserver"));
+    assert!(!openssl_verify(dir.path(), &other.cert_pem, &server.cert_pem, "sslserver"));
+    assert!(!openssl_verify(dir.path(), &other.cert_pem, &client.cert_pem, "sslclient"));
 }

@@ -27,15 +27,9 @@ fn server_cert_is_a_server_cert_of_its_own_cluster_only() {
 
     verify(&ca, &server, KeyUsage::server_auth()).expect("server usage verifies");
     let as_client = verify(&ca, &server, KeyUsage::client_auth()).unwrap_err();
-    assert!(
-        format!("{as_client:?}").contains("RequiredEkuNotFound"),
-        "{as_client:?}"
-    );
+    assert!(format!("{as_client:?}").contains("RequiredEkuNotFound"), "{as_client:?}");
     let foreign = verify(&other, &server, KeyUsage::server_auth()).unwrap_err();
-    assert!(
-        matches!(foreign, webpki::Error::UnknownIssuer),
-        "{foreign:?}"
-    );
+    assert!(matches!(foreign, webpki::Error::UnknownIssuer), "{foreign:?}");
 
     assert!(valid_for_name(&server, "10.0.0.5"));
     assert!(valid_for_name(&server, "fd00::5"));
@@ -52,16 +46,10 @@ fn client_cert_is_a_client_cert_of_its_own_cluster_only() {
 
     verify(&ca, &client, KeyUsage::client_auth()).expect("client usage verifies");
     let as_server = verify(&ca, &client, KeyUsage::server_auth()).unwrap_err();
-    assert!(
-        format!("{as_server:?}").contains("RequiredEkuNotFound"),
-        "{as_server:?}"
-    );
+    assert!(format!("{as_server:?}").contains("RequiredEkuNotFound"), "{as_server:?}");
     // Same cluster name, different cluster: still a stranger.
     let foreign = verify(&other, &client, KeyUsage::client_auth()).unwrap_err();
-    assert!(
-        matches!(foreign, webpki::Error::UnknownIssuer),
-        "{foreign:?}"
-    );
+    assert!(matches!(foreign, webpki::Error::UnknownIssuer), "{foreign:?}");
 }
 
 #[test]

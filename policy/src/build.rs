@@ -24,10 +24,7 @@ pub(crate) fn check(query: &str) -> Result<(), Violation> {
             .collect::<Vec<_>>()
     };
 
-    if values("securityopt")
-        .iter()
-        .any(|opt| !security_opt_allowed(opt))
-    {
+    if values("securityopt").iter().any(|opt| !security_opt_allowed(opt)) {
         return Err(Violation::new(Rule::SecurityOpt));
     }
     if let Some(parent) = values("cgroupparent").into_iter().find(|p| !p.is_empty()) {
@@ -77,10 +74,7 @@ mod tests {
                 "ulimits=%5B%7B%22Name%22%3A%22rtprio%22%2C%22Hard%22%3A99%2C%22Soft%22%3A99%7D%5D",
                 Err(Violation::with_detail(Rule::Ulimits, "rtprio")),
             ),
-            (
-                "ulimits=%5B%7B%22Name%22%3A%22nofile%22%2C%22Hard%22%3A4096%2C%22Soft%22%3A1024%7D%5D",
-                Ok(()),
-            ),
+            ("ulimits=%5B%7B%22Name%22%3A%22nofile%22%2C%22Hard%22%3A4096%2C%22Soft%22%3A1024%7D%5D", Ok(())),
         ];
         for (query, want) in table {
             assert_eq!(check(query), want, "{query}");

@@ -16,18 +16,8 @@ pub(crate) fn security_opt_allowed(opt: &str) -> bool {
     if opt == "no-new-privileges" {
         return true;
     }
-    let split = if opt.contains('=') {
-        opt.split_once('=')
-    } else {
-        opt.split_once(':')
-    };
-    matches!(
-        split,
-        Some((
-            "no-new-privileges",
-            "1" | "t" | "T" | "TRUE" | "true" | "True"
-        ))
-    )
+    let split = if opt.contains('=') { opt.split_once('=') } else { opt.split_once(':') };
+    matches!(split, Some(("no-new-privileges", "1" | "t" | "T" | "TRUE" | "true" | "True")))
 }
 
 /// dockerd 20.10.0's default `MaskedPaths` (later 20.10 releases add
@@ -46,13 +36,7 @@ const DEFAULT_MASKED_PATHS: [&str; 10] = [
 ];
 
 /// dockerd's default `ReadonlyPaths`.
-const DEFAULT_READONLY_PATHS: [&str; 5] = [
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
+const DEFAULT_READONLY_PATHS: [&str; 5] = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
 /// Whether `MaskedPaths`/`ReadonlyPaths` values in a HostConfig would expose a path
 /// the defaults protect. dockerd uses the defaults only when the field is `null`; any
@@ -63,15 +47,11 @@ const DEFAULT_READONLY_PATHS: [&str; 5] = [
 pub(crate) fn unmasks_system_paths(host_config: &Value) -> bool {
     let lacks_default = |field: &str, defaults: &[&str]| {
         json::fields(host_config, field).any(|value| {
-            let listed: Vec<String> = json::strings(value)
-                .into_iter()
-                .map(normalize_host_path)
-                .collect();
+            let listed: Vec<String> = json::strings(value).into_iter().map(normalize_host_path).collect();
             defaults.iter().any(|d| !listed.iter().any(|l| l == d))
         })
     };
-    lacks_default("MaskedPaths", &DEFAULT_MASKED_PATHS)
-        || lacks_default("ReadonlyPaths", &DEFAULT_READONLY_PATHS)
+    lacks_default("MaskedPaths", &DEFAULT_MASKED_PATHS) || lacks_default("ReadonlyPaths", &DEFAULT_READONLY_PATHS)
 }
 
 /// Whether a sysctl may be set: only those the kernel namespaces per container, the
@@ -80,12 +60,9 @@ pub(crate) fn unmasks_system_paths(host_config: &Value) -> bool {
 /// `fs.mqueue.*`. Names must be plain dotted words so nothing like
 /// `net.x/../../kernel/core_pattern` can reach another file under `/proc/sys`.
 pub(crate) fn sysctl_allowed(name: &str, host_network: bool) -> bool {
-    let plain = name.split(['.', '/']).all(|part| {
-        !part.is_empty()
-            && part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-    });
+    let plain = name
+        .split(['.', '/'])
+        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')));
     if !plain {
         return false;
     }
@@ -113,9 +90,9 @@ pub(crate) fn refused_sysctls(sysctls: &Value, host_network: bool) -> Vec<String
 pub(crate) fn grants_rtprio(ulimits: &Value) -> bool {
     json::items(ulimits).iter().any(|limit| {
         json::string_fields(limit, "Name").any(|name| name.trim().eq_ignore_ascii_case("rtprio"))
-            && ["Soft", "Hard"].iter().any(|bound| {
-                json::fields(limit, bound).any(|v| v.as_f64().is_none_or(|n| n != 0.0))
-            })
+            && ["Soft", "Hard"]
+                .iter()
+                .any(|bound| json::fields(limit, bound).any(|v| v.as_f64().is_none_or(|n| n != 0.0)))
     })
 }
 
@@ -160,20 +137,11 @@ mod tests {
                 "/proc/sysrq-trigger"]
         });
         assert!(!unmasks_system_paths(&defaults));
-        assert!(!unmasks_system_paths(
-            &json!({"MaskedPaths": null, "ReadonlyPaths": null})
-        ));
-        assert!(unmasks_system_paths(
-            &json!({"MaskedPaths": [], "ReadonlyPaths": []})
-        ));
-        assert!(unmasks_system_paths(
-            &json!({"ReadonlyPaths": ["/proc/bus"]})
-        ));
+        assert!(!unmasks_system_paths(&json!({"MaskedPaths": null, "ReadonlyPaths": null})));
+        assert!(unmasks_system_paths(&json!({"MaskedPaths": [], "ReadonlyPaths": []})));
+        assert!(unmasks_system_paths(&json!({"ReadonlyPaths": ["/proc/bus"]})));
         let mut partial = defaults.clone();
-        partial["MaskedPaths"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|p| p != "/proc/kcore");
+        partial["MaskedPaths"].as_array_mut().unwrap().retain(|p| p != "/proc/kcore");
         assert!(unmasks_system_paths(&partial));
     }
 
@@ -204,16 +172,10 @@ mod tests {
 
     #[test]
     fn rtprio() {
-        assert!(grants_rtprio(
-            &json!([{"Name": "rtprio", "Soft": 99, "Hard": 99}])
-        ));
+        assert!(grants_rtprio(&json!([{"Name": "rtprio", "Soft": 99, "Hard": 99}])));
         assert!(grants_rtprio(&json!([{"name": "RTPRIO", "hard": 1}])));
-        assert!(!grants_rtprio(
-            &json!([{"Name": "rtprio", "Soft": 0, "Hard": 0}])
-        ));
-        assert!(!grants_rtprio(
-            &json!([{"Name": "nofile", "Soft": 1024, "Hard": 4096}])
-        ));
+        assert!(!grants_rtprio(&json!([{"Name": "rtprio", "Soft": 0, "Hard": 0}])));
+        assert!(!grants_rtprio(&json!([{"Name": "nofile", "Soft": 1024, "Hard": 4096}])));
         assert!(!grants_rtprio(&json!([])));
     }
 }

@@ -11,9 +11,7 @@
 
 use serde_json::Value;
 
-use crate::confinement::{
-    grants_rtprio, refused_sysctls, security_opt_allowed, unmasks_system_paths,
-};
+use crate::confinement::{grants_rtprio, refused_sysctls, security_opt_allowed, unmasks_system_paths};
 use crate::json;
 use crate::mounts::MountFindings;
 use crate::rule::{join_unique, Rule, Violation};
@@ -93,16 +91,13 @@ fn mount_findings(host_configs: &[&Value]) -> MountFindings {
 
 /// Every value of `field` across the HostConfigs.
 fn all<'a>(host_configs: &'a [&'a Value], field: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    host_configs
-        .iter()
-        .flat_map(move |hc| json::fields(hc, field))
+    host_configs.iter().flat_map(move |hc| json::fields(hc, field))
 }
 
 /// Whether a namespace mode string means the segment's own namespace. dockerd
 /// compares with `== "host"`; ignoring case and spaces only refuses more.
 fn is_host(mode: &Value) -> bool {
-    mode.as_str()
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("host"))
+    mode.as_str().is_some_and(|m| m.trim().eq_ignore_ascii_case("host"))
 }
 
 /// Runs every HostConfig rule, in a fixed order, and reports the first broken.
@@ -117,17 +112,10 @@ pub(crate) fn check_host_configs(hcs: &[&Value]) -> Result<(), Violation> {
 
     refuse(all(hcs, "Privileged").any(json::flag_set), Rule::Privileged)?;
     // `Capabilities` (API 1.40 only) replaced the whole default set.
-    refuse(
-        all(hcs, "CapAdd")
-            .chain(all(hcs, "Capabilities"))
-            .any(json::has_items),
-        Rule::CapAdd,
-    )?;
+    refuse(all(hcs, "CapAdd").chain(all(hcs, "Capabilities")).any(json::has_items), Rule::CapAdd)?;
     refuse(all(hcs, "CapDrop").any(json::has_items), Rule::CapDrop)?;
     refuse(
-        all(hcs, "SecurityOpt")
-            .flat_map(json::strings)
-            .any(|opt| !security_opt_allowed(opt))
+        all(hcs, "SecurityOpt").flat_map(json::strings).any(|opt| !security_opt_allowed(opt))
             || hcs.iter().any(|hc| unmasks_system_paths(hc)),
         Rule::SecurityOpt,
     )?;
@@ -139,10 +127,7 @@ pub(crate) fn check_host_configs(hcs: &[&Value]) -> Result<(), Violation> {
         .map(|(_, label)| label.to_string())
         .collect();
     if !namespaces.is_empty() {
-        return Err(Violation::with_detail(
-            Rule::HostNamespace,
-            namespaces.join(", "),
-        ));
+        return Err(Violation::with_detail(Rule::HostNamespace, namespaces.join(", ")));
     }
 
     mount_findings(hcs).result()?;
@@ -152,32 +137,22 @@ pub(crate) fn check_host_configs(hcs: &[&Value]) -> Result<(), Violation> {
         return Err(Violation::with_detail(Rule::Devices, join_unique(devices)));
     }
 
-    if let Some(runtime) = all(hcs, "Runtime")
-        .filter_map(Value::as_str)
-        .find(|r| !ALLOWED_RUNTIMES.contains(&r.trim()))
+    if let Some(runtime) = all(hcs, "Runtime").filter_map(Value::as_str).find(|r| !ALLOWED_RUNTIMES.contains(&r.trim()))
     {
         return Err(Violation::with_detail(Rule::Runtime, runtime));
     }
 
-    if let Some(parent) = all(hcs, "CgroupParent")
-        .filter_map(Value::as_str)
-        .find(|p| !p.is_empty())
-    {
+    if let Some(parent) = all(hcs, "CgroupParent").filter_map(Value::as_str).find(|p| !p.is_empty()) {
         return Err(Violation::with_detail(Rule::CgroupParent, parent));
     }
 
     let host_network = all(hcs, "NetworkMode").any(is_host);
-    let sysctls: Vec<String> = all(hcs, "Sysctls")
-        .flat_map(|s| refused_sysctls(s, host_network))
-        .collect();
+    let sysctls: Vec<String> = all(hcs, "Sysctls").flat_map(|s| refused_sysctls(s, host_network)).collect();
     if !sysctls.is_empty() {
         return Err(Violation::with_detail(Rule::Sysctls, join_unique(sysctls)));
     }
 
-    refuse(
-        all(hcs, "OomScoreAdj").any(|v| v.as_f64().is_some_and(|n| n < 0.0)),
-        Rule::OomScoreAdj,
-    )?;
+    refuse(all(hcs, "OomScoreAdj").any(|v| v.as_f64().is_some_and(|n| n < 0.0)), Rule::OomScoreAdj)?;
     if all(hcs, "Ulimits").any(grants_rtprio) {
         return Err(Violation::with_detail(Rule::Ulimits, "rtprio"));
     }
@@ -210,11 +185,7 @@ fn refused_devices(hcs: &[&Value]) -> Vec<String> {
     for requests in all(hcs, "DeviceRequests").filter(|v| json::has_items(v)) {
         let mut named: Vec<String> = Vec::new();
         for request in json::items(requests) {
-            named.extend(
-                json::string_fields(request, "Driver")
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string),
-            );
+            named.extend(json::string_fields(request, "Driver").filter(|d| !d.is_empty()).map(str::to_string));
             for capabilities in json::fields(request, "Capabilities") {
                 for any_of in json::items(capabilities) {
                     named.extend(json::strings(any_of).into_iter().map(str::to_string));
@@ -239,10 +210,7 @@ mod tests {
         let body = json!({"Image": "alpine", "Privileged": true});
         assert_eq!(check_create(&body), Err(Violation::new(Rule::Privileged)));
         let body = json!({"Image": "alpine", "HostConfig": {}, "Binds": ["/etc:/x"]});
-        assert_eq!(
-            check_create(&body),
-            Err(Violation::with_detail(Rule::HostMountPath, "/etc"))
-        );
+        assert_eq!(check_create(&body), Err(Violation::with_detail(Rule::HostMountPath, "/etc")));
     }
 
     #[test]

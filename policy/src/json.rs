@@ -38,10 +38,7 @@ pub(crate) fn fields<'a>(obj: &'a Value, name: &'a str) -> impl Iterator<Item = 
 }
 
 /// Every string stored under `name`.
-pub(crate) fn string_fields<'a>(
-    obj: &'a Value,
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
+pub(crate) fn string_fields<'a>(obj: &'a Value, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     fields(obj, name).filter_map(Value::as_str)
 }
 

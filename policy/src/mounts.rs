@@ -57,9 +57,8 @@ impl MountFindings {
     /// would too). Volume driver options are checked whatever the type.
     pub fn mounts(&mut self, mounts: &Value) {
         for mount in json::items(mounts) {
-            let types: Vec<String> = json::string_fields(mount, "Type")
-                .map(|t| t.trim().to_ascii_lowercase())
-                .collect();
+            let types: Vec<String> =
+                json::string_fields(mount, "Type").map(|t| t.trim().to_ascii_lowercase()).collect();
             let named = !types.is_empty() && types.iter().all(|t| t == "volume" || t == "tmpfs");
             if !named {
                 for source in json::string_fields(mount, "Source").filter(|s| !s.is_empty()) {
@@ -79,10 +78,7 @@ impl MountFindings {
     /// The first violation found, paths (CARINA-1002) before filesystem types.
     pub fn result(&self) -> Result<(), Violation> {
         if !self.refused_paths.is_empty() {
-            return Err(Violation::with_detail(
-                Rule::HostMountPath,
-                join_unique(self.refused_paths.iter().cloned()),
-            ));
+            return Err(Violation::with_detail(Rule::HostMountPath, join_unique(self.refused_paths.iter().cloned())));
         }
         if !self.refused_fs_types.is_empty() {
             return Err(Violation::with_detail(
@@ -130,26 +126,16 @@ mod tests {
             (json!(["./etc:/x"]), None),
             (json!(["etc:/x"]), None),
             (json!("/etc:/x"), Some("/etc")),
-            (
-                json!(["/etc:/a", "/root:/b", "/etc:/c", "v:/d"]),
-                Some("/etc, /root"),
-            ),
+            (json!(["/etc:/a", "/root:/b", "/etc:/c", "v:/d"]), Some("/etc, /root")),
             (json!(["/var/lib/docker/../../../etc:/x"]), Some("/etc")),
             (json!(["/var/lib/dockerfoo:/x"]), Some("/var/lib/dockerfoo")),
-            (
-                json!(["/var/run/docker.sock:/var/run/docker.sock"]),
-                Some("/var/run/docker.sock"),
-            ),
+            (json!(["/var/run/docker.sock:/var/run/docker.sock"]), Some("/var/run/docker.sock")),
         ];
         for (list, refused) in table {
             let got = binds(list.clone());
             match refused {
                 None => assert_eq!(got, Ok(()), "{list}"),
-                Some(paths) => assert_eq!(
-                    got,
-                    Err(Violation::with_detail(Rule::HostMountPath, paths)),
-                    "{list}"
-                ),
+                Some(paths) => assert_eq!(got, Err(Violation::with_detail(Rule::HostMountPath, paths)), "{list}"),
             }
         }
     }
@@ -157,36 +143,15 @@ mod tests {
     #[test]
     fn mounts_types() {
         let table = [
-            (
-                json!([{"Type": "bind", "Source": "/", "Target": "/host"}]),
-                false,
-            ),
-            (
-                json!([{"Type": "BIND", "Source": "/etc", "Target": "/x"}]),
-                false,
-            ),
+            (json!([{"Type": "bind", "Source": "/", "Target": "/host"}]), false),
+            (json!([{"Type": "BIND", "Source": "/etc", "Target": "/x"}]), false),
             (json!([{"Source": "/etc", "Target": "/x"}]), false),
-            (
-                json!([{"Type": "npipe", "Source": "/etc", "Target": "/x"}]),
-                false,
-            ),
-            (
-                json!([{"Type": "bind", "Source": "etc", "Target": "/x"}]),
-                false,
-            ),
-            (
-                json!([{"Type": "volume", "Source": "/etc", "Target": "/x", "type": "bind"}]),
-                false,
-            ),
-            (
-                json!([{"Type": "volume", "Source": "data", "Target": "/x"}]),
-                true,
-            ),
+            (json!([{"Type": "npipe", "Source": "/etc", "Target": "/x"}]), false),
+            (json!([{"Type": "bind", "Source": "etc", "Target": "/x"}]), false),
+            (json!([{"Type": "volume", "Source": "/etc", "Target": "/x", "type": "bind"}]), false),
+            (json!([{"Type": "volume", "Source": "data", "Target": "/x"}]), true),
             (json!([{"Type": "tmpfs", "Target": "/x"}]), true),
-            (
-                json!([{"Type": "bind", "Source": "/var/lib/docker/volumes/v1/_data", "Target": "/x"}]),
-                true,
-            ),
+            (json!([{"Type": "bind", "Source": "/var/lib/docker/volumes/v1/_data", "Target": "/x"}]), true),
         ];
         for (mounts, allowed) in table {
             let mut findings = MountFindings::default();

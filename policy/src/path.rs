@@ -69,10 +69,7 @@ pub fn bind_source_allowed(path: &str) -> bool {
         return false;
     }
     let clean = normalize_host_path(path);
-    let Some(rest) = clean
-        .strip_prefix(VOLUMES_ROOT)
-        .and_then(|r| r.strip_prefix('/'))
-    else {
+    let Some(rest) = clean.strip_prefix(VOLUMES_ROOT).and_then(|r| r.strip_prefix('/')) else {
         return false;
     };
     let mut parts = rest.split('/');
@@ -164,10 +161,7 @@ mod tests {
     fn shown_paths_are_normalised_unless_that_hides_the_dotdot() {
         assert_eq!(shown("/etc/"), "/etc");
         assert_eq!(shown("/var/lib/docker/../../../root"), "/root");
-        assert_eq!(
-            shown("/var/lib/docker/volumes/x/_data/../_data"),
-            "/var/lib/docker/volumes/x/_data/../_data"
-        );
+        assert_eq!(shown("/var/lib/docker/volumes/x/_data/../_data"), "/var/lib/docker/volumes/x/_data/../_data");
         assert_eq!(shown("etc"), "etc");
     }
 }

@@ -71,9 +71,7 @@ pub(crate) fn classify(method: &str, path: &str) -> Endpoint {
         // Whatever the method: these paths exist only as the refused POST/GET routes.
         ["plugins", "pull" | "create"] => Endpoint::PluginManagement,
         ["plugins", _, .., "enable" | "upgrade" | "set"] => Endpoint::PluginManagement,
-        ["swarm", "init" | "join" | "leave" | "update" | "unlock" | "unlockkey"] => {
-            Endpoint::SwarmManagement
-        }
+        ["swarm", "init" | "join" | "leave" | "update" | "unlock" | "unlockkey"] => Endpoint::SwarmManagement,
         ["nodes", _, ..] if delete => Endpoint::SwarmManagement,
         _ => Endpoint::Other,
     }
@@ -81,9 +79,7 @@ pub(crate) fn classify(method: &str, path: &str) -> Endpoint {
 
 /// dockerd's version prefix, `v{version:[0-9.]+}`.
 fn is_version(segment: &str) -> bool {
-    segment
-        .strip_prefix('v')
-        .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    segment.strip_prefix('v').is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in query strings); malformed escapes stay
@@ -141,11 +137,7 @@ mod tests {
             ("POST", "/build", Build),
             ("POST", "/plugins/pull", PluginManagement),
             ("POST", "/plugins/create", PluginManagement),
-            (
-                "POST",
-                "/plugins/vieux/sshfs:latest/enable",
-                PluginManagement,
-            ),
+            ("POST", "/plugins/vieux/sshfs:latest/enable", PluginManagement),
             ("POST", "/plugins/vieux/sshfs/upgrade", PluginManagement),
             ("POST", "/plugins/sshfs/set", PluginManagement),
             ("POST", "/plugins/sshfs/disable", Other),

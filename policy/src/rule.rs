@@ -111,9 +111,7 @@ impl Rule {
             Rule::HostMountPath => "Host mount path(s) not allowed by policy",
             Rule::CapAdd => "Adding capabilities not allowed by policy",
             Rule::CapDrop => "Dropping capabilities not allowed by policy",
-            Rule::InfrastructureContainer => {
-                "Attempted to delete a Carina infrastructure container"
-            }
+            Rule::InfrastructureContainer => "Attempted to delete a Carina infrastructure container",
             Rule::IpcHost => "Setting ipc=host not allowed by policy",
             Rule::HostNamespace => "Host namespace(s) not allowed by policy",
             Rule::Devices => "Host devices not allowed by policy",
@@ -161,10 +159,7 @@ impl Violation {
 
     /// A violation whose message ends with `": <detail>"`.
     pub fn with_detail(rule: Rule, detail: impl Into<String>) -> Self {
-        Violation {
-            rule,
-            detail: Some(detail.into()),
-        }
+        Violation { rule, detail: Some(detail.into()) }
     }
 
     /// CARINA-1005 for deleting the infrastructure container `name_or_id` (as the user
@@ -211,26 +206,11 @@ mod tests {
     #[test]
     fn carina_codes_and_messages_are_exact() {
         let table = [
-            (
-                Rule::SecurityOpt,
-                "CARINA-1000: Changing SecurityOpt not allowed by policy",
-            ),
-            (
-                Rule::Privileged,
-                "CARINA-1001: Privileged containers not allowed by policy",
-            ),
-            (
-                Rule::CapAdd,
-                "CARINA-1003: Adding capabilities not allowed by policy",
-            ),
-            (
-                Rule::CapDrop,
-                "CARINA-1004: Dropping capabilities not allowed by policy",
-            ),
-            (
-                Rule::IpcHost,
-                "CARINA-1006: Setting ipc=host not allowed by policy",
-            ),
+            (Rule::SecurityOpt, "CARINA-1000: Changing SecurityOpt not allowed by policy"),
+            (Rule::Privileged, "CARINA-1001: Privileged containers not allowed by policy"),
+            (Rule::CapAdd, "CARINA-1003: Adding capabilities not allowed by policy"),
+            (Rule::CapDrop, "CARINA-1004: Dropping capabilities not allowed by policy"),
+            (Rule::IpcHost, "CARINA-1006: Setting ipc=host not allowed by policy"),
         ];
         for (rule, text) in table {
             assert_eq!(Violation::new(rule).to_string(), text);
@@ -256,10 +236,7 @@ mod tests {
     #[test]
     fn error_body_carries_the_message() {
         let body = Violation::new(Rule::Privileged).docker_error_body();
-        assert_eq!(
-            body["message"],
-            "CARINA-1001: Privileged containers not allowed by policy"
-        );
+        assert_eq!(body["message"], "CARINA-1001: Privileged containers not allowed by policy");
     }
 
     #[test]

@@ -17,10 +17,7 @@ use crate::rule::{join_unique, Rule, Violation};
 /// Checks a `ServiceSpec` body.
 pub(crate) fn check_spec(spec: &Value) -> Result<(), Violation> {
     let templates: Vec<&Value> = json::fields(spec, "TaskTemplate").collect();
-    let specs: Vec<&Value> = templates
-        .iter()
-        .flat_map(|t| json::fields(t, "ContainerSpec"))
-        .collect();
+    let specs: Vec<&Value> = templates.iter().flat_map(|t| json::fields(t, "ContainerSpec")).collect();
     let all = |field: &'static str| specs.iter().flat_map(move |s| json::fields(s, field));
     let refuse = |broken: bool, rule: Rule| {
         if broken {
@@ -30,17 +27,9 @@ pub(crate) fn check_spec(spec: &Value) -> Result<(), Violation> {
         }
     };
 
-    refuse(
-        all("CapabilityAdd")
-            .chain(all("Capabilities"))
-            .any(json::has_items),
-        Rule::CapAdd,
-    )?;
+    refuse(all("CapabilityAdd").chain(all("Capabilities")).any(json::has_items), Rule::CapAdd)?;
     refuse(all("CapabilityDrop").any(json::has_items), Rule::CapDrop)?;
-    refuse(
-        all("Privileges").any(weakens_confinement),
-        Rule::SecurityOpt,
-    )?;
+    refuse(all("Privileges").any(weakens_confinement), Rule::SecurityOpt)?;
 
     let mut findings = MountFindings::default();
     for mounts in all("Mounts") {
@@ -50,16 +39,11 @@ pub(crate) fn check_spec(spec: &Value) -> Result<(), Violation> {
 
     // A service may join the `host` network, where runc refuses `net.*` itself; the
     // spec alone does not say, so services get the container-network answer.
-    let sysctls: Vec<String> = all("Sysctls")
-        .flat_map(|s| refused_sysctls(s, false))
-        .collect();
+    let sysctls: Vec<String> = all("Sysctls").flat_map(|s| refused_sysctls(s, false)).collect();
     if !sysctls.is_empty() {
         return Err(Violation::with_detail(Rule::Sysctls, join_unique(sysctls)));
     }
-    refuse(
-        all("OomScoreAdj").any(|v| v.as_f64().is_some_and(|n| n < 0.0)),
-        Rule::OomScoreAdj,
-    )?;
+    refuse(all("OomScoreAdj").any(|v| v.as_f64().is_some_and(|n| n < 0.0)), Rule::OomScoreAdj)?;
     if all("Ulimits").any(grants_rtprio) {
         return Err(Violation::with_detail(Rule::Ulimits, "rtprio"));
     }
@@ -108,23 +92,14 @@ mod tests {
     fn privileges() {
         let table = [
             (json!({}), false),
-            (
-                json!({"CredentialSpec": null, "SELinuxContext": null}),
-                false,
-            ),
-            (
-                json!({"SELinuxContext": {"Disable": false, "User": "", "Role": "", "Type": "", "Level": ""}}),
-                false,
-            ),
+            (json!({"CredentialSpec": null, "SELinuxContext": null}), false),
+            (json!({"SELinuxContext": {"Disable": false, "User": "", "Role": "", "Type": "", "Level": ""}}), false),
             (json!({"SELinuxContext": {"Disable": true}}), true),
             (json!({"SELinuxContext": {"Type": "spc_t"}}), true),
             (json!({"CredentialSpec": {"File": "spec.json"}}), true),
             (json!({"Seccomp": {"Mode": "default"}}), false),
             (json!({"Seccomp": {"Mode": "unconfined"}}), true),
-            (
-                json!({"Seccomp": {"Mode": "custom", "Profile": "{}"}}),
-                true,
-            ),
+            (json!({"Seccomp": {"Mode": "custom", "Profile": "{}"}}), true),
             (json!({"AppArmor": {"Mode": "default"}}), false),
             (json!({"AppArmor": {"Mode": "disabled"}}), true),
             (json!({"NoNewPrivileges": true}), false),

@@ -18,9 +18,7 @@ use crate::Violation;
 /// Filesystem types a local volume may have: network filesystems, tmpfs, overlay (its
 /// directories are checked) and the bind spellings (their device is checked). Whatever
 /// else is a host device or a kernel pseudo-filesystem.
-const ALLOWED_FS_TYPES: [&str; 10] = [
-    "", "none", "bind", "rbind", "tmpfs", "nfs", "nfs4", "cifs", "smb3", "overlay",
-];
+const ALLOWED_FS_TYPES: [&str; 10] = ["", "none", "bind", "rbind", "tmpfs", "nfs", "nfs4", "cifs", "smb3", "overlay"];
 
 /// The allowed types whose device is remote.
 const NETWORK_FS_TYPES: [&str; 4] = ["nfs", "nfs4", "cifs", "smb3"];
@@ -45,31 +43,22 @@ pub(crate) fn local_options(options: &Value, findings: &mut MountFindings) {
         return;
     };
     let values = |name: &str| -> Vec<&str> {
-        map.iter()
-            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
-            .filter_map(|(_, value)| value.as_str())
-            .collect()
+        map.iter().filter(|(key, _)| key.eq_ignore_ascii_case(name)).filter_map(|(_, value)| value.as_str()).collect()
     };
     let fs_types = values("type");
     let mount_options = values("o");
     let devices = values("device");
 
-    let binds = fs_types.iter().any(|t| {
-        matches!(
-            t.trim().to_ascii_lowercase().as_str(),
-            "none" | "bind" | "rbind"
-        )
-    }) || mount_options
-        .iter()
-        .flat_map(|o| o.split(','))
-        .any(|flag| matches!(flag.trim().to_ascii_lowercase().as_str(), "bind" | "rbind"));
+    let binds = fs_types.iter().any(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "none" | "bind" | "rbind"))
+        || mount_options
+            .iter()
+            .flat_map(|o| o.split(','))
+            .any(|flag| matches!(flag.trim().to_ascii_lowercase().as_str(), "bind" | "rbind"));
 
     // Network filesystems name a remote share as their device (`//server/share`,
     // `server:/export`), never a host file.
     let network = !fs_types.is_empty()
-        && fs_types
-            .iter()
-            .all(|t| NETWORK_FS_TYPES.contains(&t.trim().to_ascii_lowercase().as_str()));
+        && fs_types.iter().all(|t| NETWORK_FS_TYPES.contains(&t.trim().to_ascii_lowercase().as_str()));
     for device in devices.iter().filter(|d| !d.is_empty()) {
         // A bind's device is a path even when relative (dockerd's working directory);
         // otherwise an absolute device is a host path (`/dev/sda1`), while `tmpfs` or
@@ -117,62 +106,23 @@ mod tests {
         let refused_type = |t: &str| Err(Violation::with_detail(Rule::VolumeFilesystem, t));
         let table = [
             (json!({}), Ok(())),
-            (
-                json!({"type": "tmpfs", "device": "tmpfs", "o": "size=100m,uid=1000"}),
-                Ok(()),
-            ),
-            (
-                json!({"type": "nfs", "o": "addr=10.0.0.1,rw", "device": ":/export/data"}),
-                Ok(()),
-            ),
-            (
-                json!({"type": "cifs", "o": "addr=srv,username=u,password=p", "device": "//srv/share"}),
-                Ok(()),
-            ),
-            (
-                json!({"type": "none", "o": "bind", "device": "/var/lib/docker/volumes/a/_data"}),
-                Ok(()),
-            ),
-            (
-                json!({"type": "none", "o": "bind", "device": "/etc"}),
-                refused_path("/etc"),
-            ),
-            (
-                json!({"type": "none", "o": "rbind,ro", "device": "/"}),
-                refused_path("/"),
-            ),
-            (
-                json!({"type": "none", "device": "/etc"}),
-                refused_path("/etc"),
-            ),
-            (
-                json!({"type": "tmpfs", "o": "bind", "device": "etc"}),
-                refused_path("etc"),
-            ),
-            (
-                json!({"TYPE": "none", "O": "bind", "Device": "/root"}),
-                refused_path("/root"),
-            ),
+            (json!({"type": "tmpfs", "device": "tmpfs", "o": "size=100m,uid=1000"}), Ok(())),
+            (json!({"type": "nfs", "o": "addr=10.0.0.1,rw", "device": ":/export/data"}), Ok(())),
+            (json!({"type": "cifs", "o": "addr=srv,username=u,password=p", "device": "//srv/share"}), Ok(())),
+            (json!({"type": "none", "o": "bind", "device": "/var/lib/docker/volumes/a/_data"}), Ok(())),
+            (json!({"type": "none", "o": "bind", "device": "/etc"}), refused_path("/etc")),
+            (json!({"type": "none", "o": "rbind,ro", "device": "/"}), refused_path("/")),
+            (json!({"type": "none", "device": "/etc"}), refused_path("/etc")),
+            (json!({"type": "tmpfs", "o": "bind", "device": "etc"}), refused_path("etc")),
+            (json!({"TYPE": "none", "O": "bind", "Device": "/root"}), refused_path("/root")),
             (
                 json!({"type": "none", "o": "bind", "device": "/var/lib/docker/volumes/a/_data/../../../../../../etc"}),
                 refused_path("/etc"),
             ),
-            (
-                json!({"type": "ext4", "device": "/dev/sda1"}),
-                refused_path("/dev/sda1"),
-            ),
-            (
-                json!({"type": "proc", "device": "proc"}),
-                refused_type("proc"),
-            ),
-            (
-                json!({"type": "sysfs", "device": "sysfs"}),
-                refused_type("sysfs"),
-            ),
-            (
-                json!({"type": "cgroup2", "device": "none"}),
-                refused_type("cgroup2"),
-            ),
+            (json!({"type": "ext4", "device": "/dev/sda1"}), refused_path("/dev/sda1")),
+            (json!({"type": "proc", "device": "proc"}), refused_type("proc")),
+            (json!({"type": "sysfs", "device": "sysfs"}), refused_type("sysfs")),
+            (json!({"type": "cgroup2", "device": "none"}), refused_type("cgroup2")),
             (
                 json!({"type": "overlay", "device": "overlay", "o": "lowerdir=/etc:/usr,upperdir=/var/lib/docker/volumes/u/_data,workdir=/var/lib/docker/volumes/w/_data"}),
                 refused_path("/etc, /usr"),

@@ -98,14 +98,7 @@ fn case(
     body: Option<Value>,
     refused: Option<&'static str>,
 ) -> Case {
-    Case {
-        what,
-        method,
-        path,
-        query: "",
-        body,
-        refused,
-    }
+    Case { what, method, path, query: "", body, refused }
 }
 
 fn create(what: &'static str, host: Value, refused: Option<&'static str>) -> Case {
@@ -113,13 +106,7 @@ fn create(what: &'static str, host: Value, refused: Option<&'static str>) -> Cas
 }
 
 fn create_service(what: &'static str, spec: Value, refused: Option<&'static str>) -> Case {
-    case(
-        what,
-        "POST",
-        "/services/create",
-        Some(service(spec)),
-        refused,
-    )
+    case(what, "POST", "/services/create", Some(service(spec)), refused)
 }
 
 const PRIVILEGED: &str = "CARINA-1001: Privileged containers not allowed by policy";
@@ -398,8 +385,7 @@ fn container_cases() -> Vec<Case> {
 }
 
 fn volume_cases() -> Vec<Case> {
-    let create_volume =
-        |what, opts, refused| case(what, "POST", "/volumes/create", Some(volume(opts)), refused);
+    let create_volume = |what, opts, refused| case(what, "POST", "/volumes/create", Some(volume(opts)), refused);
     vec![
         create_volume("docker volume create data", json!({}), None),
         create_volume(
@@ -518,73 +504,33 @@ fn plugin_swarm_build_cases() -> Vec<Case> {
         c
     };
     vec![
-        case(
-            "docker plugin install: privileges",
-            "GET",
-            "/plugins/privileges",
-            None,
-            None,
-        ),
+        case("docker plugin install: privileges", "GET", "/plugins/privileges", None, None),
         with_query(
             case(
                 "docker plugin install vieux/sshfs",
                 "POST",
                 "/plugins/pull",
-                Some(
-                    json!([{"Name": "network", "Description": "", "Value": ["host"]},
+                Some(json!([{"Name": "network", "Description": "", "Value": ["host"]},
                     {"Name": "mount", "Description": "", "Value": ["/var/lib/docker/plugins/"]},
-                    {"Name": "capabilities", "Description": "", "Value": ["CAP_SYS_ADMIN"]}]),
-                ),
+                    {"Name": "capabilities", "Description": "", "Value": ["CAP_SYS_ADMIN"]}])),
                 Some(PLUGINS),
             ),
             "remote=vieux%2Fsshfs&name=vieux%2Fsshfs%3Alatest",
         ),
         with_query(
-            case(
-                "docker plugin enable",
-                "POST",
-                "/plugins/vieux/sshfs:latest/enable",
-                None,
-                Some(PLUGINS),
-            ),
+            case("docker plugin enable", "POST", "/plugins/vieux/sshfs:latest/enable", None, Some(PLUGINS)),
             "timeout=30",
         ),
-        case(
-            "docker plugin set",
-            "POST",
-            "/plugins/sshfs/set",
-            Some(json!(["DEBUG=1"])),
-            Some(PLUGINS),
-        ),
-        case(
-            "docker plugin create",
-            "POST",
-            "/plugins/create",
-            None,
-            Some(PLUGINS),
-        ),
-        case(
-            "docker plugin upgrade",
-            "POST",
-            "/plugins/sshfs/upgrade",
-            Some(json!([])),
-            Some(PLUGINS),
-        ),
-        case(
-            "docker plugin disable",
-            "POST",
-            "/plugins/sshfs/disable",
-            None,
-            None,
-        ),
+        case("docker plugin set", "POST", "/plugins/sshfs/set", Some(json!(["DEBUG=1"])), Some(PLUGINS)),
+        case("docker plugin create", "POST", "/plugins/create", None, Some(PLUGINS)),
+        case("docker plugin upgrade", "POST", "/plugins/sshfs/upgrade", Some(json!([])), Some(PLUGINS)),
+        case("docker plugin disable", "POST", "/plugins/sshfs/disable", None, None),
         case("docker plugin ls", "GET", "/plugins", None, None),
         case(
             "docker swarm init",
             "POST",
             "/swarm/init",
-            Some(
-                json!({"ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": "", "ForceNewCluster": false, "Spec": {}}),
-            ),
+            Some(json!({"ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": "", "ForceNewCluster": false, "Spec": {}})),
             Some(SWARM),
         ),
         case(
@@ -594,41 +540,11 @@ fn plugin_swarm_build_cases() -> Vec<Case> {
             Some(json!({"RemoteAddrs": ["10.0.0.1:2377"], "JoinToken": "SWMTKN-1-x"})),
             Some(SWARM),
         ),
-        case(
-            "docker swarm leave --force",
-            "POST",
-            "/swarm/leave",
-            None,
-            Some(SWARM),
-        ),
-        case(
-            "docker swarm update --autolock",
-            "POST",
-            "/swarm/update",
-            Some(json!({})),
-            Some(SWARM),
-        ),
-        case(
-            "docker swarm unlock",
-            "POST",
-            "/swarm/unlock",
-            Some(json!({"UnlockKey": "x"})),
-            Some(SWARM),
-        ),
-        case(
-            "docker swarm unlock-key",
-            "GET",
-            "/swarm/unlockkey",
-            None,
-            Some(SWARM),
-        ),
-        case(
-            "docker swarm join-token (redact the response)",
-            "GET",
-            "/swarm",
-            None,
-            None,
-        ),
+        case("docker swarm leave --force", "POST", "/swarm/leave", None, Some(SWARM)),
+        case("docker swarm update --autolock", "POST", "/swarm/update", Some(json!({})), Some(SWARM)),
+        case("docker swarm unlock", "POST", "/swarm/unlock", Some(json!({"UnlockKey": "x"})), Some(SWARM)),
+        case("docker swarm unlock-key", "GET", "/swarm/unlockkey", None, Some(SWARM)),
+        case("docker swarm join-token (redact the response)", "GET", "/swarm", None, None),
         case("docker node rm", "DELETE", "/nodes/abc", None, Some(SWARM)),
         case(
             "docker node update --label-add",
@@ -638,18 +554,9 @@ fn plugin_swarm_build_cases() -> Vec<Case> {
             None,
         ),
         case("docker node ls", "GET", "/nodes", None, None),
+        with_query(case("docker build --network host", "POST", "/build", None, None), "networkmode=host&t=app&rm=1"),
         with_query(
-            case("docker build --network host", "POST", "/build", None, None),
-            "networkmode=host&t=app&rm=1",
-        ),
-        with_query(
-            case(
-                "docker build with securityopt",
-                "POST",
-                "/build",
-                None,
-                Some(SECURITY_OPT),
-            ),
+            case("docker build with securityopt", "POST", "/build", None, Some(SECURITY_OPT)),
             "securityopt=seccomp%3Dunconfined&t=app",
         ),
         with_query(
@@ -674,12 +581,7 @@ fn plugin_swarm_build_cases() -> Vec<Case> {
 
 #[test]
 fn cli_requests() {
-    let cases = [
-        container_cases(),
-        volume_cases(),
-        service_cases(),
-        plugin_swarm_build_cases(),
-    ];
+    let cases = [container_cases(), volume_cases(), service_cases(), plugin_swarm_build_cases()];
     let mut failures = Vec::new();
     for c in cases.iter().flatten() {
         let got = check(c.method, c.path, c.query, c.body.as_ref()).map_err(|v| v.to_string());
@@ -693,20 +595,12 @@ fn cli_requests() {
 
 #[test]
 fn violation_display_is_code_then_message() {
-    let violation = check(
-        "POST",
-        "/containers/create",
-        "",
-        Some(&run(json!({"Binds": ["/etc:/x", "/root:/y"]}))),
-    )
-    .unwrap_err();
+    let violation =
+        check("POST", "/containers/create", "", Some(&run(json!({"Binds": ["/etc:/x", "/root:/y"]})))).unwrap_err();
     assert_eq!(violation.rule, Rule::HostMountPath);
     assert_eq!(violation.rule.code(), 1002);
     assert_eq!(violation.detail.as_deref(), Some("/etc, /root"));
-    assert_eq!(
-        violation.to_string(),
-        "CARINA-1002: Host mount path(s) not allowed by policy: /etc, /root"
-    );
+    assert_eq!(violation.to_string(), "CARINA-1002: Host mount path(s) not allowed by policy: /etc, /root");
     for rule in Rule::ALL {
         let text = Violation::new(rule).to_string();
         assert_eq!(text, format!("CARINA-{}: {}", rule.code(), rule.message()));
@@ -722,10 +616,7 @@ fn binds_for_the_gateways_symlink_check() {
     assert_eq!(check("POST", "/containers/create", "", Some(&body)), Ok(()));
     assert_eq!(
         binds_of_container_create(&body),
-        vec![
-            "/var/lib/docker/volumes/web/_data",
-            "/var/lib/docker/volumes/logs/_data"
-        ]
+        vec!["/var/lib/docker/volumes/web/_data", "/var/lib/docker/volumes/logs/_data"]
     );
     assert!(binds_of_container_create(&run(json!({}))).is_empty());
 }

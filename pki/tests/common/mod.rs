@@ -19,16 +19,7 @@ pub fn verify(ca: &ClusterCa, leaf: &IssuedCert, usage: KeyUsage) -> Result<(), 
     let anchor = webpki::anchor_from_trusted_cert(&ca_der)?;
     let leaf_der = CertificateDer::from(der(&leaf.cert_pem));
     let ee = EndEntityCert::try_from(&leaf_der)?;
-    ee.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
-        &[anchor],
-        &[],
-        UnixTime::now(),
-        usage,
-        None,
-        None,
-    )
-    .map(|_| ())
+    ee.verify_for_usage(webpki::ALL_VERIFICATION_ALGS, &[anchor], &[], UnixTime::now(), usage, None, None).map(|_| ())
 }
 
 /// Whether webpki accepts `leaf` as a server certificate for `name` (a DNS name or an IP).
