@@ -112,6 +112,9 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
     assert_eq!(pids.len(), 1, "dockerd of {n2}: {pids:?}");
     let killed = Instant::now();
     run("kill", &["-9", &pids[0].to_string()]);
+    // Two managers of three keep the swarm's majority: it keeps answering meanwhile.
+    let nodes = docker(&sockets[0], &["node", "ls", "--format", "{{.Hostname}}"]);
+    assert_eq!(nodes.lines().count(), 3, "{nodes}");
     server.wait_cluster(&key, "web", Duration::from_secs(10), |_, json| {
         json["segments"][1]["state"] != "ready"
             || json["events"].as_array().unwrap().iter().any(|e| e["message"].as_str().unwrap().contains("n2 is down"))
@@ -182,7 +185,7 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
 }
 
 #[test]
-fn a_server_killed_while_building_converges_after_restart() {
+fn a_server_killed_while_building_converges_after_restart_then_grows_and_rebuilds() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut server = Server::start("crash");
     let key = server.api_key_for("bob@example.com");
@@ -205,6 +208,32 @@ fn a_server_killed_while_building_converges_after_restart() {
     let detail = server.wait_cluster(&key, "db", BUILD_TIMEOUT, status_is("active"));
     assert!(detail["segments"].as_array().unwrap().iter().all(|s| s["state"] == "ready"), "{detail:#}");
     assert!(event_count(&server, &id) > events_before, "the build went on after the restart");
+
+    // Grow to 3: a third segment joins, and all three become managers.
+    let (code, grown) = server.api(&key, "POST", "/clusters/db/grow", Some(json!({"nodes": 3})));
+    assert_eq!(code, 202, "{grown}");
+    assert_eq!(grown["status"], "growing");
+    let detail = server.wait_cluster(&key, "db", BUILD_TIMEOUT, status_is("active"));
+    assert_eq!(detail["segments"].as_array().unwrap().len(), 3);
+    let sockets = segment_sockets(&server, &detail);
+    let managers = docker(&sockets[0], &["node", "ls", "--filter", "role=manager", "--format", "{{.Hostname}}"]);
+    assert_eq!(managers.lines().count(), 3, "{managers}");
+
+    // Rebuild: fresh segments under the same names and addresses, one swarm again.
+    docker(&sockets[0], &["create", "--name", "before-rebuild", "busybox", "true"]);
+    let addresses = |d: &serde_json::Value| -> Vec<String> {
+        d["segments"].as_array().unwrap().iter().map(|s| s["address"].as_str().unwrap().to_owned()).collect()
+    };
+    let before = addresses(&detail);
+    let (code, rebuilt) = server.api(&key, "POST", "/clusters/db/rebuild", None);
+    assert_eq!(code, 202, "{rebuilt}");
+    let detail = server.wait_cluster(&key, "db", BUILD_TIMEOUT, status_is("active"));
+    assert_eq!(addresses(&detail), before);
+    assert_eq!(detail["id"], id.as_str());
+    let ps = docker(&sockets[0], &["ps", "-a", "--format", "{{.Names}}"]);
+    assert!(!ps.contains("before-rebuild") && ps.contains("swarm-data"), "{ps}");
+    let nodes = docker(&sockets[0], &["node", "ls", "--format", "{{.Status}}"]);
+    assert_eq!(nodes.lines().filter(|l| *l == "Ready").count(), 3, "{nodes}");
 
     assert!(!orphan.exists(), "the leftover segment directory is still there");
 
