@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -241,4 +242,41 @@ fn a_server_killed_while_building_converges_after_restart_then_grows_and_rebuild
     assert_eq!(code, 202);
     server.wait_cluster(&key, "db", Duration::from_secs(60), |code, _| code == 404);
     assert_nothing_left(&server, &id);
+}
+
+#[test]
+fn a_libvirtd_restart_leaves_clusters_running_and_repairable() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start("libvirtd");
+    let key = server.api_key_for("cy@example.com");
+    let (code, _) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "solo", "nodes": 1})));
+    assert_eq!(code, 201);
+    let detail = server.wait_cluster(&key, "solo", BUILD_TIMEOUT, status_is("active"));
+    let socket = segment_sockets(&server, &detail).remove(0);
+    let name = detail["segments"][0]["name"].as_str().unwrap().to_owned();
+
+    // Stop libvirtd: the segment keeps running (its libvirt_lxc controller stays).
+    let pid = std::fs::read_to_string("/run/libvirtd.pid").unwrap().trim().to_owned();
+    run("kill", &["-TERM", &pid]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "libvirtd did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(docker(&socket, &["run", "--rm", "busybox", "echo", "still here"]).trim(), "still here");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(server.api(&key, "GET", "/clusters/solo", None).1["status"], "active");
+
+    // Start it again (as the host setup does); the reconciler picks up where it was.
+    common::host_setup_again();
+    let pids = segment_pids(&name, "dockerd");
+    assert_eq!(pids.len(), 1);
+    run("kill", &["-9", &pids[0].to_string()]);
+    server.wait_cluster(&key, "solo", Duration::from_secs(60), |_, json| {
+        json["events"].as_array().unwrap().iter().any(|e| e["message"] == "Segment n1 repaired")
+    });
+    assert_eq!(docker(&socket, &["info", "--format", "{{.Swarm.LocalNodeState}}"]).trim(), "active");
+    let (code, _) = server.api(&key, "DELETE", "/clusters/solo", None);
+    assert_eq!(code, 202);
+    server.wait_cluster(&key, "solo", Duration::from_secs(60), |code, _| code == 404);
 }

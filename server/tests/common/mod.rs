@@ -21,7 +21,13 @@ pub const PASSWORD: &str = "correct horse battery";
 /// Runs `scripts/host-setup.sh` for the test bridge, once per test binary.
 pub fn host_setup() {
     static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
+    DONE.get_or_init(host_setup_again);
+}
+
+/// Runs `scripts/host-setup.sh` for the test bridge now (it starts libvirtd if it is not
+/// running).
+pub fn host_setup_again() {
+    {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/host-setup.sh");
         let status = Command::new("bash")
             .arg(script)
@@ -32,7 +38,7 @@ pub fn host_setup() {
             .status()
             .expect("run host-setup.sh");
         assert!(status.success(), "host-setup.sh failed");
-    });
+    }
 }
 
 /// A free TCP port on loopback.
