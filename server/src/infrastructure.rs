@@ -5,12 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use gateway::Gateway;
 use provisioner::storage::AddressPool;
-use provisioner::{Flavor, NoEndpoints, Provisioner, ProvisionerConfig, Reconciler, Storage};
+use provisioner::{Flavor, Provisioner, ProvisionerConfig, Reconciler, Storage};
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
 use tokio::task::JoinHandle;
 
 use crate::config::{SegmentSettings, Serve};
+use crate::endpoints::{Directory, GatewayEndpoints};
 
 /// The running background parts of the service.
 pub struct Infrastructure {
@@ -45,7 +47,11 @@ pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::
         );
     }
     let base_image_tar = host.base_image_tar.clone();
-    let driver: Arc<dyn SegmentDriver> = Arc::new(LibvirtSegments::new(host).context("setting up the segment driver")?);
+    let libvirt = Arc::new(LibvirtSegments::new(host).context("setting up the segment driver")?);
+    let driver: Arc<dyn SegmentDriver> = libvirt.clone();
+    let directory = Directory { storage: storage.clone(), driver: libvirt };
+    let endpoints =
+        GatewayEndpoints { gateway: Gateway::new(Arc::new(directory)), bind: serve.endpoints.endpoint_bind };
     let config = ProvisionerConfig {
         flavor: Flavor {
             name: format!("container1-{}G", seg.segment_memory_mib.div_ceil(1024)),
@@ -57,7 +63,7 @@ pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
         ..ProvisionerConfig::default()
     };
-    let provisioner = Provisioner::with_infrastructure(storage, config, Arc::new(NoEndpoints), driver.clone()).await?;
+    let provisioner = Provisioner::with_infrastructure(storage, config, Arc::new(endpoints), driver.clone()).await?;
     let reconciler = tokio::spawn(Reconciler::new(provisioner.clone(), driver, base_image_tar).run());
     Ok(Infrastructure { provisioner, reconciler })
 }

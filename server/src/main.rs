@@ -6,6 +6,7 @@ mod api;
 mod config;
 mod csrf;
 mod discovery;
+mod endpoints;
 mod infrastructure;
 mod panel;
 
