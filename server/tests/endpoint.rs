@@ -194,9 +194,8 @@ fn the_docker_clis_drive_a_whole_cluster_through_its_endpoint() {
         &["run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f && cat /data/f"],
     );
     assert_eq!(ok.trim(), "kept");
-    let bind =
-        docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/volumes/data/_data:/d", "busybox", "ls", "/d"]);
-    assert!(bind.contains('f') || bind.is_empty(), "{bind}");
+    // A bind from under /var/lib/docker is accepted (on whichever segment it lands).
+    docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/volumes/data/_data:/d", "busybox", "ls", "/d"]);
     // The refusals are in the cluster's audit log.
     let events = server.api(&key, "GET", "/clusters/web", None).1["events"].clone();
     let policy: Vec<_> = events.as_array().unwrap().iter().filter(|e| e["kind"] == "policy").collect();
