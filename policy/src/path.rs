@@ -49,8 +49,17 @@ pub fn normalize_host_path(path: &str) -> String {
 }
 
 /// Whether `path` may be the source of a bind mount (or the device of a local volume
-/// that binds): it must be absolute, contain no `..` component, and normalise to
-/// exactly `/var/lib/docker/volumes/<name>/_data` for a valid volume name.
+/// that binds): it must be absolute, contain no `..` component, and normalise to either
+/// a volume's data directory, `/var/lib/docker/volumes/<name>/_data`, or a directory of
+/// the tenant's own right under `/var/lib/docker`, `/var/lib/docker/<name>`, where
+/// `<name>` is none of dockerd's own state directories.
+///
+/// Only paths whose parent the tenant cannot write are allowed: dockerd creates them
+/// (a bind source that does not exist is made a directory), and nobody can swap them for a
+/// symlink between `docker create` and `docker start`, when the kernel resolves the path.
+/// A deeper path (`/var/lib/docker/<name>/sub`) could be swapped from inside a container
+/// that binds its parent. dockerd's state (`containers/`, `swarm/`, `image/`...) would
+/// let a tenant rewrite a container's configuration or read the node's keys.
 ///
 /// `..` is refused outright rather than resolved: local volume devices reach
 /// `mount(2)` verbatim, and the kernel resolves `..` *after* following symlinks, so a
@@ -60,6 +69,9 @@ pub fn normalize_host_path(path: &str) -> String {
 /// ```
 /// assert!(policy::bind_source_allowed("/var/lib/docker/volumes/x/_data"));
 /// assert!(policy::bind_source_allowed("/var/lib/docker//volumes/./x/_data/"));
+/// assert!(policy::bind_source_allowed("/var/lib/docker/mydata"));
+/// assert!(!policy::bind_source_allowed("/var/lib/docker/mydata/sub"));
+/// assert!(!policy::bind_source_allowed("/var/lib/docker/containers"));
 /// assert!(!policy::bind_source_allowed("/var/lib/docker/volumes/x/_data/sub"));
 /// assert!(!policy::bind_source_allowed("/var/run/docker.sock"));
 /// assert!(!policy::bind_source_allowed("/var/lib/docker/../../etc"));
@@ -69,15 +81,46 @@ pub fn bind_source_allowed(path: &str) -> bool {
         return false;
     }
     let clean = normalize_host_path(path);
-    let Some(rest) = clean.strip_prefix(VOLUMES_ROOT).and_then(|r| r.strip_prefix('/')) else {
+    let Some(rest) = clean.strip_prefix(DOCKER_ROOT).and_then(|r| r.strip_prefix('/')) else {
         return false;
     };
-    let mut parts = rest.split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(name), Some("_data"), None) => is_volume_name(name),
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["volumes", name, "_data"] => is_volume_name(name),
+        [name] => is_volume_name(name) && !DOCKERD_STATE.contains(name),
         _ => false,
     }
 }
+
+/// dockerd's data root inside a segment.
+const DOCKER_ROOT: &str = "/var/lib/docker";
+
+/// What dockerd keeps directly under its data root (20.10, overlay2 and the others), and
+/// so what a tenant may not bind.
+const DOCKERD_STATE: &[&str] = &[
+    "aufs",
+    "btrfs",
+    "builder",
+    "buildkit",
+    "containerd",
+    "containers",
+    "devicemapper",
+    "engine-id",
+    "fuse-overlayfs",
+    "image",
+    "key.json",
+    "network",
+    "overlay",
+    "overlay2",
+    "plugins",
+    "runtimes",
+    "swarm",
+    "tmp",
+    "trust",
+    "vfs",
+    "volumes",
+    "zfs",
+];
 
 /// How a refused path is shown: normalised, unless only its `..` got it refused, in
 /// which case the normalised form would look allowed and confuse the user.

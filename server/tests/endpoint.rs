@@ -196,6 +196,9 @@ fn the_docker_clis_drive_a_whole_cluster_through_its_endpoint() {
     assert_eq!(ok.trim(), "kept");
     // A bind from under /var/lib/docker is accepted (on whichever segment it lands).
     docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/volumes/data/_data:/d", "busybox", "ls", "/d"]);
+    docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/mydata:/d", "busybox", "touch", "/d/x"]);
+    let err = docker_err(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/containers:/d", "busybox", "true"]);
+    assert!(err.contains("CARINA-1002"), "dockerd's own state is not the tenant's: {err}");
     // The refusals are in the cluster's audit log.
     let events = server.api(&key, "GET", "/clusters/web", None).1["events"].clone();
     let policy: Vec<_> = events.as_array().unwrap().iter().filter(|e| e["kind"] == "policy").collect();
