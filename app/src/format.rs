@@ -27,6 +27,15 @@ pub fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A memory size: whole gibibytes as "2 GiB", anything else as "1536 MiB".
+pub fn memory(mib: u64) -> String {
+    if mib >= 1024 && mib.is_multiple_of(1024) {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{mib} MiB")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +45,15 @@ mod tests {
         assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc_minute(1_764_028_800_000), "2025-11-25 00:00 UTC");
         assert_eq!(utc_minute(951_782_400_000 + 61_000), "2000-02-29 00:01 UTC");
+    }
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(memory(1024), "1 GiB");
+        assert_eq!(memory(4096), "4 GiB");
+        assert_eq!(memory(1536), "1536 MiB");
+        assert_eq!(memory(512), "512 MiB");
+        assert_eq!(memory(0), "0 MiB");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use leptos_router::{path, SsrMode};
 use components::layout::{Header, Session};
 use routes::account::AccountPage;
 use routes::auth::{SignInPage, SignUpPage};
+use routes::cluster::ClusterPage;
 use routes::clusters::ClustersPage;
 use routes::home::HomePage;
 use routes::not_found::NotFoundPage;
@@ -74,6 +75,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("signup") ssr=SsrMode::Async view=SignUpPage/>
                 <Route path=path!("signin") ssr=SsrMode::Async view=SignInPage/>
                 <Route path=path!("clusters") ssr=SsrMode::Async view=ClustersPage/>
+                <Route path=path!("clusters/:name") ssr=SsrMode::Async view=ClusterPage/>
                 <Route path=path!("account") ssr=SsrMode::Async view=AccountPage/>
             </Routes>
         </main>

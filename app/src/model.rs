@@ -30,3 +30,181 @@ pub struct NewApiKeyView {
     pub key: ApiKeyView,
     pub secret: String,
 }
+
+/// Where a cluster is in its life, as the panel shows it (the provisioner's state machine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterState {
+    New,
+    Building,
+    Active,
+    Growing,
+    Rebuilding,
+    Deleting,
+    Error,
+}
+
+impl ClusterState {
+    /// The displayed name, also the badge's CSS class.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterState::New => "new",
+            ClusterState::Building => "building",
+            ClusterState::Active => "active",
+            ClusterState::Growing => "growing",
+            ClusterState::Rebuilding => "rebuilding",
+            ClusterState::Deleting => "deleting",
+            ClusterState::Error => "error",
+        }
+    }
+
+    /// Whether the service is still working on the cluster, so the page will change by itself.
+    pub fn is_converging(self) -> bool {
+        !matches!(self, ClusterState::Active | ClusterState::Error)
+    }
+
+    /// Whether credentials can be downloaded (there is something to connect to).
+    pub fn has_credentials(self) -> bool {
+        matches!(self, ClusterState::Active | ClusterState::Growing)
+    }
+
+    /// Whether segments can be added now.
+    pub fn can_grow(self) -> bool {
+        self == ClusterState::Active
+    }
+
+    /// Whether the segments can be replaced now.
+    pub fn can_rebuild(self) -> bool {
+        matches!(self, ClusterState::Active | ClusterState::Error)
+    }
+
+    /// Whether a delete can be asked for (it is not already under way).
+    pub fn can_delete(self) -> bool {
+        self != ClusterState::Deleting
+    }
+}
+
+impl std::fmt::Display for ClusterState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<provisioner::ClusterStatus> for ClusterState {
+    fn from(status: provisioner::ClusterStatus) -> Self {
+        use provisioner::ClusterStatus as S;
+        match status {
+            S::New => ClusterState::New,
+            S::Building => ClusterState::Building,
+            S::Active => ClusterState::Active,
+            S::Growing => ClusterState::Growing,
+            S::Rebuilding => ClusterState::Rebuilding,
+            S::Deleting => ClusterState::Deleting,
+            S::Error => ClusterState::Error,
+        }
+    }
+}
+
+/// A cluster in a line: what its card on the clusters page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterView {
+    pub id: String,
+    pub name: String,
+    pub state: ClusterState,
+    /// Why the cluster is in `error` (or what it is waiting for), when known.
+    pub reason: Option<String>,
+    pub desired_segments: u32,
+    /// Segments that run and answer Docker.
+    pub ready_segments: u32,
+    pub flavor: String,
+    pub created_at: i64,
+}
+
+/// The clusters page's data, also what its live stream sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterListData {
+    pub clusters: Vec<ClusterView>,
+    /// The account's quotas, for the quota line and the create form.
+    pub max_clusters: u32,
+    pub max_segments_per_cluster: u32,
+}
+
+/// One segment of a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentView {
+    /// `<cluster id>-n<ordinal>`: the libvirt domain and Docker engine name.
+    pub name: String,
+    pub ordinal: u32,
+    pub address: String,
+    /// pending, ready, ...
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub memory_mib: u64,
+    pub vcpus: u32,
+}
+
+/// One container in the placement view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerView {
+    /// The short (12 character) id.
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    /// created, running, exited...
+    pub state: String,
+    /// Docker's words, e.g. "Up 3 minutes".
+    pub status: String,
+    /// Carina's own containers (swarm-data, swarm-manager): shown, but muted.
+    pub infrastructure: bool,
+}
+
+/// The containers of one segment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentPlacementView {
+    pub segment: String,
+    pub ordinal: u32,
+    pub address: String,
+    /// `None` while the segment's Docker cannot be asked (it is starting or down).
+    pub containers: Option<Vec<ContainerView>>,
+}
+
+/// An issued credentials bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleView {
+    pub id: String,
+    /// The start of the client certificate's SHA-256 fingerprint.
+    pub fingerprint_prefix: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// One line of a cluster's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    /// progress, action or policy (a request the endpoint refused).
+    pub kind: String,
+    pub message: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+/// Everything the cluster page shows: its server render, and each message of its live
+/// stream, so that both always agree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterPageData {
+    pub cluster: ClusterView,
+    /// `token://<cluster id>`.
+    pub token: String,
+    /// What `docker.env` sets `DOCKER_HOST` to.
+    pub docker_host: String,
+    /// Whether segments run under an enforced AppArmor profile on this host.
+    pub apparmor_enforced: bool,
+    /// The account's limit, for the grow form.
+    pub max_segments_per_cluster: u32,
+    pub segments: Vec<SegmentView>,
+    pub placement: Vec<SegmentPlacementView>,
+    pub bundles: Vec<BundleView>,
+    /// Newest first.
+    pub events: Vec<EventView>,
+}

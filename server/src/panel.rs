@@ -18,6 +18,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::csrf;
 
+mod live;
+
 /// Pages that only make sense signed in: a plain request without a session is sent to
 /// the sign-in page server-side (the client-side router handles its own navigations).
 const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account"];
@@ -48,6 +50,10 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
     let guard_state = Arc::new(state.clone());
     Router::new()
         .route("/clusters/{name}/credentials.zip", axum::routing::get(download_credentials))
+        // Outside /clusters/: a cluster may be named "live", and these answer 401, not a
+        // redirect to the sign-in page (an EventSource cannot follow one usefully).
+        .route("/live/clusters", axum::routing::get(live::clusters))
+        .route("/live/clusters/{name}", axum::routing::get(live::cluster))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -55,6 +61,7 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .nest(&format!("/{}", options.site_pkg_dir), pkg)
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(options)
+        .layer(axum::Extension(guard_state.clone()))
         .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
         .layer(middleware::from_fn(csrf::same_origin_only))
         .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

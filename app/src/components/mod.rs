@@ -1,4 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod cluster;
 pub mod form;
 pub mod layout;
+pub mod live;

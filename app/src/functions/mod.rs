@@ -2,3 +2,4 @@
 
 pub mod account;
 pub mod auth;
+pub mod clusters;

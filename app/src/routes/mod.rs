@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod cluster;
 pub mod clusters;
 pub mod home;
 pub mod not_found;

@@ -1,0 +1,187 @@
+import type { Page } from "@playwright/test";
+import { test, expect, uniqueEmail, PASSWORD, signUp } from "./fixtures";
+
+/** Segments are real LXC containers: a build takes seconds, but leave room for a busy host. */
+const BUILD = 60_000;
+
+/** A cluster name no other test or run uses. */
+function uniqueCluster(tag: string): string {
+  return `${tag}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/** Waits until the page follows its live stream (which also proves it hydrated). */
+async function waitForLive(page: Page): Promise<void> {
+  await expect(page.locator("#live-status")).toHaveText("Live", { timeout: 20_000 });
+}
+
+/**
+ * Records every status the cluster page's badge shows, and marks the document, so that
+ * a test can prove that the page changed by itself and was never reloaded.
+ */
+async function watchStatus(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { seenStatuses: string[]; notReloaded: boolean };
+    w.seenStatuses = [];
+    w.notReloaded = true;
+    const note = () => {
+      const text = document.querySelector("#cluster-status")?.textContent ?? "";
+      if (text && w.seenStatuses[w.seenStatuses.length - 1] !== text) w.seenStatuses.push(text);
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+    note();
+  });
+}
+
+async function seenStatuses(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const w = window as unknown as { seenStatuses: string[]; notReloaded?: boolean };
+    if (!w.notReloaded) throw new Error("the page was reloaded");
+    return w.seenStatuses;
+  });
+}
+
+test("a cluster: create, watch it build live, get access, revoke, grow, delete", async ({ page }) => {
+  test.setTimeout(300_000);
+  await signUp(page, uniqueEmail("swarm"));
+  await expect(page).toHaveURL(/\/clusters$/);
+  await waitForLive(page);
+  await expect(page.getByRole("heading", { name: "No clusters yet" })).toBeVisible();
+  await expect(page.locator("#field-cluster-segments")).toHaveValue("1");
+
+  // Create; the server sends us to the cluster's page (a client-side navigation).
+  const name = uniqueCluster("live");
+  await watchStatus(page);
+  await page.fill("#field-cluster-name", name);
+  await page.click("#create-cluster button[type=submit]");
+  await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
+  await expect(page.locator("#cluster-name")).toHaveText(name);
+  await waitForLive(page);
+  await expect(page.locator("#no-access")).toContainText("once the cluster is active");
+
+  // It becomes active while we look, pushed by the server.
+  await expect(page.locator("#cluster-status")).toHaveText("active", { timeout: BUILD });
+  const statuses = await seenStatuses(page);
+  expect(statuses[statuses.length - 1]).toBe("active");
+  expect(statuses.some((s) => s === "new" || s === "building"), `statuses seen: ${statuses}`).toBe(true);
+
+  // Facts.
+  const token = (await page.locator("#cluster-token").textContent()) ?? "";
+  expect(token).toMatch(/^token:\/\/[0-9a-f-]{36}$/);
+  const id = token.replace("token://", "");
+  await expect(page.locator("#cluster-docker-host")).toHaveText(/^tcp:\/\/.+:\d+$/);
+  await expect(page.locator("#cluster-apparmor")).toHaveText(/^AppArmor: (enforced|not enforced on this host)/);
+
+  // The segments table.
+  const n1 = page.locator(`#segments tr[data-segment="${id}-n1"]`);
+  await expect(n1.locator("code")).toHaveText(`${id}-n1`);
+  await expect(n1.locator(".address")).toHaveText(/^\d+\.\d+\.\d+\.\d+$/);
+  await expect(n1.locator(".state .badge")).toHaveText("ready");
+  await expect(n1.locator(".memory")).toHaveText(/^\d+ (MiB|GiB)$/);
+  await expect(n1.locator(".vcpus")).toHaveText(/^\d+$/);
+
+  // The placement view: Carina's containers on n1, marked as such.
+  const placed = page.locator(`#placement [data-segment="${id}-n1"]`);
+  for (const infra of ["swarm-data", "swarm-manager"]) {
+    await expect(placed.locator(`[data-container="${infra}"]`)).toBeVisible({ timeout: BUILD });
+    await expect(placed.locator(`[data-container="${infra}"]`)).toHaveClass(/infra/);
+  }
+
+  // Get access: the download is the cluster's zip, and it shows up as an issued bundle.
+  await expect(page.locator("#bundles")).toContainText("No credentials issued yet");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-credentials")]);
+  expect(download.suggestedFilename()).toBe(`${name}.zip`);
+  const bundle = page.locator("#bundles tr[data-bundle]");
+  await expect(bundle).toHaveCount(1);
+  await bundle.locator("button", { hasText: "Revoke" }).click();
+  await expect(bundle.locator(".badge")).toHaveText("revoked");
+  await expect(bundle).toHaveClass(/revoked/);
+
+  // Grow to 2: growing, then active with two ready segments, still without a reload.
+  await page.selectOption("#field-grow-segments", "2");
+  await page.click("#grow button[type=submit]");
+  await expect(page.locator(`#segments tr[data-segment="${id}-n2"] .state .badge`)).toHaveText("ready", {
+    timeout: BUILD,
+  });
+  await expect(page.locator("#cluster-status")).toHaveText("active", { timeout: BUILD });
+  await expect(page.locator("#segments tbody tr")).toHaveCount(2);
+  await expect(page.locator("#cluster-segments")).toContainText("2/2 ready");
+  expect(await seenStatuses(page)).toContain("growing");
+  await expect(page.locator(`#placement [data-segment="${id}-n2"] [data-container="swarm-data"]`)).toBeVisible({
+    timeout: BUILD,
+  });
+  await expect(page.locator("#history")).toContainText("Grow to 2 segments requested");
+
+  // Delete: a wrong confirmation is refused, clearly; the right one goes back to the list.
+  await page.fill("#field-delete-confirm", `${name}-typo`);
+  await page.click("#delete-cluster button[type=submit]");
+  await expect(page.locator("#delete [role=alert]")).toContainText(`type its name, ${name}, exactly`);
+  await expect(page.locator("#cluster-status")).toHaveText("active");
+
+  await page.fill("#field-delete-confirm", name);
+  await page.click("#delete-cluster button[type=submit]");
+  await expect(page).toHaveURL(/\/clusters$/);
+  await waitForLive(page);
+  // The list follows the deletion by itself.
+  await expect(page.locator(`[data-cluster="${name}"]`)).toHaveCount(0, { timeout: BUILD });
+  await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
+  await expect(page.getByRole("heading", { name: "No clusters yet" })).toBeVisible();
+});
+
+test("create refuses an invalid name with a clear message, and unknown clusters are a 404", async ({ page }) => {
+  await signUp(page, uniqueEmail("names"));
+  await expect(page).toHaveURL(/\/clusters$/);
+  await waitForLive(page);
+  await page.fill("#field-cluster-name", "not valid!");
+  await page.click("#create-cluster button[type=submit]");
+  await expect(page.locator("#create-cluster [role=alert]")).toContainText("is not a valid cluster name");
+  await expect(page).toHaveURL(/\/clusters$/);
+
+  const response = await page.goto("/clusters/no-such-cluster");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "No such cluster" })).toBeVisible();
+  // Nor is there a stream to follow.
+  const live = await page.request.get("/live/clusters/no-such-cluster");
+  expect(live.status()).toBe(404);
+});
+
+test("the live stream needs a session", async ({ request, baseURL }) => {
+  const response = await request.get(`${baseURL}/live/clusters/anything`);
+  expect(response.status()).toBe(401);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("create a cluster with the plain form, see it become active, delete it", async ({ page }) => {
+    test.setTimeout(180_000);
+    await page.goto("/signup");
+    await page.fill("#field-email", uniqueEmail("nojs-cluster"));
+    await page.fill("#field-password", PASSWORD);
+    await page.click("#sign-up button[type=submit]");
+    await expect(page).toHaveURL(/\/clusters$/);
+
+    await page.fill("#field-cluster-name", "not valid!");
+    await page.click("#create-cluster button[type=submit]");
+    await expect(page.locator("#create-cluster [role=alert]")).toContainText("is not a valid cluster name");
+
+    const name = uniqueCluster("plain");
+    await page.fill("#field-cluster-name", name);
+    await page.click("#create-cluster button[type=submit]");
+    await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
+    await expect(page.locator("#cluster-name")).toHaveText(name);
+    // The page reloads itself while the cluster builds (a <noscript> refresh).
+    await expect(page.locator("#cluster-status")).toHaveText("active", { timeout: BUILD });
+    await expect(page.locator("#download-credentials")).toHaveAttribute("href", `/clusters/${name}/credentials.zip`);
+
+    await page.fill("#field-delete-confirm", "wrong");
+    await page.click("#delete-cluster button[type=submit]");
+    await expect(page.locator("#delete [role=alert]")).toContainText(`type its name, ${name}, exactly`);
+
+    await page.fill("#field-delete-confirm", name);
+    await page.click("#delete-cluster button[type=submit]");
+    await expect(page).toHaveURL(/\/clusters$/);
+    // The list, too, reloads itself while a cluster changes, until the cluster is gone.
+    await expect(page.locator(`[data-cluster="${name}"]`)).toHaveCount(0, { timeout: BUILD });
+    await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
+  });
+});

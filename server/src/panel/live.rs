@@ -1,0 +1,271 @@
+//! Live pages: server-sent event streams of the data the clusters page and a cluster's
+//! page show. Users asked for push, not polling: the browser keeps one stream open, and
+//! the server looks at the page's data every second and sends it only when it changed.
+//!
+//! Event format (`text/event-stream`):
+//! - `data: <JSON>`: the page's whole data (`ClusterListData` or `ClusterPageData`), at
+//!   once on connecting and then on every change;
+//! - `event: gone` / `data: {}`: the cluster no longer exists; the stream ends, and the
+//!   browser should not reconnect;
+//! - `:` comments as keep-alives.
+//!
+//! A stream ends without `gone` when its session does (signed out or expired): the
+//! browser's reconnection is then refused with 401.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::functions::clusters::{list_data, page_data};
+use app::session::token_from_headers;
+use axum::extract::Path;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use futures::stream::{self, Stream};
+use http::header::{HeaderValue, CACHE_CONTROL};
+use http::{HeaderMap, StatusCode};
+use provisioner::{Account, Provisioner};
+use serde::Serialize;
+
+use super::PanelState;
+
+/// How often a stream looks for changes.
+const PERIOD: Duration = Duration::from_secs(1);
+
+/// What one look at a page's data found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Look {
+    /// The data, serialised.
+    Data(String),
+    /// The thing is gone (deleted).
+    Gone,
+    /// The session is over: stop.
+    Ended,
+    /// A passing failure (logged): try again at the next look.
+    Skip,
+}
+
+/// What to send after a look, given what was sent last.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Push {
+    Data(String),
+    Gone,
+    Nothing,
+    Stop,
+}
+
+/// Decides what a look means for the browser; remembers what it was sent.
+pub fn next(last: &mut String, look: Look) -> Push {
+    match look {
+        Look::Data(json) if json == *last => Push::Nothing,
+        Look::Data(json) => {
+            last.clone_from(&json);
+            Push::Data(json)
+        }
+        Look::Gone => Push::Gone,
+        Look::Ended => Push::Stop,
+        Look::Skip => Push::Nothing,
+    }
+}
+
+/// `GET /live/clusters`: the account's clusters.
+pub async fn clusters(Extension(state): Extension<Arc<PanelState>>, headers: HeaderMap) -> Response {
+    let (token, account) = match signed_in(&state.provisioner, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let first = match list_data(&state.provisioner, &account).await {
+        Ok(data) => data,
+        Err(err) => return refusal(err),
+    };
+    let provisioner = state.provisioner.clone();
+    respond(to_json(&first), move || {
+        let (provisioner, token) = (provisioner.clone(), token.clone());
+        async move {
+            match account_again(&provisioner, &token).await {
+                Ok(account) => look(list_data(&provisioner, &account).await),
+                Err(look) => look,
+            }
+        }
+    })
+}
+
+/// `GET /live/clusters/{name}`: one cluster's page.
+pub async fn cluster(
+    Path(name): Path<String>,
+    Extension(state): Extension<Arc<PanelState>>,
+    headers: HeaderMap,
+) -> Response {
+    let (token, account) = match signed_in(&state.provisioner, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    // An unknown cluster is a 404 rather than a stream that says `gone`: nothing to follow.
+    let first = match page_data(&state.provisioner, &account, &name).await {
+        Ok(data) => data,
+        Err(err) => return refusal(err),
+    };
+    let provisioner = state.provisioner.clone();
+    respond(to_json(&first), move || {
+        let (provisioner, token, name) = (provisioner.clone(), token.clone(), name.clone());
+        async move {
+            match account_again(&provisioner, &token).await {
+                Ok(account) => look(page_data(&provisioner, &account, &name).await),
+                Err(look) => look,
+            }
+        }
+    })
+}
+
+/// The session token and its account, or the 401 to answer.
+async fn signed_in(provisioner: &Provisioner, headers: &HeaderMap) -> Result<(String, Account), Response> {
+    let unauthorized = || (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+    let token = token_from_headers(headers).ok_or_else(unauthorized)?;
+    match provisioner.account_for_session(&token).await {
+        Ok(Some(account)) => Ok((token, account)),
+        Ok(None) => Err(unauthorized()),
+        Err(err) => Err(refusal(err.into())),
+    }
+}
+
+/// The session's account, checked again at every look: a stream must not outlive its
+/// session, and the account's quotas may have changed.
+async fn account_again(provisioner: &Provisioner, token: &str) -> Result<Account, Look> {
+    match provisioner.account_for_session(token).await {
+        Ok(Some(account)) => Ok(account),
+        Ok(None) => Err(Look::Ended),
+        Err(err) => {
+            tracing::warn!(error = %err, "live stream: could not check the session");
+            Err(Look::Skip)
+        }
+    }
+}
+
+fn look<T: Serialize>(found: Result<T, AppError>) -> Look {
+    match found {
+        Ok(data) => Look::Data(to_json(&data)),
+        Err(AppError::NotFound(_)) => Look::Gone,
+        Err(AppError::Unauthorized(_)) => Look::Ended,
+        Err(err) => {
+            // AppError::Internal has already been logged with its detail.
+            tracing::debug!(error = %err, "live stream: skipped a look");
+            Look::Skip
+        }
+    }
+}
+
+fn to_json<T: Serialize>(data: &T) -> String {
+    // The wire types are plain structs of strings and numbers: serialising cannot fail.
+    serde_json::to_string(data).unwrap_or_default()
+}
+
+/// An error before the stream starts, as a plain HTTP answer.
+fn refusal(err: AppError) -> Response {
+    (err.status(), err.to_string()).into_response()
+}
+
+/// The stream: `first` at once, then every change that `look` finds, one look per
+/// [`PERIOD`]. Ends when the browser goes away (the response body is dropped, and with it
+/// the stream), when the session ends, or after `gone`.
+fn respond<F, Fut>(first: String, look: F) -> Response
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Look> + Send,
+{
+    let events = changes(first, look, PERIOD);
+    let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Reverse proxies (nginx) would otherwise buffer the stream.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+struct Watch<F> {
+    look: F,
+    last: String,
+    first: bool,
+    done: bool,
+    period: Duration,
+}
+
+fn changes<F, Fut>(
+    first: String,
+    look: F,
+    period: Duration,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Look> + Send,
+{
+    let watch = Watch { look, last: first, first: true, done: false, period };
+    stream::unfold(watch, |mut watch| async move {
+        if watch.done {
+            return None;
+        }
+        if watch.first {
+            // Sent even though the page was rendered from the same data a moment ago: the
+            // render may be older than this stream (a page restored from the cache).
+            watch.first = false;
+            let event = Event::default().data(watch.last.clone());
+            return Some((Ok(event), watch));
+        }
+        loop {
+            tokio::time::sleep(watch.period).await;
+            let found = (watch.look)().await;
+            match next(&mut watch.last, found) {
+                Push::Nothing => continue,
+                Push::Data(json) => return Some((Ok(Event::default().data(json)), watch)),
+                Push::Gone => {
+                    watch.done = true;
+                    return Some((Ok(Event::default().event("gone").data("{}")), watch));
+                }
+                Push::Stop => return None,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    #[test]
+    fn only_changes_are_sent() {
+        let mut last = "a".to_owned();
+        assert_eq!(next(&mut last, Look::Data("a".into())), Push::Nothing);
+        assert_eq!(next(&mut last, Look::Data("b".into())), Push::Data("b".into()));
+        assert_eq!(next(&mut last, Look::Data("b".into())), Push::Nothing);
+        assert_eq!(next(&mut last, Look::Skip), Push::Nothing);
+        assert_eq!(next(&mut last, Look::Data("b".into())), Push::Nothing);
+        assert_eq!(next(&mut last, Look::Gone), Push::Gone);
+        assert_eq!(next(&mut last, Look::Ended), Push::Stop);
+    }
+
+    #[tokio::test]
+    async fn a_stream_sends_the_first_snapshot_then_changes_then_gone_and_ends() {
+        let mut looks =
+            vec![Look::Data("1".into()), Look::Skip, Look::Data("2".into()), Look::Data("2".into()), Look::Gone]
+                .into_iter();
+        let events: Vec<_> =
+            changes("1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
+                .collect()
+                .await;
+        // first "1", then "2", then gone; then the stream is over.
+        assert_eq!(events.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_stream_stops_quietly_when_the_session_ends() {
+        let mut looks = vec![Look::Data("2".into()), Look::Ended].into_iter();
+        let events: Vec<_> =
+            changes("1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
+                .collect()
+                .await;
+        assert_eq!(events.len(), 2);
+    }
+}
