@@ -1,0 +1,53 @@
+//! What the gateway needs to know about a cluster from the rest of the service.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+/// One segment of a cluster, as the provisioner knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentEndpoint {
+    /// The segment (and Docker engine) name: `<cluster_uuid>-n1`.
+    pub name: String,
+    /// Its IP; its dockerd also listens with TLS on :42376.
+    pub address: Ipv4Addr,
+    /// Host path of its dockerd unix socket.
+    pub docker_socket: PathBuf,
+    /// Host path of the segment's `/var/lib/docker` (used for the bind symlink check).
+    pub docker_root: PathBuf,
+}
+
+/// Why the directory could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The cluster does not exist (any more).
+    #[error("cluster not found")]
+    NotFound,
+    /// The directory failed; the text is logged, never sent to the user.
+    #[error("cluster directory unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Something a user should see in the panel's audit log: a refused request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointEvent {
+    /// The policy rule, e.g. `CARINA-1001`; `None` for refusals without a rule.
+    pub rule: Option<String>,
+    /// The message the user got, e.g. `CARINA-1001: Privileged containers not allowed by policy`.
+    pub message: String,
+    /// Method and version-less path, e.g. `POST /containers/create`.
+    pub request: String,
+    /// Client certificate CN, or the first 16 hex digits of its fingerprint without a CN.
+    pub client: String,
+}
+
+/// The gateway's view of the service: which segments a cluster has, and where to audit.
+#[async_trait]
+pub trait ClusterDirectory: Send + Sync + 'static {
+    /// The cluster's current segments, in ordinal order. Called often (the gateway caches
+    /// the answer for about two seconds), so keep it cheap.
+    async fn segments(&self, cluster_id: &str) -> Result<Vec<SegmentEndpoint>, DirectoryError>;
+    /// Audit a refusal (policy or infrastructure protection).
+    async fn record_event(&self, cluster_id: &str, event: EndpointEvent);
+}
