@@ -21,8 +21,7 @@ CARINA_BRIDGE=$BRIDGE CARINA_BRIDGE_ADDR=$BRIDGE_ADDR CARINA_IMAGE_DIR=$IMAGES s
 
 WORK=$(mktemp -d)
 PORT=3213
-SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "bench-$$" --image-dir "$IMAGES"
-  --endpoint-ports 27000-27009)
+SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "bench-$$" --image-dir "$IMAGES")
 cleanup() {
   kill "${SERVER_PID:-}" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -31,6 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 RUST_LOG=warn "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
+  --endpoint-ports 27000-27009 \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 BASE=http://127.0.0.1:$PORT

@@ -8,6 +8,9 @@
 #     bench/endpoint-bench.sh
 # Against throwaway local dockerds (builds and starts gateway's endpoint_dev example):
 #   bench/endpoint-bench.sh --local
+# Against a real 3-segment cluster of a release server started for the purpose (libvirt
+# segments on a bridge of their own; everything is removed afterwards):
+#   bench/endpoint-bench.sh --cluster
 #
 # Knobs (env): N (runs per latency metric, default 20), LOG_MB (MB of log lines,
 # default 200), LOG_RUNS (default 3), IMAGE (default busybox), RUN_ARGS (extra
@@ -27,8 +30,14 @@ DEV_PID=""
 NGINX_PID=""
 LOG_CONTAINER=""
 
+SERVER_PID=""
 cleanup() {
   set +e
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    "$SERVER_BIN" --data-dir "$WORK/server" admin purge-segments "${SEGMENT_FLAGS[@]}" >/dev/null 2>&1
+  fi
   if [ -n "$LOG_CONTAINER" ] && [ -n "${DIRECT_SOCKET:-}" ]; then
     direct rm -f "$LOG_CONTAINER" >/dev/null 2>&1
   fi
@@ -61,6 +70,38 @@ if [ "${1:-}" = "--local" ]; then
   # shellcheck disable=SC1091
   source <(grep '^export' "$WORK/dev.env")
   RUN_ARGS=${RUN_ARGS:---network none}
+fi
+
+if [ "${1:-}" = "--cluster" ]; then
+  repo=$(cd "$(dirname "$0")/.." && pwd)
+  target=${CARGO_TARGET_DIR:-$repo/target}
+  echo "# building the server (release)..." >&2
+  (cd "$repo" && CARGO_TARGET_DIR="$target" cargo build --quiet --release -p server)
+  SERVER_BIN=$target/release/server
+  CARINA_BRIDGE=carinab2 CARINA_BRIDGE_ADDR=10.220.0.1/24 CARINA_IMAGE_DIR=/var/lib/carina/images \
+    "$repo/scripts/host-setup.sh" >/dev/null
+  SEGMENT_FLAGS=(--bridge carinab2 --bridge-addr 10.220.0.1/24 --instance "ebench-$$"
+    --image-dir /var/lib/carina/images)
+  base=http://127.0.0.1:3214
+  RUST_LOG=warn "$SERVER_BIN" --data-dir "$WORK/server" serve --addr 127.0.0.1:3214 "${SEGMENT_FLAGS[@]}" \
+    --endpoint-ports 27100-27109 \
+    >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$base/" && break; sleep 0.1; done
+  curl -sf -o /dev/null -c "$WORK/jar" -H "Origin: $base" -H "Accept: application/json" \
+    --data-urlencode "email=bench@example.com" --data-urlencode "password=correct horse battery" "$base/api/sign_up"
+  key=$(curl -sf -b "$WORK/jar" -H "Origin: $base" -H "Accept: application/json" --data-urlencode "name=bench" \
+    "$base/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
+  api() { curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json" "$@"; }
+  api -o /dev/null --data '{"cluster_name":"bench","nodes":3}' "$base/api/v1/clusters"
+  for _ in $(seq 1 600); do api "$base/api/v1/clusters/bench" | grep -q '"status":"active"' && break; sleep 0.2; done
+  api -o "$WORK/bench.zip" "$base/api/v1/clusters/bench/credentials"
+  (cd "$WORK" && unzip -q bench.zip)
+  # shellcheck disable=SC1091
+  source "$WORK/bench/docker.env"
+  n1=$(api "$base/api/v1/clusters/bench" | sed -n 's/.*"segments":\[{[^}]*"name":"\([^"]*-n1\)".*/\1/p')
+  DIRECT_SOCKET=/var/lib/carina-segments/ebench-$$/$n1/run/docker.sock
+  [ -S "$DIRECT_SOCKET" ] || { echo "no socket for $n1" >&2; exit 1; }
 fi
 
 : "${DOCKER_HOST:?set DOCKER_HOST (the endpoint) or use --local}"

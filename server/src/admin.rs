@@ -35,10 +35,18 @@ pub async fn run(data_dir: &Path, command: Admin) -> anyhow::Result<()> {
 }
 
 async fn purge_segments(data_dir: &Path, settings: &SegmentSettings) -> anyhow::Result<()> {
-    let driver = LibvirtSegments::new(crate::infrastructure::host_config(data_dir, settings)?)?;
+    let host = crate::infrastructure::host_config(data_dir, settings)?;
+    let state_dir = host.state_dir.clone();
+    let driver = LibvirtSegments::new(host)?;
     for name in driver.list().await? {
         driver.remove(&name).await.with_context(|| format!("removing segment {name}"))?;
         println!("removed {name}");
+    }
+    // The instance's own directory goes too, once nothing is left in it.
+    if let Err(err) = std::fs::remove_dir(&state_dir) {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(dir = %state_dir.display(), error = %err, "the instance directory was not removed");
+        }
     }
     Ok(())
 }

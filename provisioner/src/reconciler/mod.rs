@@ -90,9 +90,13 @@ impl Reconciler {
                 let this = self.clone();
                 tokio::spawn(async move {
                     let result = this.reconcile(&row.id).await;
-                    this.release(&row.id, result.is_ok());
-                    if let Err(err) = result {
-                        tracing::warn!(cluster = %row.id, error = %err, "reconcile pass failed; will retry");
+                    match result {
+                        Ok(Outcome::Deleted) => this.forget(&row.id),
+                        Ok(_) => this.release(&row.id, true),
+                        Err(err) => {
+                            this.release(&row.id, false);
+                            tracing::warn!(cluster = %row.id, error = %err, "reconcile pass failed; will retry");
+                        }
                     }
                 });
             }
@@ -109,6 +113,11 @@ impl Reconciler {
         }
         schedule.busy = true;
         true
+    }
+
+    /// Drops the schedule of a cluster that is gone.
+    fn forget(&self, id: &str) {
+        self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
     fn release(&self, id: &str, succeeded: bool) {
