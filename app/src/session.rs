@@ -47,6 +47,11 @@ pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// The account the server's sign-in guard already found for this page request (a request
+/// extension only the server sets, never the client).
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub Account);
+
 /// The signed-in account, or `Unauthorized`.
 pub async fn require_account() -> Result<Account, AppError> {
     current_account().await?.ok_or_else(AppError::sign_in_required)
@@ -54,6 +59,11 @@ pub async fn require_account() -> Result<Account, AppError> {
 
 /// The signed-in account, if any.
 pub async fn current_account() -> Result<Option<Account>, AppError> {
+    if let Some(SignedIn(account)) =
+        use_context::<Parts>().and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
+    {
+        return Ok(Some(account));
+    }
     let Some(token) = session_token() else {
         return Ok(None);
     };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::session::{token_from_headers, CookiePolicy};
+use app::session::{token_from_headers, CookiePolicy, SignedIn};
 use app::{shell, App};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -90,18 +90,21 @@ async fn download_credentials(
 }
 
 /// Sends requests for signed-in pages without a valid session to `/signin?next=...`.
-async fn sign_in_required(State(state): State<Arc<PanelState>>, request: Request, next: Next) -> Response {
+/// The account it found is handed on to the page's server functions (as a request
+/// extension), which would otherwise look the session up again.
+async fn sign_in_required(State(state): State<Arc<PanelState>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let protected = SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if protected {
-        let signed_in = match token_from_headers(request.headers()) {
-            Some(token) => matches!(state.provisioner.account_for_session(&token).await, Ok(Some(_))),
-            None => false,
+        let account = match token_from_headers(request.headers()) {
+            Some(token) => state.provisioner.account_for_session(&token).await.ok().flatten(),
+            None => None,
         };
-        if !signed_in {
+        let Some(account) = account else {
             let target = format!("/signin?next={}", path);
             return Redirect::to(&target).into_response();
-        }
+        };
+        request.extensions_mut().insert(SignedIn(account));
     }
     next.run(request).await
 }
