@@ -30,11 +30,19 @@ done
 printf '%-12s raw %9d B   brotli %8d B\n' "total" "$total_raw" "$total_br"
 
 WORK=$(mktemp -d)
-cleanup() { kill "${PANEL_PID:-}" "${BARE_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  kill "${PANEL_PID:-}" "${BARE_PID:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  [ -z "${INSTANCE:-}" ] || rmdir "/var/lib/carina-segments/$INSTANCE" 2>/dev/null || true
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 PANEL=127.0.0.1:3211
 BARE=127.0.0.1:3212
-RUST_LOG=warn LEPTOS_SITE_ROOT=$REPO_ROOT/target/site "$TARGET/release/server" --data-dir "$WORK" serve --addr "$PANEL" >"$WORK/panel.log" 2>&1 &
+# An instance of its own: no clusters are made, but the server prepares a segment directory.
+INSTANCE=panel-bench-$$
+RUST_LOG=warn LEPTOS_SITE_ROOT=$REPO_ROOT/target/site "$TARGET/release/server" --data-dir "$WORK" serve --addr "$PANEL" \
+  --instance "$INSTANCE" >"$WORK/panel.log" 2>&1 &
 PANEL_PID=$!
 "$TARGET/release/examples/bare_axum" "$BARE" &
 BARE_PID=$!
