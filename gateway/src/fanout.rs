@@ -3,10 +3,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use http::{Method, Response, StatusCode};
 use serde_json::Value;
 
+use crate::body::{self, Body};
 use crate::error::ApiError;
-use crate::upstream::Seg;
+use crate::upstream::{self, Seg};
 
 /// Runs `f` on every segment in parallel; answers keep the segments' order.
 pub(crate) async fn all<T, F, Fut>(segs: &[Arc<Seg>], f: F) -> Vec<(Arc<Seg>, Result<T, ApiError>)>
@@ -45,6 +47,59 @@ pub(crate) fn successes<T>(results: Vec<(Arc<Seg>, Result<T, ApiError>)>) -> Res
 /// GET the same JSON on every segment.
 pub(crate) async fn get_json_all(segs: &[Arc<Seg>], path: &str) -> Vec<(Arc<Seg>, Result<Value, ApiError>)> {
     all(segs, |seg| async move { seg.get_json(path).await }).await
+}
+
+/// GET `path` on the segments: the first answer that succeeds, else the last error (or
+/// `missing()` when there was no segment to ask).
+pub(crate) async fn first_json(
+    segs: &[Arc<Seg>],
+    path: &str,
+    missing: impl FnOnce() -> ApiError,
+) -> Result<Response<Body>, ApiError> {
+    let mut last = None;
+    for (_, r) in get_json_all(segs, path).await {
+        match r {
+            Ok(v) => return Ok(body::json_response(StatusCode::OK, &v)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(missing))
+}
+
+/// DELETE `path` on every segment; see [`everywhere_it_exists`].
+pub(crate) async fn delete_everywhere(
+    segs: &[Arc<Seg>],
+    path: &str,
+    reference: &str,
+) -> Result<Response<Body>, ApiError> {
+    let answers =
+        all(segs, |seg| async move { upstream::read_json(seg.request(Method::DELETE, path).await?).await }).await;
+    everywhere_it_exists(answers, reference)
+}
+
+/// Succeeds if it succeeded somewhere and failed nowhere except "not found".
+pub(crate) fn everywhere_it_exists(
+    answers: Vec<(Arc<Seg>, Result<Value, ApiError>)>,
+    reference: &str,
+) -> Result<Response<Body>, ApiError> {
+    let mut any_ok = false;
+    let mut not_found = None;
+    for (seg, r) in answers {
+        match r {
+            Ok(_) => any_ok = true,
+            Err(e) if e.status == StatusCode::NOT_FOUND => {
+                not_found.get_or_insert(e);
+            }
+            Err(e) => return Err(ApiError::new(e.status, format!("{}: {}", seg.name, e.message))),
+        }
+    }
+    if any_ok {
+        let mut resp = Response::new(body::empty());
+        *resp.status_mut() = StatusCode::NO_CONTENT;
+        Ok(resp)
+    } else {
+        Err(not_found.unwrap_or_else(|| ApiError::not_found(format!("{reference} not found"))))
+    }
 }
 
 /// Merges prune answers: lists concatenated, `SpaceReclaimed` summed.

@@ -105,52 +105,13 @@ pub(crate) fn created(answers: Vec<(Arc<Seg>, Result<Value, ApiError>)>) -> Resu
 async fn inspect(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {
     let (segs, name) = split_ref(ctx, reference).await?;
     let pq = ctx.upq(&format!("/networks/{name}"), &req.query);
-    let answers = fanout::get_json_all(&segs, &pq).await;
-    let mut last = None;
-    for (_, r) in answers {
-        match r {
-            Ok(v) => return Ok(body::json_response(StatusCode::OK, &v)),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| ApiError::not_found(format!("network {reference} not found"))))
+    fanout::first_json(&segs, &pq, || ApiError::not_found(format!("network {reference} not found"))).await
 }
 
 /// `DELETE /networks/{ref}`: everywhere it exists.
 async fn delete(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {
     let (segs, name) = split_ref(ctx, reference).await?;
-    let pq = ctx.upq(&format!("/networks/{name}"), &req.query);
-    let answers = fanout::all(&segs, |seg| {
-        let pq = pq.clone();
-        async move { upstream::read_json(seg.request(Method::DELETE, &pq).await?).await }
-    })
-    .await;
-    everywhere_it_exists(answers, reference)
-}
-
-/// Succeeds if it succeeded somewhere and failed nowhere except "not found".
-pub(crate) fn everywhere_it_exists(
-    answers: Vec<(Arc<Seg>, Result<Value, ApiError>)>,
-    reference: &str,
-) -> Result<Response<Body>, ApiError> {
-    let mut any_ok = false;
-    let mut not_found = None;
-    for (seg, r) in answers {
-        match r {
-            Ok(_) => any_ok = true,
-            Err(e) if e.status == StatusCode::NOT_FOUND => {
-                not_found.get_or_insert(e);
-            }
-            Err(e) => return Err(ApiError::new(e.status, format!("{}: {}", seg.name, e.message))),
-        }
-    }
-    if any_ok {
-        let mut resp = Response::new(body::empty());
-        *resp.status_mut() = StatusCode::NO_CONTENT;
-        Ok(resp)
-    } else {
-        Err(not_found.unwrap_or_else(|| ApiError::not_found(format!("{reference} not found"))))
-    }
+    fanout::delete_everywhere(&segs, &ctx.upq(&format!("/networks/{name}"), &req.query), reference).await
 }
 
 /// `POST /networks/{ref}/connect|disconnect`: on the container's segment.

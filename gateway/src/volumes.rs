@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::body::{self, Body};
 use crate::error::ApiError;
 use crate::fanout;
-use crate::networks::{created, everywhere_it_exists};
+use crate::networks::created;
 use crate::router::{unsupported, ApiRequest, Ctx};
 use crate::upstream::{self, Seg};
 
@@ -91,25 +91,12 @@ fn anonymous_name(salt: &str) -> String {
 async fn inspect(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {
     let (segs, name) = split_ref(ctx, reference).await?;
     let pq = ctx.upq(&format!("/volumes/{name}"), &req.query);
-    let mut last = None;
-    for (_, r) in fanout::get_json_all(&segs, &pq).await {
-        match r {
-            Ok(v) => return Ok(body::json_response(StatusCode::OK, &v)),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| ApiError::not_found(format!("get {reference}: no such volume"))))
+    fanout::first_json(&segs, &pq, || ApiError::not_found(format!("get {reference}: no such volume"))).await
 }
 
 async fn delete(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {
     let (segs, name) = split_ref(ctx, reference).await?;
-    let pq = ctx.upq(&format!("/volumes/{name}"), &req.query);
-    let answers = fanout::all(&segs, |seg| {
-        let pq = pq.clone();
-        async move { upstream::read_json(seg.request(Method::DELETE, &pq).await?).await }
-    })
-    .await;
-    everywhere_it_exists(answers, reference)
+    fanout::delete_everywhere(&segs, &ctx.upq(&format!("/volumes/{name}"), &req.query), reference).await
 }
 
 async fn prune(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {

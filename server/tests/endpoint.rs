@@ -194,6 +194,14 @@ fn the_docker_clis_drive_a_whole_cluster_through_its_endpoint() {
         &["run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f && cat /data/f"],
     );
     assert_eq!(ok.trim(), "kept");
+    // Volumes and networks are found wherever they are, and removed everywhere.
+    assert!(docker_ok(cli, &bundle, &["volume", "inspect", "--format", "{{.Name}}", "data"]).contains("data"));
+    docker_ok(cli, &bundle, &["network", "create", "mynet"]);
+    assert_eq!(docker_ok(cli, &bundle, &["network", "inspect", "--format", "{{.Name}}", "mynet"]).trim(), "mynet");
+    docker_ok(cli, &bundle, &["network", "rm", "mynet"]);
+    docker_err(cli, &bundle, &["network", "inspect", "mynet"]);
+    docker_ok(cli, &bundle, &["volume", "rm", "data"]);
+    docker_err(cli, &bundle, &["volume", "inspect", "data"]);
     // A bind from under /var/lib/docker is accepted (on whichever segment it lands).
     docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/volumes/data/_data:/d", "busybox", "ls", "/d"]);
     docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/mydata:/d", "busybox", "touch", "/d/x"]);
