@@ -102,6 +102,20 @@ pub(crate) fn everywhere_it_exists(
     }
 }
 
+/// POSTs a prune (`path_and_query`) to every segment and merges the answers, whose list of
+/// removed things is under `list_key`.
+pub(crate) async fn prune_everywhere(
+    segs: &[Arc<Seg>],
+    path_and_query: &str,
+    list_key: &str,
+) -> Result<Response<Body>, ApiError> {
+    let answers =
+        all(segs, |seg| async move { upstream::read_json(seg.request(Method::POST, path_and_query).await?).await })
+            .await;
+    let merged = merge_prune(successes(answers)?, list_key);
+    Ok(body::json_response(StatusCode::OK, &merged))
+}
+
 /// Merges prune answers: lists concatenated, `SpaceReclaimed` summed.
 pub(crate) fn merge_prune(answers: Vec<(Arc<Seg>, Value)>, list_key: &str) -> Value {
     let mut list = Vec::new();

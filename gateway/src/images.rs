@@ -229,27 +229,13 @@ async fn delete(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> 
 /// `POST /images/prune` on every segment.
 async fn prune(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let segs = ctx.cluster().nonempty_segments().await?;
-    let pq = ctx.upq(&req.path, &req.query);
-    let answers = fanout::all(&segs, |seg| {
-        let pq = pq.clone();
-        async move { upstream::read_json(seg.request(Method::POST, &pq).await?).await }
-    })
-    .await;
-    let merged = fanout::merge_prune(fanout::successes(answers)?, "ImagesDeleted");
-    Ok(body::json_response(StatusCode::OK, &merged))
+    fanout::prune_everywhere(&segs, &ctx.upq(&req.path, &req.query), "ImagesDeleted").await
 }
 
 /// `POST /build/prune` on every segment.
 pub(crate) async fn build_prune(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let segs = ctx.cluster().nonempty_segments().await?;
-    let pq = ctx.upq(&req.path, &req.query);
-    let answers = fanout::all(&segs, |seg| {
-        let pq = pq.clone();
-        async move { upstream::read_json(seg.request(Method::POST, &pq).await?).await }
-    })
-    .await;
-    let merged = fanout::merge_prune(fanout::successes(answers)?, "CachesDeleted");
-    Ok(body::json_response(StatusCode::OK, &merged))
+    fanout::prune_everywhere(&segs, &ctx.upq(&req.path, &req.query), "CachesDeleted").await
 }
 
 /// `POST /build`: on one segment, chosen by spread (the least loaded). The image exists

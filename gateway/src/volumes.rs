@@ -101,12 +101,5 @@ async fn delete(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<
 
 async fn prune(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let segs = ctx.cluster().nonempty_segments().await?;
-    let pq = ctx.upq("/volumes/prune", &req.query);
-    let answers = fanout::all(&segs, |seg| {
-        let pq = pq.clone();
-        async move { upstream::read_json(seg.request(Method::POST, &pq).await?).await }
-    })
-    .await;
-    let merged = fanout::merge_prune(fanout::successes(answers)?, "VolumesDeleted");
-    Ok(body::json_response(StatusCode::OK, &merged))
+    fanout::prune_everywhere(&segs, &ctx.upq("/volumes/prune", &req.query), "VolumesDeleted").await
 }

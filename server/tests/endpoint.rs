@@ -202,6 +202,11 @@ fn the_docker_clis_drive_a_whole_cluster_through_its_endpoint() {
     docker_err(cli, &bundle, &["network", "inspect", "mynet"]);
     docker_ok(cli, &bundle, &["volume", "rm", "data"]);
     docker_err(cli, &bundle, &["volume", "inspect", "data"]);
+    // Prunes run on every segment and merge their answers.
+    docker_ok(cli, &bundle, &["volume", "create", "leftover"]);
+    let pruned = docker_ok(cli, &bundle, &["volume", "prune", "-f"]);
+    assert!(pruned.contains("leftover"), "{pruned}");
+    assert!(docker_ok(cli, &bundle, &["image", "prune", "-f"]).contains("Total reclaimed space"));
     // A bind from under /var/lib/docker is accepted (on whichever segment it lands).
     docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/volumes/data/_data:/d", "busybox", "ls", "/d"]);
     docker_ok(cli, &bundle, &["run", "--rm", "-v", "/var/lib/docker/mydata:/d", "busybox", "touch", "/d/x"]);
