@@ -110,7 +110,9 @@ fn the_docker_clis_drive_a_whole_cluster_through_its_endpoint() {
     for cli in CLIS {
         let script =
             format!("cd / && source '{}/docker.env' && {cli} exec -it s1 sh -c 'echo tty-ok; tty'", bundle.display());
-        let out = Command::new("script").args(["-qec", &script, "/dev/null"]).output().unwrap();
+        // `script` runs its command with $SHELL, which CI may leave unset (then /bin/sh, no `source`).
+        let out =
+            Command::new("script").args(["-qec", &script, "/dev/null"]).env("SHELL", "/bin/bash").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("tty-ok") && text.contains("/dev/pts/"), "{cli} exec -it: {text}");
     }
