@@ -45,6 +45,28 @@ impl Error {
     pub fn is_user_facing(&self) -> bool {
         !matches!(self, Error::Storage(_) | Error::Migrate(_) | Error::Internal(_))
     }
+
+    /// What a user may read of this error: the message itself when it is meant for users,
+    /// otherwise a line that reveals nothing of the host (the detail goes to the log).
+    pub fn user_message(&self) -> String {
+        if self.is_user_facing() {
+            self.to_string()
+        } else {
+            "a step failed on the server; the operator's log has the details".into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_never_reach_users() {
+        let err = Error::Internal("dockerd at /var/lib/x/run/docker.sock did not answer".into());
+        assert!(!err.user_message().contains("/var/lib"));
+        assert_eq!(Error::Conflict("taken".into()).user_message(), "taken");
+    }
 }
 
 /// Shorthand for results of provisioner operations.

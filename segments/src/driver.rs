@@ -16,6 +16,11 @@ pub trait SegmentDriver: Send + Sync {
     /// runs; use [`crate::SegmentEngine::wait_ready`] for dockerd (about 0.5 s later).
     async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError>;
 
+    /// Stops the segment's domain (every process in it ends) and keeps its files, so that
+    /// the next [`SegmentDriver::ensure`] starts it afresh. Idempotent: a stopped or absent
+    /// segment, or a domain of another instance, is left as it is.
+    async fn stop(&self, name: &str) -> Result<(), SegmentError>;
+
     /// What the host has of segment `name`.
     async fn state(&self, name: &str) -> Result<SegmentState, SegmentError>;
 

@@ -238,6 +238,27 @@ impl SegmentDriver for LibvirtSegments {
         Ok(())
     }
 
+    async fn stop(&self, name: &str) -> Result<(), SegmentError> {
+        validate_name(name)?;
+        let (owned, me) = (name.to_owned(), self.owner_key());
+        self.with_conn(move |conn| {
+            let Some(dom) = lookup(conn, &owned)? else { return Ok(()) };
+            if owner_of(&dom).as_deref() != Some(me.as_str()) {
+                return Ok(());
+            }
+            if let Err(e) = dom.destroy() {
+                // Already stopped, or stopping on its own meanwhile.
+                if e.code() != ErrorNumber::OperationInvalid {
+                    return Err(SegmentError::libvirt("destroy", &owned)(e));
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!(segment = %name, "segment stopped");
+        Ok(())
+    }
+
     async fn state(&self, name: &str) -> Result<SegmentState, SegmentError> {
         validate_name(name)?;
         Ok(match self.domain_status(name).await? {

@@ -101,8 +101,20 @@ async fn one_segment_lifecycle() {
     assert_eq!(other.driver.state(&spec.name).await.unwrap(), SegmentState::Absent);
     assert!(matches!(other.driver.ensure(&spec).await, Err(SegmentError::NameTaken { .. })));
     other.driver.remove(&spec.name).await.unwrap();
+    other.driver.stop(&spec.name).await.unwrap();
     assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Running);
     drop(other);
+
+    // Stop ends every process and keeps the files: started again, Docker has its images.
+    host.driver.stop(&spec.name).await.unwrap();
+    host.driver.stop(&spec.name).await.unwrap();
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Stopped);
+    assert!(common::segment_pids(&spec.name, "dockerd").is_empty(), "dockerd outlived the stop");
+    host.driver.ensure(&spec).await.unwrap();
+    let engine =
+        SegmentEngine::wait_ready(&host.driver.docker_socket(&spec.name), Duration::from_secs(30)).await.unwrap();
+    let run = engine.run_once(busybox(&["echo", "again"])).await.unwrap();
+    assert_eq!((run.exit_code, run.output.as_str()), (0, "again\n"));
 
     // Removal leaves nothing: no domain, directory, mount (here or in libvirtd) or log.
     host.driver.remove(&spec.name).await.unwrap();

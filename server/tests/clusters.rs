@@ -121,11 +121,17 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
             || json["events"].as_array().unwrap().iter().any(|e| e["message"].as_str().unwrap().contains("n2 is down"))
     });
     eprintln!("timing: fault shown after {:.2}s", killed.elapsed().as_secs_f64());
-    server.wait_cluster(&key, "web", Duration::from_secs(60), |_, json| {
+    let repaired = server.wait_cluster(&key, "web", Duration::from_secs(60), |_, json| {
         json["segments"].as_array().unwrap().iter().all(|s| s["state"] == "ready")
             && json["events"].as_array().unwrap().iter().any(|e| e["message"] == "Segment n2 repaired")
     });
     eprintln!("timing: repaired after {:.2}s", killed.elapsed().as_secs_f64());
+    // What the tenant reads of the fault names no file of the host.
+    let story = repaired["events"].to_string();
+    assert!(
+        story.contains("n2 is down (Docker does not answer)") || story.contains("n2 is down (its processes stopped)")
+    );
+    assert!(!story.contains("docker.sock") && !story.contains("/var/"), "{story}");
     let nodes = docker(&sockets[0], &["node", "ls", "--format", "{{.Status}}"]);
     assert_eq!(nodes.lines().filter(|l| *l == "Ready").count(), 3, "{nodes}");
 

@@ -61,14 +61,19 @@ impl Reconciler {
             Err(err) => {
                 let waited = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
                 if status.is_converging() && waited > CONVERGE_DEADLINE {
-                    let reason = format!("{status} did not finish within {} minutes: {err}", waited.as_secs() / 60);
+                    tracing::warn!(cluster = %row.id, error = %err, "converging ran out of time");
+                    let reason = format!(
+                        "{status} did not finish within {} minutes: {}",
+                        waited.as_secs() / 60,
+                        err.user_message()
+                    );
                     if self.move_status(&row.id, status, ClusterStatus::Error, Some(&reason)).await? {
                         p.record(&row.id, EventKind::Progress, &reason).await;
                     }
                     return Ok(Outcome::Idle);
                 }
                 if status.is_converging() {
-                    p.storage.set_cluster_reason(&row.id, Some(&format!("retrying: {err}"))).await?;
+                    p.storage.set_cluster_reason(&row.id, Some(&format!("retrying: {}", err.user_message()))).await?;
                 }
                 Err(err)
             }
@@ -177,7 +182,13 @@ impl Reconciler {
             match SegmentEngine::wait_ready(&socket, HEALTH_PATIENCE).await {
                 Ok(engine) => return Ok(Live { row: segment, address, engine }),
                 Err(err) if segment.state == SEGMENT_READY => {
-                    self.mark_down(cluster, &mut segment, &format!("Docker does not answer: {err}")).await?;
+                    tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
+                    self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
+                    // A dockerd that died takes its domain down a moment later; one that
+                    // hangs keeps it running. Either way the segment starts afresh now,
+                    // rather than after a wait for a domain that may be on its way out.
+                    driver.stop(&segment.name).await?;
+                    driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
                 }
                 Err(_) => {}
             }
