@@ -37,7 +37,8 @@ pub(crate) struct Cluster {
     pub name: RwLock<String>,
     pub token: RwLock<String>,
     directory: Arc<dyn ClusterDirectory>,
-    pool: Arc<Pool>,
+    /// This cluster's own clients: their idle connections go with the cluster.
+    pool: Pool,
     segments: Mutex<Option<(Instant, Segs)>>,
     /// Container id (full) → segment name. Ids never move, so this never goes stale.
     owners: Mutex<HashMap<String, String>>,
@@ -59,13 +60,13 @@ pub(crate) fn lock_mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Cluster {
-    pub fn new(id: String, name: String, token: String, directory: Arc<dyn ClusterDirectory>, pool: Arc<Pool>) -> Self {
+    pub fn new(id: String, name: String, token: String, directory: Arc<dyn ClusterDirectory>) -> Self {
         Self {
             id,
             name: RwLock::new(name),
             token: RwLock::new(token),
             directory,
-            pool,
+            pool: Pool::default(),
             segments: Mutex::new(None),
             owners: Mutex::default(),
             execs: Mutex::default(),

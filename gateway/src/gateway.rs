@@ -14,7 +14,6 @@ use crate::directory::ClusterDirectory;
 use crate::error::GatewayError;
 use crate::listener::{self, EndpointShared};
 use crate::tls::{self, Revocations};
-use crate::upstream::Pool;
 
 struct Endpoint {
     bind: SocketAddr,
@@ -28,7 +27,6 @@ struct Endpoint {
 /// in front of that cluster's segments.
 pub struct Gateway {
     directory: Arc<dyn ClusterDirectory>,
-    pool: Arc<Pool>,
     endpoints: Mutex<HashMap<String, Endpoint>>,
     /// Serialises open/close so that two opens of one cluster cannot both bind.
     opening: tokio::sync::Mutex<()>,
@@ -37,12 +35,7 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway that learns segments from `directory` and audits refusals there.
     pub fn new(directory: Arc<dyn ClusterDirectory>) -> Self {
-        Self {
-            directory,
-            pool: Arc::new(Pool::default()),
-            endpoints: Mutex::default(),
-            opening: tokio::sync::Mutex::new(()),
-        }
+        Self { directory, endpoints: Mutex::default(), opening: tokio::sync::Mutex::new(()) }
     }
 
     fn endpoints(&self) -> std::sync::MutexGuard<'_, HashMap<String, Endpoint>> {
@@ -97,7 +90,6 @@ impl Gateway {
             cfg.cluster_name.clone(),
             cfg.token.clone(),
             self.directory.clone(),
-            self.pool.clone(),
         ));
         let shared = Arc::new(EndpointShared::new(cluster, revoked, TlsAcceptor::from(config)));
         let task = tokio::spawn(listener::serve(listener, shared.clone()));
