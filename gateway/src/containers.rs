@@ -10,21 +10,31 @@ use crate::binds;
 use crate::body::{self, Body};
 use crate::error::ApiError;
 use crate::fanout;
+use crate::name_filter::NameFilter;
 use crate::placement::{self, ContainerFacts, Spec, SwarmFilters};
 use crate::policy_gate;
 use crate::query;
 use crate::router::{ApiRequest, Ctx};
 use crate::upstream::{self, Seg};
 
-/// `GET /containers/json`: every segment in parallel, merged newest first.
+/// `GET /containers/json`: every segment in parallel, merged newest first; a name filter
+/// applies to the names as the CLI shows them.
 pub(crate) async fn list(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let segs = ctx.cluster().nonempty_segments().await?;
-    let path = ctx.upq("/containers/json", &req.query);
+    let (upstream_query, names) = NameFilter::take(&req.query)?;
+    let path = ctx.upq("/containers/json", &upstream_query);
     let answers = fanout::successes(fanout::get_json_all(&segs, &path).await)?;
     let mut merged: Vec<Value> = Vec::new();
     for (seg, list) in answers {
         if let Value::Array(items) = list {
             for mut c in items {
+                if let Some(names) = &names {
+                    let local =
+                        c.get("Names").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+                    if !local.into_iter().any(|n| names.matches(&seg.name, n)) {
+                        continue;
+                    }
+                }
                 rewrite_summary(&seg, &mut c);
                 if let Some(id) = c.get("Id").and_then(Value::as_str) {
                     ctx.cluster().remember_owner(id, &seg.name);

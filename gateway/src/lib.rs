@@ -27,6 +27,7 @@ mod images;
 mod info;
 mod listener;
 mod locate;
+mod name_filter;
 mod networks;
 mod placement;
 mod plugins;

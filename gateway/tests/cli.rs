@@ -218,6 +218,24 @@ async fn ps_shows_segment_names(fx: &Fixture<'_>) {
         let two = fx.cli.ok(cli, &["ps", "-n", "2", "-q"]).await;
         assert_eq!(two.lines().count(), 2, "{two}");
     }
+    // Name filters match the names as shown (`<segment>/<name>`) and as the segment knows them.
+    let shown = fx.cli.ok(CLI_NEW, &["ps", "-a", "--format", "{{.Names}}"]).await;
+    let first = shown.lines().next().unwrap().to_owned();
+    let (segment, name) = first.split_once('/').unwrap();
+    for cli in BOTH {
+        let ps = |pattern: &str| format!("name={pattern}");
+        let names = ["ps", "-a", "--format", "{{.Names}}", "-f"];
+        let on_segment = fx.cli.ok(cli, &[&names[..], &[&ps(&format!("{segment}/spread"))]].concat()).await;
+        assert_eq!(on_segment.lines().filter(|l| l.starts_with(&format!("{segment}/"))).count(), 2, "{on_segment}");
+        assert_eq!(on_segment.lines().count(), 2, "{on_segment}");
+        let exact = fx.cli.ok(cli, &[&names[..], &[&ps(&format!("^/{name}$"))]].concat()).await;
+        assert_eq!(exact.trim(), first);
+        assert_eq!(fx.cli.ok(cli, &[&names[..], &[&ps("nothing-is-called-this")]].concat()).await.trim(), "");
+    }
+    let bad = fx.cli.run(CLI_NEW, &["ps", "-f", "name=("]).await;
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && said.contains("invalid name filter"), "{said}");
+
     // The prefixed name works as a reference too.
     let out = fx.cli.ok(CLI_NEW, &["inspect", "-f", "{{.Name}}", &format!("{}/spread0", seg(1))]).await;
     assert_eq!(out.trim(), "/spread0");
