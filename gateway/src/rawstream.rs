@@ -1,12 +1,19 @@
 //! Bulk streams (logs, stats, export, `docker cp` out, image save) on a dedicated socket,
-//! read in large pieces and de-chunked in place, inside the task that writes them to
-//! the client. hyper's pooled client hands the body over frame by frame through a
-//! channel, one wake-up per dockerd chunk: with one chunk per log line that costs more
-//! CPU than dockerd itself.
+//! read by a thread of their own and de-chunked in the task that writes them to the
+//! client.
+//!
+//! dockerd writes a log stream one line per write. Woken for every line, a reader costs
+//! more CPU than dockerd itself and hands the client one tiny TLS record per line. The
+//! reader thread instead pauses a fraction of a millisecond after a small read, so each
+//! read takes a few kilobytes of lines: far fewer wake-ups, syscalls and records. The
+//! pause must be short and precise (a thread sleep, not tokio's millisecond timer): the
+//! segment's socket buffers only about 2 ms of such a stream, and a full buffer stalls
+//! dockerd.
 
-use std::future::Future;
+use std::io::Read;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
@@ -14,6 +21,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
+use tokio::sync::mpsc;
 
 use crate::body::{Body, BoxError};
 use crate::error::ApiError;
@@ -21,11 +29,14 @@ use crate::upstream::is_hop_by_hop;
 
 const READ_SIZE: usize = 64 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
-/// dockerd writes log streams a line at a time. Below this many bytes, a piece waits up
-/// to [`CORK_DELAY`] for more before it is sent: far fewer TLS records and syscalls, at a
-/// latency nobody watching logs can see.
-const CORK_BYTES: usize = 16 * 1024;
-const CORK_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
+/// A read shorter than this means a trickling producer: the reader pauses before the next.
+const SMALL_READ: usize = 8 * 1024;
+/// The pause after a small read.
+const BATCH_PAUSE: Duration = Duration::from_micros(200);
+/// How often an idle reader checks whether the client went away.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// Pieces read ahead of the client (backpressure beyond that reaches dockerd).
+const READ_AHEAD: usize = 8;
 
 /// Sends a body-less request on a fresh connection and streams the answer.
 pub(crate) async fn request(
@@ -95,7 +106,8 @@ pub(crate) async fn request(
     } else {
         Framing::UntilClose
     };
-    let body = RawBody { stream, buf, framing, done: false, out: BytesMut::new(), cork: None };
+    let pieces = spawn_reader(stream)?;
+    let body = RawBody { pieces, buf, framing, done: false, out: BytesMut::new() };
     let mut resp = Response::new(body.boxed_unsync());
     *resp.status_mut() = status;
     for (name, value) in &resp_headers {
@@ -105,6 +117,43 @@ pub(crate) async fn request(
         }
     }
     Ok(resp)
+}
+
+/// Hands the rest of the answer to a reader thread; its pieces arrive on the receiver,
+/// ending with an empty piece at end of stream. The thread ends at end of stream, on an
+/// error, or within [`IDLE_CHECK`] of the receiver being dropped.
+fn spawn_reader(stream: UnixStream) -> Result<mpsc::Receiver<std::io::Result<Bytes>>, std::io::Error> {
+    let mut stream = stream.into_std()?;
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(IDLE_CHECK))?;
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    std::thread::Builder::new().name("segment-stream".into()).spawn(move || {
+        let mut buf = vec![0u8; READ_SIZE];
+        loop {
+            let piece = match stream.read(&mut buf) {
+                Ok(n) => Ok(Bytes::copy_from_slice(&buf[..n])),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    if tx.is_closed() {
+                        return;
+                    }
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+            };
+            let (last, small) = match &piece {
+                Ok(b) => (b.is_empty(), b.len() < SMALL_READ),
+                Err(_) => (true, false),
+            };
+            if tx.blocking_send(piece).is_err() || last {
+                return;
+            }
+            if small {
+                std::thread::sleep(BATCH_PAUSE);
+            }
+        }
+    })?;
+    Ok(rx)
 }
 
 /// Like [`request`], with errors as the user sees them.
@@ -134,14 +183,14 @@ enum Framing {
 }
 
 struct RawBody {
-    stream: UnixStream,
+    /// What the reader thread read, in order.
+    pieces: mpsc::Receiver<std::io::Result<Bytes>>,
+    /// Read but not yet decoded.
     buf: BytesMut,
     framing: Framing,
     done: bool,
     /// Decoded payload not yet sent.
     out: BytesMut,
-    /// Set while a small `out` waits briefly for more (see [`CORK_DELAY`]).
-    cork: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 fn find_crlf(buf: &[u8]) -> Option<usize> {
@@ -217,7 +266,6 @@ impl RawBody {
 
 impl RawBody {
     fn flush(&mut self) -> Option<Result<Frame<Bytes>, BoxError>> {
-        self.cork = None;
         if self.out.is_empty() {
             None
         } else {
@@ -242,9 +290,8 @@ impl HttpBody for RawBody {
             if this.done || this.out.len() >= READ_SIZE {
                 return Poll::Ready(this.flush());
             }
-            this.buf.reserve(READ_SIZE);
-            match tokio_util::io::poll_read_buf(Pin::new(&mut this.stream), cx, &mut this.buf) {
-                Poll::Ready(Ok(0)) => {
+            match this.pieces.poll_recv(cx) {
+                Poll::Ready(Some(Ok(piece))) if piece.is_empty() => {
                     let complete = matches!(this.framing, Framing::UntilClose);
                     this.done = true;
                     if !complete {
@@ -252,23 +299,15 @@ impl HttpBody for RawBody {
                     }
                     return Poll::Ready(this.flush());
                 }
-                Poll::Ready(Ok(_)) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(Box::new(e)))),
-                Poll::Pending => {
-                    if this.out.is_empty() {
-                        return Poll::Pending;
-                    }
-                    if this.out.len() >= CORK_BYTES {
-                        return Poll::Ready(this.flush());
-                    }
-                    // A small piece waits a moment for more; the socket stays watched, so
-                    // a fast producer fills it up long before the timer fires.
-                    let cork = this.cork.get_or_insert_with(|| Box::pin(tokio::time::sleep(CORK_DELAY)));
-                    return match cork.as_mut().poll(cx) {
-                        Poll::Ready(()) => Poll::Ready(this.flush()),
-                        Poll::Pending => Poll::Pending,
-                    };
+                Poll::Ready(Some(Ok(piece))) => this.buf.extend_from_slice(&piece),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(Box::new(e)))),
+                Poll::Ready(None) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err("segment stream reader ended".into())));
                 }
+                // Everything read so far goes out now; the reader already batched it.
+                Poll::Pending if this.out.is_empty() => return Poll::Pending,
+                Poll::Pending => return Poll::Ready(this.flush()),
             }
         }
     }
@@ -338,5 +377,31 @@ mod tests {
         task.await.unwrap();
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(&path2);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_goes_away_closes_the_segment_stream() {
+        let path = std::env::temp_dir().join(format!("gw-raw-{}-idle.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut head = vec![0u8; 4096];
+            let _ = s.read(&mut head).await.unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nline\r\n").await.unwrap();
+            // An idle `logs -f`: nothing more until the other side hangs up.
+            let started = std::time::Instant::now();
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest).await;
+            started.elapsed()
+        });
+        let resp = request(&path, &Method::GET, "/logs?follow=1", &HeaderMap::new()).await.unwrap();
+        let mut body = resp.into_body();
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&first[..], b"line");
+        drop(body);
+        let held = tokio::time::timeout(IDLE_CHECK * 3, server).await.expect("the stream stayed open").unwrap();
+        assert!(held <= IDLE_CHECK * 2, "closed after {held:?}");
+        let _ = std::fs::remove_file(&path);
     }
 }
