@@ -13,7 +13,7 @@ pub(crate) struct NameFilter(Vec<Regex>);
 
 impl NameFilter {
     /// Splits the name filter off a container list query: the query for the segments, and
-    /// the filter (none when the query has no name filter).
+    /// the filter (none when the query has no name filter). The caller applies `limit`.
     pub fn take(list_query: &str) -> Result<(String, Option<NameFilter>), ApiError> {
         let Some(raw) = query::get(list_query, "filters").filter(|f| !f.is_empty()) else {
             return Ok((list_query.to_owned(), None));
@@ -34,6 +34,12 @@ impl NameFilter {
             .map(|v| Regex::new(v).map_err(|e| ApiError::bad_request(format!("invalid name filter {v:?}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
         let mut rest = query::without(list_query, "filters");
+        // A limit must count matching containers only: the caller applies it after the
+        // filter. `-n` also shows stopped containers, which the segments must then send.
+        if query::get(&rest, "limit").and_then(|l| l.parse::<i64>().ok()).is_some_and(|l| l > 0) {
+            rest = query::without(&query::without(&rest, "limit"), "all");
+            rest = if rest.is_empty() { "all=1".into() } else { format!("{rest}&all=1") };
+        }
         if !filters.is_empty() {
             let encoded = query::encode(&Value::Object(filters).to_string());
             rest = if rest.is_empty() { format!("filters={encoded}") } else { format!("{rest}&filters={encoded}") };
@@ -67,6 +73,10 @@ mod tests {
         assert!(names.is_some());
         let (rest, _) = filter(r#"{"name":["web"]}"#);
         assert_eq!(rest, "all=1");
+        let (rest, _) =
+            NameFilter::take(&format!("limit=1&filters={}", query::encode(r#"{"name":{"swarm-manager":true}}"#)))
+                .unwrap();
+        assert_eq!(rest, "all=1", "a limit counts matches only");
         let (rest, names) = NameFilter::take("all=1&limit=2").unwrap();
         assert_eq!((rest.as_str(), names.is_none()), ("all=1&limit=2", true));
     }

@@ -231,6 +231,12 @@ async fn ps_shows_segment_names(fx: &Fixture<'_>) {
         let exact = fx.cli.ok(cli, &[&names[..], &[&ps(&format!("^/{name}$"))]].concat()).await;
         assert_eq!(exact.trim(), first);
         assert_eq!(fx.cli.ok(cli, &[&names[..], &[&ps("nothing-is-called-this")]].concat()).await.trim(), "");
+        // `-n` counts matching containers: the oldest is found although others are newer.
+        let oldest = shown.lines().last().unwrap();
+        let (_, oldest_name) = oldest.split_once('/').unwrap();
+        let pattern = ps(&format!("^/{oldest_name}$"));
+        let found = fx.cli.ok(cli, &["ps", "-n", "1", "--format", "{{.Names}}", "-f", &pattern]).await;
+        assert_eq!(found.trim(), oldest);
     }
     let bad = fx.cli.run(CLI_NEW, &["ps", "-f", "name=("]).await;
     let said = String::from_utf8_lossy(&bad.stderr);
