@@ -13,8 +13,12 @@ use futures::TryStreamExt;
 /// The base image every segment has, loaded from `HostConfig::base_image_tar`.
 pub const BASE_IMAGE_REF: &str = "busybox:latest";
 
-/// Per-request timeout: a manager join waits for the Raft log, which can take seconds.
-const REQUEST_TIMEOUT_SECS: u64 = 60;
+/// Per-request timeout. Short enough that a hung dockerd stalls a reconcile pass only
+/// briefly; the slow Swarm calls use [`SWARM_TIMEOUT`].
+const REQUEST_TIMEOUT_SECS: u64 = 15;
+/// For swarm init, join and leave: a manager join waits for the Raft log, which can take
+/// seconds on a busy host.
+pub(crate) const SWARM_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often `wait_ready` polls: dockerd answers about half a second after the start.
 const READY_POLL: Duration = Duration::from_millis(50);
 
@@ -109,12 +113,17 @@ impl SegmentEngine {
     pub async fn wait_ready(socket: &Path, timeout: Duration) -> Result<Self, EngineError> {
         let deadline = Instant::now() + timeout;
         loop {
-            let last = match Self::connect(socket).await {
-                Ok(engine) => match engine.ping().await {
-                    Ok(()) => return Ok(engine),
-                    Err(e) => e.to_string(),
-                },
-                Err(e) => e.to_string(),
+            // Bounded as a whole: a hung dockerd accepts connections and never answers.
+            let left = deadline.saturating_duration_since(Instant::now()).max(READY_POLL);
+            let attempt = async {
+                let engine = Self::connect(socket).await?;
+                engine.ping().await?;
+                Ok::<_, EngineError>(engine)
+            };
+            let last = match tokio::time::timeout(left, attempt).await {
+                Ok(Ok(engine)) => return Ok(engine),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "no answer".to_owned(),
             };
             if Instant::now() >= deadline {
                 return Err(EngineError::NotReady { socket: socket.to_owned(), timeout, last });

@@ -8,6 +8,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{DeleteNodeOptions, LeaveSwarmOptions, ListNodesOptions, UpdateNodeOptions};
 
+use crate::engine::SWARM_TIMEOUT;
 use crate::{EngineError, SegmentEngine};
 
 /// How long `set_role` keeps retrying a refused role change.
@@ -138,7 +139,7 @@ impl SegmentEngine {
             advertise_addr: Some(format!("{advertise}:{SWARM_PORT}")),
             ..Default::default()
         };
-        self.docker().init_swarm(request).await.map_err(self.err("swarm init"))?;
+        self.docker().clone().with_timeout(SWARM_TIMEOUT).init_swarm(request).await.map_err(self.err("swarm init"))?;
         self.join_tokens().await
     }
 
@@ -166,7 +167,7 @@ impl SegmentEngine {
             join_token: Some(token.to_owned()),
             ..Default::default()
         };
-        self.docker().join_swarm(request).await.map_err(self.err("swarm join"))
+        self.docker().clone().with_timeout(SWARM_TIMEOUT).join_swarm(request).await.map_err(self.err("swarm join"))
     }
 
     /// Leaves the swarm; `force` is needed for a manager. Idempotent.
@@ -175,7 +176,12 @@ impl SegmentEngine {
             return Ok(());
         }
         let options = LeaveSwarmOptions { force };
-        self.docker().leave_swarm(Some(options)).await.map_err(self.err("swarm leave"))
+        self.docker()
+            .clone()
+            .with_timeout(SWARM_TIMEOUT)
+            .leave_swarm(Some(options))
+            .await
+            .map_err(self.err("swarm leave"))
     }
 
     /// Every node of the swarm (managers only).

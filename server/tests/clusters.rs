@@ -135,6 +135,20 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
     let nodes = docker(&sockets[0], &["node", "ls", "--format", "{{.Status}}"]);
     assert_eq!(nodes.lines().filter(|l| *l == "Ready").count(), 3, "{nodes}");
 
+    // A hung dockerd (stopped, not dead: its domain keeps running) is restarted too.
+    let n3 = segments[2]["name"].as_str().unwrap().to_owned();
+    let hung = segment_pids(&n3, "dockerd");
+    assert_eq!(hung.len(), 1, "dockerd of {n3}: {hung:?}");
+    let stopped = Instant::now();
+    run("kill", &["-STOP", &hung[0].to_string()]);
+    server.wait_cluster(&key, "web", Duration::from_secs(90), |_, json| {
+        json["segments"].as_array().unwrap().iter().all(|s| s["state"] == "ready")
+            && json["events"].as_array().unwrap().iter().any(|e| e["message"] == "Segment n3 repaired")
+    });
+    eprintln!("timing: hung segment repaired after {:.2}s", stopped.elapsed().as_secs_f64());
+    let fresh = segment_pids(&n3, "dockerd");
+    assert!(fresh.len() == 1 && fresh != hung, "dockerd of {n3} was not restarted: {hung:?} -> {fresh:?}");
+
     // Concurrent creates: only as many as the quota allows.
     let attempts: Vec<_> = ["a", "b", "c"]
         .into_iter()

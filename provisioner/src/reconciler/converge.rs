@@ -24,6 +24,9 @@ use crate::{token_of, SEGMENT_READY};
 const START_PATIENCE: Duration = Duration::from_secs(60);
 /// How long a running segment may take to answer a health check.
 const HEALTH_PATIENCE: Duration = Duration::from_secs(3);
+/// How long a running segment whose Docker stopped answering may stay silent before it is
+/// restarted.
+const HANG_PATIENCE: Duration = Duration::from_secs(10);
 /// How long joined nodes may take to be reported ready.
 const READY_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -184,10 +187,10 @@ impl Reconciler {
                 Err(err) if segment.state == SEGMENT_READY => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
                     self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
-                    // A dockerd that died takes its domain down a moment later; one that
-                    // hangs keeps it running. Either way the segment starts afresh now,
-                    // rather than after a wait for a domain that may be on its way out.
-                    driver.stop(&segment.name).await?;
+                    if self.hangs(&segment.name, &socket).await? {
+                        driver.stop(&segment.name).await?;
+                    }
+                    // Starts it again if it stopped; a running one is left alone.
                     driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
                 }
                 Err(_) => {}
@@ -208,6 +211,23 @@ impl Reconciler {
         }
         p.storage.set_segment_state(&segment.id, "running", None, now_ms()).await?;
         Ok(Live { row: segment, address, engine })
+    }
+
+    /// After a failed health check of a running segment: whether it hangs, that is, its
+    /// domain keeps running for [`HANG_PATIENCE`] while Docker stays silent. A dockerd that
+    /// died takes its domain down a moment later (then this returns false at once, and the
+    /// caller starts it again), a slow one answers meanwhile.
+    async fn hangs(&self, name: &str, socket: &std::path::Path) -> Result<bool> {
+        let deadline = Instant::now() + HANG_PATIENCE;
+        while Instant::now() < deadline {
+            if self.inner.driver.state(name).await? != SegmentState::Running {
+                return Ok(false);
+            }
+            if SegmentEngine::wait_ready(socket, Duration::from_millis(500)).await.is_ok() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Records that a ready segment stopped working; the pass then repairs it, and marks it
