@@ -44,6 +44,9 @@ if [ "$PROFILE" = release ]; then
     brotli -f -k -q 11 "$f"
     gzip -f -k -9 "$f"
   done
+else
+  # The server prefers precompressed files: those of an earlier release build would be stale.
+  rm -f "$PKG/$NAME".*.br "$PKG/$NAME".*.gz
 fi
 
 log "building the server ($PROFILE)"
