@@ -141,7 +141,7 @@ start_libvirtd() {
 ensure_rule() {
   local table=$1
   shift
-  iptables -t "$table" -C "$@" 2>/dev/null || iptables -t "$table" -I "$@"
+  iptables -w -t "$table" -C "$@" 2>/dev/null || iptables -w -t "$table" -I "$@"
 }
 
 bridge() {
@@ -152,9 +152,15 @@ bridge() {
   ip -4 -o addr show dev "$CARINA_BRIDGE" | grep -qw "inet $CARINA_BRIDGE_ADDR" ||
     ip addr add "$CARINA_BRIDGE_ADDR" dev "$CARINA_BRIDGE"
   ip link set "$CARINA_BRIDGE" up
-  # A FORWARD policy of DROP (a host dockerd sets it) would cut segments off from each
-  # other through br_netfilter; nothing may leave the bridge for elsewhere (no NAT either).
-  ensure_rule filter FORWARD -i "$CARINA_BRIDGE" -o "$CARINA_BRIDGE" -j ACCEPT
+  # Traffic between segments crosses FORWARD (br_netfilter) into the bridge's own chain,
+  # where the server allows each segment its cluster's peers; the rest is dropped (the
+  # chain ends in DROP). Nothing may leave the bridge for elsewhere (no NAT either).
+  local chain="CARINA-$CARINA_BRIDGE"
+  iptables -w -n -L "$chain" >/dev/null 2>&1 || iptables -w -N "$chain"
+  iptables -w -C "$chain" -j DROP 2>/dev/null || iptables -w -A "$chain" -j DROP
+  # Before isolation, one rule let every segment reach every other.
+  iptables -w -D FORWARD -i "$CARINA_BRIDGE" -o "$CARINA_BRIDGE" -j ACCEPT 2>/dev/null || true
+  ensure_rule filter FORWARD -i "$CARINA_BRIDGE" -o "$CARINA_BRIDGE" -j "$chain"
   ensure_rule filter FORWARD -i "$CARINA_BRIDGE" ! -o "$CARINA_BRIDGE" -j DROP
   ensure_rule filter FORWARD -o "$CARINA_BRIDGE" ! -i "$CARINA_BRIDGE" -j DROP
   if [ "$CARINA_ISOLATE_HOST" = 1 ]; then

@@ -73,12 +73,14 @@ pub fn domain_xml(
         x,
         "    <interface type='bridge'>\n\
          \x20     <source bridge='{bridge}'/>\n\
+         \x20     <target dev='{veth}'/>\n\
          \x20     <ip address='{addr}' family='ipv4' prefix='{prefix}'/>\n\
          \x20     <route family='ipv4' address='0.0.0.0' prefix='0' gateway='{gw}'/>\n\
          \x20   </interface>\n\
          \x20   <console type='pty'/>\n\
          \x20 </devices>\n",
         bridge = esc(&config.bridge),
+        veth = crate::isolation::veth_name(&spec.name),
         addr = spec.address,
         prefix = config.prefix_len,
         gw = config.gateway,

@@ -1,5 +1,6 @@
 //! The narrow interface the reconciler drives segments through.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -21,11 +22,15 @@ pub trait SegmentDriver: Send + Sync {
     /// segment, or a domain of another instance, is left as it is.
     async fn stop(&self, name: &str) -> Result<(), SegmentError>;
 
+    /// Lets segment `name` (at `address`) reach exactly `peers` on the bridge, the other
+    /// segments of its cluster; everything else between segments is dropped. Idempotent.
+    async fn allow_peers(&self, name: &str, address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError>;
+
     /// What the host has of segment `name`.
     async fn state(&self, name: &str) -> Result<SegmentState, SegmentError>;
 
     /// Destroys and undefines the domain, unmounts the overlay and deletes every
-    /// directory and log of the segment. Idempotent; leaves nothing behind.
+    /// directory, log and filter rule of the segment. Idempotent; leaves nothing behind.
     async fn remove(&self, name: &str) -> Result<(), SegmentError>;
 
     /// Names of every segment this instance has on the host: defined domains and

@@ -1,7 +1,10 @@
 //! The real segment driver: libvirt LXC domains over an overlay root.
 
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
@@ -16,8 +19,8 @@ use crate::dockerd::{
 use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
 use crate::layout::MAX_SOCKET_PATH;
 use crate::{
-    apparmor, mounts, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout, SegmentSpec, SegmentState,
-    LXC_SYSTEM_URI,
+    apparmor, isolation, mounts, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout, SegmentSpec,
+    SegmentState, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -28,6 +31,9 @@ const LXC_LOG_DIR: &str = "/var/log/libvirt/lxc";
 pub struct LibvirtSegments {
     config: HostConfig,
     apparmor: bool,
+    /// What [`SegmentDriver::allow_peers`] last applied per segment: the filter rules are
+    /// listed and changed only when this differs.
+    allowed: Arc<Mutex<HashMap<String, (Ipv4Addr, Vec<Ipv4Addr>)>>>,
 }
 
 /// What libvirt has of one domain name.
@@ -50,7 +56,7 @@ impl LibvirtSegments {
             std::fs::canonicalize(&config.state_dir).map_err(SegmentError::io("resolve", &config.state_dir))?;
         // libvirt would otherwise print every expected error (a lookup of an absent domain).
         virt::error::clear_error_callback();
-        Ok(LibvirtSegments { config, apparmor: apparmor::apparmor_enforced() })
+        Ok(LibvirtSegments { config, apparmor: apparmor::apparmor_enforced(), allowed: Arc::default() })
     }
 
     /// The configuration this driver uses (state dir canonicalized).
@@ -259,6 +265,17 @@ impl SegmentDriver for LibvirtSegments {
         Ok(())
     }
 
+    async fn allow_peers(&self, name: &str, address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
+        validate_name(name)?;
+        let wanted: Vec<Ipv4Addr> = peers.to_vec();
+        if self.allowed.lock().unwrap_or_else(|e| e.into_inner()).get(name) == Some(&(address, wanted.clone())) {
+            return Ok(());
+        }
+        isolation::allow_peers(&self.config.bridge, name, address, &wanted).await?;
+        self.allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), (address, wanted));
+        Ok(())
+    }
+
     async fn state(&self, name: &str) -> Result<SegmentState, SegmentError> {
         validate_name(name)?;
         Ok(match self.domain_status(name).await? {
@@ -298,6 +315,10 @@ impl SegmentDriver for LibvirtSegments {
             })
             .await?;
 
+        if !foreign {
+            self.allowed.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+            isolation::forget(&self.config.bridge, name).await?;
+        }
         mounts::unmount_all_under(&layout.dir).await?;
         let left = mounts::mounts_under(&mounts::mounts_of("self").await?, &layout.dir);
         if let Some(point) = left.first() {

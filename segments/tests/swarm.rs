@@ -12,7 +12,7 @@ use segments::bollard::models::{
     ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec, TaskState,
 };
 use segments::bollard::query_parameters::ListTasksOptions;
-use segments::{SegmentDriver, SegmentEngine, SegmentState, SwarmNode, BASE_IMAGE_REF};
+use segments::{SegmentDriver, SegmentEngine, SegmentState, SwarmNode, BASE_IMAGE_REF, DOCKERD_TLS_PORT, SWARM_PORT};
 
 const READY: Duration = Duration::from_secs(30);
 
@@ -32,6 +32,16 @@ async fn wait_for_nodes(manager: &SegmentEngine, count: usize, timeout: Duration
 async fn three_segment_swarm() {
     let host = common::TestHost::new("swarm");
     let specs: Vec<_> = (1..=3u8).map(|i| host.spec(u32::from(i), 20 + i)).collect();
+    // A segment of another cluster on the same bridge.
+    let outsider = host.spec(9, 29);
+    let addresses: Vec<_> = specs.iter().map(|s| s.address).collect();
+    for spec in &specs {
+        host.driver.allow_peers(&spec.name, spec.address, &addresses).await.unwrap();
+        // Again: a no-op.
+        host.driver.allow_peers(&spec.name, spec.address, &addresses).await.unwrap();
+    }
+    host.driver.allow_peers(&outsider.name, outsider.address, &[]).await.unwrap();
+    host.driver.ensure(&outsider).await.unwrap();
 
     let started = Instant::now();
     let engines = try_join_all(specs.iter().map(|spec| {
@@ -67,6 +77,27 @@ async fn three_segment_swarm() {
     assert_eq!(local.swarm_id, engines[0].local_swarm().await.unwrap().swarm_id);
     // Joining again is a no-op.
     engines[1].swarm_join(specs[1].address, specs[0].address, &tokens.manager).await.unwrap();
+
+    // Segments reach their peers only; another cluster's segment is out of reach both
+    // ways, also when it borrows a peer's address. The host reaches every segment.
+    SegmentEngine::wait_ready(&host.driver.docker_socket(&outsider.name), READY).await.unwrap();
+    let (n1, n2) = (&specs[0], &specs[1]);
+    assert!(common::connects_from(&n1.name, n2.address, DOCKERD_TLS_PORT), "n1 cannot reach its peer n2");
+    assert!(!common::connects_from(&n1.name, outsider.address, DOCKERD_TLS_PORT), "n1 reaches another cluster");
+    assert!(!common::connects_from(&outsider.name, n1.address, DOCKERD_TLS_PORT), "another cluster reaches n1");
+    assert!(!common::connects_from(&outsider.name, n2.address, SWARM_PORT), "another cluster reaches the swarm");
+    common::in_netns(&outsider.name, &format!("ip addr add {}/32 dev eth0", n1.address));
+    common::in_netns(&outsider.name, &format!("ip route add {}/32 dev eth0 src {}", n2.address, n1.address));
+    assert!(!common::connects_from(&outsider.name, n2.address, DOCKERD_TLS_PORT), "a borrowed address gets through");
+    assert!(common::connects_from_host(outsider.address, DOCKERD_TLS_PORT), "the host cannot reach a segment");
+    host.driver.remove(&outsider.name).await.unwrap();
+    let rules = std::process::Command::new("iptables")
+        .args(["-w", "-S", &segments::chain_name(&host.config.bridge)])
+        .output()
+        .unwrap();
+    let rules = String::from_utf8_lossy(&rules.stdout).into_owned();
+    assert!(!rules.contains(&segments::veth_name(&outsider.name)), "rules outlive the segment:\n{rules}");
+    assert!(rules.contains(&segments::veth_name(&n1.name)), "{rules}");
 
     // A replicated service spreads over the three segments.
     try_join_all(engines.iter().map(|e| e.ensure_base_image(&host.config.base_image_tar))).await.unwrap();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{curl, run, segment_pids, Server};
+use common::{connects_from, curl, run, segment_pids, Server};
 use serde_json::json;
 
 /// Tests here share one bridge and subnet: one at a time.
@@ -51,6 +51,9 @@ fn assert_nothing_left(server: &Server, cluster_id: &str) {
         assert!(!text.contains(cluster_id), "a mount is left in {mounts}");
     }
     assert_eq!(server.sql(&format!("SELECT COUNT(*) FROM segments WHERE cluster_id = '{cluster_id}'")), "0");
+    // The filter rules of its segments (tagged with their names) are gone too.
+    let rules = run("iptables", &["-w", "-S"]);
+    assert!(!rules.contains(cluster_id), "a filter rule is left: {rules}");
 }
 
 fn event_count(server: &Server, cluster_id: &str) -> u32 {
@@ -174,6 +177,19 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
     let refused: Vec<_> = results.iter().filter(|(c, _)| *c == 403).collect();
     assert_eq!(refused.len(), 1, "{results:?}");
     assert!(refused[0].1.contains("3 of 3 clusters"), "{results:?}");
+
+    // Clusters do not see each other on the bridge; segments of one cluster do.
+    let created: serde_json::Value = serde_json::from_str(&results.iter().find(|(c, _)| *c == 201).unwrap().1).unwrap();
+    let other_name = created["cluster_name"].as_str().unwrap();
+    let other = server.wait_cluster(&key, other_name, Duration::from_secs(60), |code, json| {
+        code == 200 && json["status"] == "active"
+    });
+    let stranger = other["segments"][0]["address"].as_str().unwrap().parse().unwrap();
+    let web_n1 = segments[0]["name"].as_str().unwrap();
+    let web_n2 = segments[1]["address"].as_str().unwrap().parse().unwrap();
+    assert!(connects_from(web_n1, web_n2, 42376), "web's n1 cannot reach its n2");
+    assert!(!connects_from(web_n1, stranger, 42376), "web's n1 reaches another cluster's segment");
+    assert!(!connects_from(web_n1, stranger, 2377), "web's n1 reaches another cluster's swarm port");
 
     // Delete everything, including clusters still building; nothing is left behind.
     let names: Vec<String> = server

@@ -97,6 +97,7 @@ impl Reconciler {
 
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
         let segments = self.ensure_segment_rows(row).await?;
+        self.isolate(&segments).await?;
         let live = try_join_all(segments.into_iter().map(|s| self.bring_up(row, s, status))).await?;
         let images = try_join_all(live.iter().map(|l| l.engine.ensure_base_image(&self.inner.base_image_tar)));
         let (_, ()) = futures::try_join!(async { images.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
@@ -109,6 +110,16 @@ impl Reconciler {
             }
         }
         self.ensure_endpoint(row).await
+    }
+
+    /// Lets each segment reach the cluster's other segments, and no other segment on the
+    /// bridge (before they start, so that the Swarm forms across the allowed paths only).
+    async fn isolate(&self, segments: &[SegmentRow]) -> Result<()> {
+        let addresses = segments.iter().map(parse_address).collect::<Result<Vec<_>>>()?;
+        for (segment, own) in segments.iter().zip(&addresses) {
+            self.inner.driver.allow_peers(&segment.name, *own, &addresses).await?;
+        }
+        Ok(())
     }
 
     /// Makes sure rows exist for segments 1..=desired, each with an address and a server

@@ -177,6 +177,26 @@ pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Runs a shell command in segment `name`'s network namespace (entered through its dockerd).
+pub fn in_netns(name: &str, command: &str) -> std::process::Output {
+    let pids = segment_pids(name, "dockerd");
+    assert_eq!(pids.len(), 1, "dockerd of {name}: {pids:?}");
+    std::process::Command::new("nsenter")
+        .args(["-t", &pids[0].to_string(), "-n", "timeout", "3", "bash", "-c", command])
+        .output()
+        .unwrap()
+}
+
+/// Whether segment `name` can open a TCP connection to `address:port`.
+pub fn connects_from(name: &str, address: Ipv4Addr, port: u16) -> bool {
+    in_netns(name, &format!("exec 3<>/dev/tcp/{address}/{port}")).status.success()
+}
+
+/// Whether the host can open a TCP connection to `address:port`.
+pub fn connects_from_host(address: Ipv4Addr, port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&(address, port).into(), std::time::Duration::from_secs(3)).is_ok()
+}
+
 /// Mount points at or below `dir` that process `pid` (or "self") sees.
 pub fn mounts_under(pid: &str, dir: &Path) -> Vec<PathBuf> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();

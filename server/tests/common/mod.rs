@@ -255,6 +255,19 @@ pub fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Whether segment `name` can open a TCP connection to `address:port` (tried from its
+/// network namespace, entered through its dockerd).
+pub fn connects_from(name: &str, address: std::net::Ipv4Addr, port: u16) -> bool {
+    let pids = segment_pids(name, "dockerd");
+    assert_eq!(pids.len(), 1, "dockerd of {name}: {pids:?}");
+    let probe = format!("exec 3<>/dev/tcp/{address}/{port}");
+    let status = std::process::Command::new("nsenter")
+        .args(["-t", &pids[0].to_string(), "-n", "timeout", "3", "bash", "-c", &probe])
+        .status()
+        .unwrap();
+    status.success()
+}
+
 /// Host pids of the processes named `comm` inside segment `name`.
 pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
     let marker = format!("-{name}.libvirt-lxc");
