@@ -155,6 +155,13 @@ bridge() {
   # Traffic between segments crosses FORWARD (br_netfilter) into the bridge's own chain,
   # where the server allows each segment its cluster's peers; the rest is dropped (the
   # chain ends in DROP). Nothing may leave the bridge for elsewhere (no NAT either).
+  # Isolation needs bridged traffic to pass iptables (br_netfilter); without it, it would
+  # silently not happen.
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null || true
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
+    die "bridged traffic cannot be filtered: the br_netfilter kernel module is not available"
+  [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables)" = 1 ] ||
+    echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
   local chain="CARINA-$CARINA_BRIDGE"
   iptables -w -n -L "$chain" >/dev/null 2>&1 || iptables -w -N "$chain"
   iptables -w -C "$chain" -j DROP 2>/dev/null || iptables -w -A "$chain" -j DROP
