@@ -48,9 +48,13 @@ impl Reconciler {
             p.record(&row.id, EventKind::Progress, &format!("Building {} segment(s)", row.desired_segments)).await;
             status = ClusterStatus::Building;
         }
+        if status == ClusterStatus::Active && self.looks_healthy(&row).await? {
+            return Ok(Outcome::Converged);
+        }
         let started = Instant::now();
         match self.converge_steps(&row, status).await {
             Ok(()) => {
+                self.record_full_pass(&row.id);
                 // Only if nobody changed the cluster during the pass: a delete requested
                 // meanwhile must win.
                 if status.is_converging() && self.move_status(&row.id, status, ClusterStatus::Active, None).await? {

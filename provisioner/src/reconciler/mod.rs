@@ -3,6 +3,7 @@
 //! interrupted anywhere (server killed, libvirtd restarted) and the next one carries on.
 
 mod converge;
+mod health;
 mod roles;
 mod teardown;
 
@@ -47,6 +48,8 @@ struct Schedule {
     busy: bool,
     failures: u32,
     not_before: Option<Instant>,
+    /// When the last full pass succeeded (see [`health`]).
+    full_pass_at: Option<Instant>,
 }
 
 /// What one pass over a cluster achieved.
