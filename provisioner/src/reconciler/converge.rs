@@ -103,9 +103,13 @@ impl Reconciler {
         let segments = self.ensure_segment_rows(row).await?;
         self.isolate(&segments).await?;
         let live = try_join_all(segments.into_iter().map(|s| self.bring_up(row, s, status))).await?;
-        let images = try_join_all(live.iter().map(|l| l.engine.ensure_base_image(&self.inner.base_image_tar)));
-        let (_, ()) = futures::try_join!(async { images.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
-        try_join_all(live.iter().map(|l| l.engine.ensure_infra_containers(&row.id, l.row.ordinal == 1))).await?;
+        // Each segment's base image and infrastructure containers, while the Swarm forms.
+        let infrastructure = try_join_all(live.iter().map(|l| async move {
+            l.engine.ensure_base_image(&self.inner.base_image_tar).await?;
+            l.engine.ensure_infra_containers(&row.id, l.row.ordinal == 1).await
+        }));
+        let (_, ()) =
+            futures::try_join!(async { infrastructure.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
         let p = &self.inner.provisioner;
         for l in &live {
             let was_down = l.row.state == "down";
