@@ -8,41 +8,14 @@
 # deleted after each run. Usage: bench/cluster-create.sh [runs, default 5]
 # SKIP_BUILD=1 reuses the release build.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib/common.sh"
-cd "$REPO_ROOT"
 RUNS=${1:-5}
-TARGET=$(target_dir)
 BRIDGE=carinab1
 BRIDGE_ADDR=10.218.0.1/24
-IMAGES=/var/lib/carina/images
-
-[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p server >&2
-CARINA_BRIDGE=$BRIDGE CARINA_BRIDGE_ADDR=$BRIDGE_ADDR CARINA_IMAGE_DIR=$IMAGES scripts/host-setup.sh >/dev/null
-
-WORK=$(mktemp -d)
 PORT=3213
-SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "bench-$$" --image-dir "$IMAGES")
-cleanup() {
-  kill "${SERVER_PID:-}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  "$TARGET/release/server" --data-dir "$WORK" admin purge-segments "${SEGMENT_FLAGS[@]}" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-RUST_LOG=warn "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
-  --endpoint-ports 27000-27009 \
-  >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BASE=http://127.0.0.1:$PORT
-for _ in $(seq 1 100); do curl -sf -o /dev/null "$BASE/" && break; sleep 0.1; done
-
-# An account and an API key, through the panel's own endpoints.
-curl -sf -o /dev/null -c "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" \
-  --data-urlencode "email=bench@example.com" --data-urlencode "password=correct horse battery" "$BASE/api/sign_up"
-KEY=$(curl -sf -b "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" --data-urlencode "name=bench" \
-  "$BASE/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
-[ -n "$KEY" ] || die "could not make an API key"
-api() { curl -s -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" "$@"; }
+ENDPOINT_PORTS=27000-27009
+INSTANCE=bench-$$
+EXTRA_SEGMENT_FLAGS=()
+. "$(dirname "$0")/lib/panel.sh"
 now() { date +%s.%N; }
 
 product_run() {

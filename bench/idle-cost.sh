@@ -5,40 +5,14 @@
 # upkeep), WINDOWS times, and the median. Usage: bench/idle-cost.sh [windows, default 3]
 # SKIP_BUILD=1 reuses the release build.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib/common.sh"
-cd "$REPO_ROOT"
 WINDOWS=${1:-3}
-TARGET=$(target_dir)
 BRIDGE=carinab3
 BRIDGE_ADDR=10.221.0.1/24
-IMAGES=/var/lib/carina/images
-
-[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p server >&2
-CARINA_BRIDGE=$BRIDGE CARINA_BRIDGE_ADDR=$BRIDGE_ADDR CARINA_IMAGE_DIR=$IMAGES scripts/host-setup.sh >/dev/null
-
-WORK=$(mktemp -d)
 PORT=3216
-SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "idle-$$" --image-dir "$IMAGES"
-  --segment-memory-mib 1024 --segment-vcpus 1)
-cleanup() {
-  kill "${SERVER_PID:-}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  "$TARGET/release/server" --data-dir "$WORK" admin purge-segments "${SEGMENT_FLAGS[@]}" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-RUST_LOG=warn "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
-  --endpoint-ports 27300-27309 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BASE=http://127.0.0.1:$PORT
-for _ in $(seq 1 100); do curl -sf -o /dev/null "$BASE/" && break; sleep 0.1; done
-
-curl -sf -o /dev/null -c "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" \
-  --data-urlencode "email=bench@example.com" --data-urlencode "password=correct horse battery" "$BASE/api/sign_up"
-KEY=$(curl -sf -b "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" --data-urlencode "name=bench" \
-  "$BASE/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
-[ -n "$KEY" ] || die "could not make an API key"
-api() { curl -s -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" "$@"; }
+ENDPOINT_PORTS=27300-27309
+INSTANCE=idle-$$
+EXTRA_SEGMENT_FLAGS=(--segment-memory-mib 1024 --segment-vcpus 1)
+. "$(dirname "$0")/lib/panel.sh"
 for c in a b c; do api -o /dev/null -X POST --data "{\"cluster_name\":\"$c\",\"nodes\":3}" "$BASE/api/v1/clusters"; done
 for c in a b c; do
   for _ in $(seq 1 600); do api "$BASE/api/v1/clusters/$c" | grep -q '"status":"active"' && break; sleep 0.2; done

@@ -1,0 +1,39 @@
+# Shared by the cluster benchmarks: a release server on a bridge of the benchmark's own,
+# an account with an API key, and cleanup that leaves no segment behind.
+# shellcheck shell=bash
+#
+# Set before sourcing: BRIDGE, BRIDGE_ADDR, PORT, ENDPOINT_PORTS (a range), INSTANCE, and
+# optionally EXTRA_SEGMENT_FLAGS (an array). Provides: TARGET, WORK, BASE, KEY, api, and
+# SEGMENT_FLAGS; the server runs as SERVER_PID until the script exits.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+cd "$REPO_ROOT"
+TARGET=$(target_dir)
+IMAGES=/var/lib/carina/images
+
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p server >&2
+CARINA_BRIDGE=$BRIDGE CARINA_BRIDGE_ADDR=$BRIDGE_ADDR CARINA_IMAGE_DIR=$IMAGES scripts/host-setup.sh >/dev/null
+
+WORK=$(mktemp -d)
+SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "$INSTANCE" --image-dir "$IMAGES"
+  "${EXTRA_SEGMENT_FLAGS[@]}")
+cleanup() {
+  kill "${SERVER_PID:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  "$TARGET/release/server" --data-dir "$WORK" admin purge-segments "${SEGMENT_FLAGS[@]}" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+RUST_LOG=warn "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
+  --endpoint-ports "$ENDPOINT_PORTS" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+BASE=http://127.0.0.1:$PORT
+for _ in $(seq 1 100); do curl -sf -o /dev/null "$BASE/" && break; sleep 0.1; done
+
+# An account and an API key, through the panel's own endpoints.
+curl -sf -o /dev/null -c "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" \
+  --data-urlencode "email=bench@example.com" --data-urlencode "password=correct horse battery" "$BASE/api/sign_up"
+KEY=$(curl -sf -b "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" --data-urlencode "name=bench" \
+  "$BASE/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
+[ -n "$KEY" ] || die "could not make an API key"
+api() { curl -s -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" "$@"; }
