@@ -151,38 +151,33 @@ mod tests {
 
     fn send<T: Send>(_: &T) {}
 
+    /// An endpoint of cluster "c" on a free port, with `ca_pem` and no certificate.
+    fn config_with_ca(ca_pem: &str) -> EndpointConfig {
+        EndpointConfig {
+            cluster_id: "c".into(),
+            cluster_name: "c".into(),
+            token: "token://c".into(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+            ca_pem: ca_pem.into(),
+            server_cert_pem: String::new(),
+            server_key_pem: String::new(),
+            revoked_fingerprints: Vec::new(),
+        }
+    }
+
     #[test]
     fn usable_from_any_task() {
         fn send_sync<T: Send + Sync + 'static>() {}
         send_sync::<Gateway>();
         let gateway = Gateway::new(Arc::new(Nobody));
-        let cfg = EndpointConfig {
-            cluster_id: "c".into(),
-            cluster_name: "c".into(),
-            token: "token://c".into(),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ca_pem: String::new(),
-            server_cert_pem: String::new(),
-            server_key_pem: String::new(),
-            revoked_fingerprints: Vec::new(),
-        };
-        send(&gateway.open(cfg));
+        send(&gateway.open(config_with_ca("")));
         send(&gateway.close("c"));
     }
 
     #[tokio::test]
     async fn bad_tls_material_is_an_error() {
         let gateway = Gateway::new(Arc::new(Nobody));
-        let cfg = EndpointConfig {
-            cluster_id: "c".into(),
-            cluster_name: "c".into(),
-            token: "token://c".into(),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ca_pem: "not a pem".into(),
-            server_cert_pem: String::new(),
-            server_key_pem: String::new(),
-            revoked_fingerprints: Vec::new(),
-        };
+        let cfg = config_with_ca("not a pem");
         assert!(matches!(gateway.open(cfg).await, Err(GatewayError::Tls(_))));
         assert!(gateway.local_addr("c").is_none());
     }
