@@ -252,13 +252,7 @@ impl SegmentDriver for LibvirtSegments {
             if owner_of(&dom).as_deref() != Some(me.as_str()) {
                 return Ok(());
             }
-            if let Err(e) = dom.destroy() {
-                // Already stopped, or stopping on its own meanwhile.
-                if e.code() != ErrorNumber::OperationInvalid {
-                    return Err(SegmentError::libvirt("destroy", &owned)(e));
-                }
-            }
-            Ok(())
+            destroy(&dom, &owned)
         })
         .await?;
         tracing::info!(segment = %name, "segment stopped");
@@ -300,12 +294,7 @@ impl SegmentDriver for LibvirtSegments {
                     return Ok(true);
                 }
                 if dom.is_active().map_err(SegmentError::libvirt("query", &owned))? {
-                    if let Err(e) = dom.destroy() {
-                        // It may have stopped on its own meanwhile.
-                        if e.code() != ErrorNumber::OperationInvalid {
-                            return Err(SegmentError::libvirt("destroy", &owned)(e));
-                        }
-                    }
+                    destroy(&dom, &owned)?;
                 }
                 match dom.undefine() {
                     Ok(()) => Ok(false),
@@ -392,6 +381,15 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         let _ = self.0.close();
+    }
+}
+
+/// Stops a domain's processes; one that is stopped already, or stopping on its own
+/// meanwhile, is fine.
+fn destroy(dom: &Domain, name: &str) -> Result<(), SegmentError> {
+    match dom.destroy() {
+        Err(e) if e.code() != ErrorNumber::OperationInvalid => Err(SegmentError::libvirt("destroy", name)(e)),
+        _ => Ok(()),
     }
 }
 
