@@ -329,10 +329,16 @@ mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
 
-    async fn serve_once(answer: &'static [u8]) -> (std::path::PathBuf, tokio::task::JoinHandle<()>) {
-        let path = std::env::temp_dir().join(format!("gw-raw-{}-{}.sock", std::process::id(), answer.len()));
+    /// A fresh unix socket of this test process, named by `tag`.
+    fn listen(tag: &str) -> (std::path::PathBuf, tokio::net::UnixListener) {
+        let path = std::env::temp_dir().join(format!("gw-raw-{}-{tag}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        (path, listener)
+    }
+
+    async fn serve_once(answer: &'static [u8]) -> (std::path::PathBuf, tokio::task::JoinHandle<()>) {
+        let (path, listener) = listen(&answer.len().to_string());
         let task = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.unwrap();
             let mut head = vec![0u8; 4096];
@@ -381,9 +387,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_that_goes_away_closes_the_segment_stream() {
-        let path = std::env::temp_dir().join(format!("gw-raw-{}-idle.sock", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let (path, listener) = listen("idle");
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.unwrap();
             let mut head = vec![0u8; 4096];
