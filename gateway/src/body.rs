@@ -38,14 +38,6 @@ pub(crate) async fn read_capped(body: Incoming, cap: usize) -> Result<Bytes, Api
     }
 }
 
-/// Parses a JSON request body; an empty body is `null` (Docker accepts that for most routes).
-pub(crate) fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Value::Null);
-    }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))
-}
-
 pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     let mut bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     bytes.push(b'\n');

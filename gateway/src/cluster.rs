@@ -36,6 +36,8 @@ pub(crate) struct Cluster {
     pub id: String,
     pub name: RwLock<String>,
     pub token: RwLock<String>,
+    /// The installation's policy (the same for every cluster).
+    pub policy: Arc<policy::Policy>,
     directory: Arc<dyn ClusterDirectory>,
     /// This cluster's own clients: their idle connections go with the cluster.
     pool: Pool,
@@ -60,11 +62,18 @@ pub(crate) fn lock_mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Cluster {
-    pub fn new(id: String, name: String, token: String, directory: Arc<dyn ClusterDirectory>) -> Self {
+    pub fn new(
+        id: String,
+        name: String,
+        token: String,
+        policy: Arc<policy::Policy>,
+        directory: Arc<dyn ClusterDirectory>,
+    ) -> Self {
         Self {
             id,
             name: RwLock::new(name),
             token: RwLock::new(token),
+            policy,
             directory,
             pool: Pool::default(),
             segments: Mutex::new(None),

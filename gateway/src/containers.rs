@@ -215,6 +215,7 @@ pub(crate) async fn create(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>,
         .ok_or_else(|| ApiError::internal("placement chose an unknown segment"))?;
     binds::check(ctx, &req, &seg, &body).await?;
     strip_segment_prefixes(&segs, &mut body);
+    policy::defaults::apply_to_container_create(&mut body);
     let resp = seg.request_json(Method::POST, &ctx.upq("/containers/create", &req.query), &body).await?;
     let (parts, bytes) = upstream::read_body(resp).await?;
     if parts.status.is_success() {

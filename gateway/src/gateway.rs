@@ -27,6 +27,7 @@ struct Endpoint {
 /// in front of that cluster's segments.
 pub struct Gateway {
     directory: Arc<dyn ClusterDirectory>,
+    policy: Arc<policy::Policy>,
     endpoints: Mutex<HashMap<String, Endpoint>>,
     /// Serialises open/close so that two opens of one cluster cannot both bind.
     opening: tokio::sync::Mutex<()>,
@@ -35,7 +36,12 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway that learns segments from `directory` and audits refusals there.
     pub fn new(directory: Arc<dyn ClusterDirectory>) -> Self {
-        Self { directory, endpoints: Mutex::default(), opening: tokio::sync::Mutex::new(()) }
+        Self::with_policy(directory, policy::Policy::default())
+    }
+
+    /// A gateway enforcing `policy` (what the operator allows beyond the fixed rules).
+    pub fn with_policy(directory: Arc<dyn ClusterDirectory>, policy: policy::Policy) -> Self {
+        Self { directory, policy: Arc::new(policy), endpoints: Mutex::default(), opening: tokio::sync::Mutex::new(()) }
     }
 
     fn endpoints(&self) -> std::sync::MutexGuard<'_, HashMap<String, Endpoint>> {
@@ -89,6 +95,7 @@ impl Gateway {
             cfg.cluster_id.clone(),
             cfg.cluster_name.clone(),
             cfg.token.clone(),
+            self.policy.clone(),
             self.directory.clone(),
         ));
         let shared = Arc::new(EndpointShared::new(cluster, revoked, TlsAcceptor::from(config)));

@@ -8,7 +8,7 @@ use crate::router::{ApiRequest, Ctx};
 
 /// Checks a request against the cluster policy; a refusal is audited and answered 403.
 pub(crate) async fn check(ctx: &Ctx, req: &ApiRequest, body: Option<&serde_json::Value>) -> Result<(), ApiError> {
-    match policy::check(req.method().as_str(), &req.path, &req.query, body) {
+    match ctx.cluster().policy.check(req.method().as_str(), &req.path, &req.query, body) {
         Ok(()) => Ok(()),
         Err(violation) => Err(refuse(ctx, req.describe(), violation).await),
     }
@@ -28,6 +28,17 @@ pub(crate) async fn refuse(ctx: &Ctx, request: String, violation: Violation) -> 
         .record(EndpointEvent { rule, message: message.clone(), request, client: ctx.conn.client.label.clone() })
         .await;
     ApiError::forbidden(message)
+}
+
+/// Audits a request refused before the policy could judge it (a body that means one
+/// thing to the policy and another to dockerd, a form or unreadable content type) and
+/// answers 400 with `message`.
+pub(crate) async fn refuse_malformed(ctx: &Ctx, request: String, message: String) -> ApiError {
+    tracing::info!(cluster = %ctx.cluster().id, client = %ctx.conn.client.label, %request, %message, "request refused");
+    ctx.cluster()
+        .record(EndpointEvent { rule: None, message: message.clone(), request, client: ctx.conn.client.label.clone() })
+        .await;
+    ApiError::bad_request(message)
 }
 
 /// The CARINA-1005 refusal for deleting (or renaming) an infrastructure container.

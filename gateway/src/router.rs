@@ -56,7 +56,8 @@ pub(crate) struct ApiRequest {
 pub(crate) enum ReqBody {
     /// Streamed as is.
     Stream(Incoming),
-    /// Read whole (small JSON), policy-checked; `json` is `Null` for an empty body.
+    /// Read whole (small JSON) and policy-checked; `json` is `Null` for an empty body,
+    /// and `bytes` its canonical serialisation: what dockerd gets is what was judged.
     Json { bytes: Bytes, json: serde_json::Value },
 }
 
@@ -132,7 +133,7 @@ pub(crate) async fn handle(conn: Arc<ConnCtx>, req: Request<Incoming>) -> Respon
         resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
         return resp;
     }
-    let (parts, incoming) = req.into_parts();
+    let (mut parts, incoming) = req.into_parts();
     let raw_path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let (version, path) = split_version(&raw_path);
@@ -147,17 +148,27 @@ pub(crate) async fn handle(conn: Arc<ConnCtx>, req: Request<Incoming>) -> Respon
     let ctx = Ctx { conn, vp };
     let method = parts.method.clone();
     let result = async {
-        if is_form_body(&parts.headers) {
-            // Go merges such bodies into the form values dockerd reads (`/build`), where
-            // the policy's query check would not see them.
-            return Err(ApiError::bad_request(
-                "form-encoded request bodies are not supported by the Carina cluster endpoint",
-            ));
+        let describe = || format!("{method} {path}");
+        let content_types: Vec<&[u8]> =
+            parts.headers.get_all(http::header::CONTENT_TYPE).iter().map(|v| v.as_bytes()).collect();
+        if let Err(e) = policy::content_type::check(method.as_str(), &path, &content_types) {
+            return Err(policy_gate::refuse_malformed(&ctx, describe(), e.to_string()).await);
         }
         let body = if wants_json(&method, &path) || policy_gate::inspects_body(&method, &path) {
             let bytes = body::read_capped(incoming, JSON_BODY_CAP).await?;
-            let json = body::parse_json(&bytes)?;
-            ReqBody::Json { bytes, json }
+            let json = match policy::body::decode(&bytes) {
+                Ok(json) => json,
+                Err(e @ policy::body::BodyError::RepeatedKey { .. }) => {
+                    return Err(policy_gate::refuse_malformed(&ctx, describe(), e.to_string()).await)
+                }
+                Err(e) => return Err(ApiError::bad_request(e.to_string())),
+            };
+            // What goes on is the value judged here, re-serialised: its length is new.
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            if !json.is_null() {
+                parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+            }
+            ReqBody::Json { bytes: Bytes::from(policy::body::canonical(&json)), json }
         } else {
             ReqBody::Stream(incoming)
         };
@@ -179,13 +190,6 @@ pub(crate) async fn handle(conn: Arc<ConnCtx>, req: Request<Incoming>) -> Respon
             e.into_response()
         }
     }
-}
-
-fn is_form_body(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("x-www-form-urlencoded"))
 }
 
 fn check_version(v: &str) -> Result<(), ApiError> {

@@ -64,5 +64,18 @@ pub(crate) async fn forward(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>
         policy::redact_swarm_inspect(&mut v);
         return Ok(crate::body::json_response(StatusCode::OK, &v));
     }
+    if method == http::Method::POST && is_service_spec(&req.path) {
+        let mut spec = req.json().clone();
+        policy::defaults::apply_to_service_spec(&mut spec);
+        let mut headers = headers;
+        headers.remove(http::header::CONTENT_LENGTH);
+        return manager.forward(method, &pq, &headers, crate::body::full(policy::body::canonical(&spec))).await;
+    }
     manager.forward(method, &pq, &headers, req.into_body()).await
+}
+
+/// `/services/create` and `/services/{id}/update`: bodies that carry a service spec.
+fn is_service_spec(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["services", "create"] | ["services", _, "update"])
 }

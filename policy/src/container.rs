@@ -71,7 +71,7 @@ pub fn binds_of_container_create(body: &Value) -> Vec<String> {
 }
 
 /// Where a create body can carry a HostConfig: `HostConfig` and the top level.
-fn host_configs(body: &Value) -> Vec<&Value> {
+pub(crate) fn host_configs(body: &Value) -> Vec<&Value> {
     let mut found: Vec<&Value> = json::fields(body, "HostConfig").collect();
     found.push(body);
     found

@@ -26,6 +26,12 @@ pub(crate) fn key_matches(key: &str, name: &str) -> bool {
     key.chars().map(fold).eq(name.chars().map(fold))
 }
 
+/// A key as Go compares it with struct field names: two keys with the same folded
+/// form fill the same field.
+pub fn fold_key(key: &str) -> String {
+    key.chars().map(fold).collect()
+}
+
 /// Every non-null value stored under a key that folds to `name`; nothing if `obj` is
 /// not an object.
 pub(crate) fn fields<'a>(obj: &'a Value, name: &'a str) -> impl Iterator<Item = &'a Value> + 'a {

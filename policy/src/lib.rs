@@ -22,21 +22,29 @@
 //! checked, under any spelling Go's JSON decoder accepts.
 //!
 //! For the gateway:
-//! - When [`inspects_body`] is true, parse the body with `serde_json` and answer 400 if
-//!   that fails: never call `check` with `None` for an unparsable body. Go's decoder
-//!   accepts input serde_json rejects (invalid UTF-8, lone surrogates, trailing data
-//!   after the first value, deep nesting), and dockerd would act on a body we never saw.
-//! - Refuse request bodies sent as `application/x-www-form-urlencoded`: Go merges them
-//!   into the form values `/build` reads (`cgroupparent`, `securityopt`...), where the
-//!   query-string check would miss them.
+//! - When [`inspects_body`] is true (and wherever else a body is read), decode it with
+//!   [`body::decode`] and answer 400 if that fails: never call `check` with `None` for
+//!   a body that does not decode. Go's decoder accepts input serde_json rejects
+//!   (invalid UTF-8, lone surrogates, trailing data after the first value, deep
+//!   nesting), and merges repeated keys that serde would drop, so dockerd would act on
+//!   a body we never saw. Forward [`body::canonical`] bytes of the judged value, never
+//!   the client's bytes.
+//! - Refuse request bodies sent as forms (`application/x-www-form-urlencoded`,
+//!   `multipart/form-data`), deciding on the raw header bytes: Go merges them into the
+//!   form values handlers read (`/build` reads `cgroupparent`, `securityopt`...), where
+//!   the query-string check would miss them.
 //! - CARINA-1005 (deleting infrastructure containers) is yours: only you know the
 //!   names. Match on the resolved container ID, not the name the user gave, since
 //!   containers can be renamed.
 
+pub mod body;
 mod build;
 mod confinement;
 mod container;
+pub mod content_type;
+pub mod defaults;
 mod json;
+mod log_driver;
 mod mounts;
 mod path;
 mod route;
@@ -46,6 +54,7 @@ mod swarm;
 mod volume;
 
 pub use container::binds_of_container_create;
+pub use log_driver::LOCAL_LOG_DRIVERS;
 pub use path::{bind_source_allowed, normalize_host_path, VOLUMES_ROOT};
 pub use rule::{Rule, Violation};
 pub use swarm::redact_swarm_inspect;
@@ -64,8 +73,37 @@ use serde_json::Value;
 ///
 /// Returns the first rule broken, in a fixed order (privileged, capabilities, security
 /// options, namespaces, mounts, devices, runtime, cgroup parent, sysctls, OOM score,
-/// ulimits).
+/// ulimits, log drivers).
 pub fn check(method: &str, path: &str, query: &str, body: Option<&Value>) -> Result<(), Violation> {
+    Policy::default().check(method, path, query, body)
+}
+
+/// The policy of one installation: the fixed rules, plus what its operator allows
+/// beyond them.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Log drivers allowed besides [`LOCAL_LOG_DRIVERS`] (e.g. `gelf` where the
+    /// operator runs a collector segments may reach).
+    pub extra_log_drivers: Vec<String>,
+}
+
+impl Policy {
+    /// [`check`] under this policy.
+    pub fn check(&self, method: &str, path: &str, query: &str, body: Option<&Value>) -> Result<(), Violation> {
+        fixed_rules(method, path, query, body)?;
+        let Some(body) = body else { return Ok(()) };
+        let extra = &self.extra_log_drivers;
+        match route::classify(method, path) {
+            Endpoint::ContainerCreate => log_driver::check_host_configs(&container::host_configs(body), extra),
+            Endpoint::ContainerStart => log_driver::check_host_configs(&[body], extra),
+            Endpoint::ServiceSpec => log_driver::check_service(body, extra),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The rules no operator setting changes.
+fn fixed_rules(method: &str, path: &str, query: &str, body: Option<&Value>) -> Result<(), Violation> {
     // Without a body there is nothing to judge: dockerd refuses an empty create, and a
     // start without a HostConfig is the normal case.
     let body_check = |judge: fn(&Value) -> Result<(), Violation>| body.map_or(Ok(()), judge);

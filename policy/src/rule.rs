@@ -53,11 +53,15 @@ pub enum Rule {
     /// CARINA-1017: swarm init/join/leave/update/unlock, reading the unlock key and
     /// removing nodes: the provider manages the swarm.
     Swarm,
+    /// CARINA-1018: a log driver other than `json-file`, `local` or `none` (unless the
+    /// operator allows more): the others (syslog, gelf, fluentd, splunk...) open
+    /// connections from the segment to addresses of the tenant's choosing.
+    LogDriver,
 }
 
 impl Rule {
     /// Every rule, in code order.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 19] = [
         Rule::SecurityOpt,
         Rule::Privileged,
         Rule::HostMountPath,
@@ -76,6 +80,7 @@ impl Rule {
         Rule::PrivilegedExec,
         Rule::Plugins,
         Rule::Swarm,
+        Rule::LogDriver,
     ];
 
     /// The number after `CARINA-`.
@@ -99,6 +104,7 @@ impl Rule {
             Rule::PrivilegedExec => 1015,
             Rule::Plugins => 1016,
             Rule::Swarm => 1017,
+            Rule::LogDriver => 1018,
         }
     }
 
@@ -124,6 +130,7 @@ impl Rule {
             Rule::PrivilegedExec => "Privileged exec not allowed by policy",
             Rule::Plugins => "Managing plugins not allowed by policy",
             Rule::Swarm => "Managing the swarm not allowed by policy",
+            Rule::LogDriver => "Log driver not allowed by policy",
         }
     }
 }
