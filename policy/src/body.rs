@@ -215,7 +215,10 @@ impl<'de> Visitor<'de> for Node<'_> {
                 *self.repeated.borrow_mut() = Some(error);
                 return Err(A::Error::custom(message));
             }
-            let seed = Node { keys: Keys::under(&key), path: Path::Key(&self.path, &key), repeated: self.repeated };
+            // A map's values are of its element type: structs (endpoint settings) or
+            // scalars, whatever the key says (a network may be called "Labels").
+            let keys = if self.keys == Keys::Map { Keys::Struct } else { Keys::under(&key) };
+            let seed = Node { keys, path: Path::Key(&self.path, &key), repeated: self.repeated };
             let value = access.next_value_seed(seed)?;
             seen.push(key.clone());
             map.insert(key, value);
@@ -277,6 +280,7 @@ mod tests {
         assert_eq!(value["Labels"], json!({"app": "a", "App": "b"}));
         // Structs inside a map's values are structs again.
         repeated(r#"{"NetworkingConfig":{"EndpointsConfig":{"net":{"Aliases":[],"aliases":["x"]}}}}"#);
+        repeated(r#"{"NetworkingConfig":{"EndpointsConfig":{"Labels":{"Aliases":[],"aliases":["x"]}}}}"#);
     }
 
     #[test]
