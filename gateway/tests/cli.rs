@@ -2,6 +2,7 @@
 //! real dockerds. One test function: the dockerds are started once and shared by the
 //! steps, and dropped (stopped, files removed) even when a step fails.
 
+mod escapes;
 mod support;
 
 use std::path::Path;
@@ -109,6 +110,7 @@ async fn scenario(dockerds: &Dockerds) {
     step("attach", attach_wait_and_stdin(&fx)).await;
     step("filters", filters_place_and_refuse(&fx)).await;
     step("policy", policy_refusals_reach_the_cli(&fx)).await;
+    step("escapes through bodies and headers", escapes::bodies_and_headers(&fx)).await;
     step("infrastructure", infrastructure_is_protected(&fx)).await;
     step("api edges", api_edges(&fx)).await;
     step("docker cp", copy_in_and_out(&fx)).await;

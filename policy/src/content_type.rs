@@ -11,7 +11,8 @@
 
 /// Media types accepted on every route: JSON, the CLIs' `text/plain` for raw uploads,
 /// and tar archives (`docker load`, `cp`, `import`; docker-py says `application/tar`).
-const ACCEPTED: [&str; 5] = ["application/json", "text/plain", "application/x-tar", "application/tar", "application/octet-stream"];
+const ACCEPTED: [&str; 5] =
+    ["application/json", "text/plain", "application/x-tar", "application/tar", "application/octet-stream"];
 
 /// What `POST /build` accepts: only a tar archive, or no type at all.
 const ACCEPTED_BY_BUILD: [&str; 2] = ["application/x-tar", "application/tar"];

@@ -30,7 +30,8 @@ pub fn apply_to_container_create(body: &mut Value) {
 /// Adds the default `Limits.Pids` to a service spec's `TaskTemplate.Resources`.
 pub fn apply_to_service_spec(spec: &mut Value) {
     let Some(spec) = spec.as_object_mut() else { return };
-    let limits = ["TaskTemplate", "Resources", "Limits"].iter().try_fold(spec, |object, name| child_object(object, name));
+    let limits =
+        ["TaskTemplate", "Resources", "Limits"].iter().try_fold(spec, |object, name| child_object(object, name));
     if let Some(limits) = limits {
         set_if_unlimited(limits, "Pids");
     }

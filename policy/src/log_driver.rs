@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn services_too() {
-        let spec = json!({"TaskTemplate": {"LogDriver": {"Name": "fluentd", "Options": {"fluentd-address": "x:24224"}}}});
+        let spec =
+            json!({"TaskTemplate": {"LogDriver": {"Name": "fluentd", "Options": {"fluentd-address": "x:24224"}}}});
         assert_eq!(check_service(&spec, &[]), Err(Violation::with_detail(Rule::LogDriver, "fluentd")));
         let spec = json!({"TaskTemplate": {"LogDriver": {"Name": "local"}}});
         assert_eq!(check_service(&spec, &[]), Ok(()));

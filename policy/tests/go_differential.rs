@@ -226,19 +226,21 @@ fn go_decode(raw: &Raw, current: &mut Value, map: bool) {
 fn as_go_sees(value: &Value, map: bool) -> Value {
     match value {
         Value::Array(items) => Value::Array(items.iter().map(|v| as_go_sees(v, false)).collect()),
-        Value::Object(object) => Value::Object(
-            object
-                .iter()
-                .filter(|(_, v)| map || !v.is_null())
-                .map(|(k, v)| {
-                    if map {
-                        (k.clone(), as_go_sees(v, false))
-                    } else {
-                        (go_fold(k), as_go_sees(v, is_map_field(k)))
-                    }
-                })
-                .collect(),
-        ),
+        Value::Object(object) => {
+            Value::Object(
+                object
+                    .iter()
+                    .filter(|(_, v)| map || !v.is_null())
+                    .map(|(k, v)| {
+                        if map {
+                            (k.clone(), as_go_sees(v, false))
+                        } else {
+                            (go_fold(k), as_go_sees(v, is_map_field(k)))
+                        }
+                    })
+                    .collect(),
+            )
+        }
         other => other.clone(),
     }
 }
@@ -478,7 +480,8 @@ fn the_model_sees_the_merge_that_serde_hides() {
     assert!(matches!(decode(body), Err(BodyError::RepeatedKey { .. })));
 
     // Slice elements are merged too: the second Mounts turns the first mount into a bind.
-    let body = br#"{"HostConfig":{"Mounts":[{"Type":"volume","Source":"/etc","Target":"/e"}],"mounts":[{"Type":"bind"}]}}"#;
+    let body =
+        br#"{"HostConfig":{"Mounts":[{"Type":"volume","Source":"/etc","Target":"/e"}],"mounts":[{"Type":"bind"}]}}"#;
     let dockerd = dockerd_sees(&parse_raw(body));
     assert_eq!(dockerd["hostconfig"]["mounts"][0], json!({"type": "bind", "source": "/etc", "target": "/e"}));
     assert!(matches!(decode(body), Err(BodyError::RepeatedKey { .. })));
