@@ -49,12 +49,14 @@ pub(crate) async fn route(
                 ReqBody::Stream(b) => body::incoming(b),
                 ReqBody::Json { bytes, .. } => body::full(bytes),
             };
-            hijack::forward(&located.seg, method, &pq, parts, body, cancel).await
+            let permit = ctx.stream_permit(false)?;
+            hijack::forward(&located.seg, method, &pq, parts, body, cancel, permit).await
         }
         "exec" => exec_create(ctx, req, &located, &pq).await,
         "json" => inspect(ctx, &located, &pq).await,
         "logs" | "stats" | "export" | "archive" if matches!(method, Method::GET | Method::HEAD) => {
-            crate::rawstream::forward(&located.seg, &method, &pq, &req.parts.headers).await
+            let permit = ctx.stream_permit(true)?;
+            crate::rawstream::forward(&located.seg, &method, &pq, &req.parts.headers, permit).await
         }
         _ => {
             let id = located
@@ -122,6 +124,9 @@ async fn guard_infrastructure(ctx: &Ctx, req: &ApiRequest, located: &mut Located
 
 /// `POST /containers/{ref}/exec` (policy already checked): remember where the exec lives.
 async fn exec_create(ctx: &Ctx, req: ApiRequest, located: &Located, pq: &str) -> Result<Response<Body>, ApiError> {
+    // The start is a hijacked stream whose refusal the CLI cannot show ("unable to
+    // upgrade"): say it here, when the budget is already spent. The start still counts.
+    drop(ctx.stream_permit(false)?);
     let resp = located.seg.forward(Method::POST, pq, &req.parts.headers.clone(), req.into_body()).await?;
     if !resp.status().is_success() {
         return Ok(resp);

@@ -26,7 +26,8 @@ pub(crate) async fn route(ctx: &Ctx, req: ApiRequest, id: &str, action: &str) ->
             crate::router::ReqBody::Stream(b) => crate::body::incoming(b),
             crate::router::ReqBody::Json { bytes, .. } => crate::body::full(bytes),
         };
-        return hijack::forward(&seg, method, &pq, parts, body, cancel).await;
+        let permit = ctx.stream_permit(false)?;
+        return hijack::forward(&seg, method, &pq, parts, body, cancel, permit).await;
     }
     let headers = req.parts.headers.clone();
     seg.forward(method, &pq, &headers, req.into_body()).await

@@ -12,6 +12,7 @@ use crate::cluster::Cluster;
 use crate::config::EndpointConfig;
 use crate::directory::ClusterDirectory;
 use crate::error::GatewayError;
+use crate::limits::{ClusterLimits, EndpointLimits};
 use crate::listener::{self, EndpointShared};
 use crate::tls::{self, Revocations};
 
@@ -23,11 +24,21 @@ struct Endpoint {
     task: JoinHandle<()>,
 }
 
+/// What an operator sets for every cluster endpoint of a gateway.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayOptions {
+    /// The policy beyond its fixed rules (e.g. extra log drivers).
+    pub policy: policy::Policy,
+    /// Connections and streams each cluster, and each client certificate, may hold.
+    pub limits: EndpointLimits,
+}
+
 /// Serves the cluster endpoints: one mTLS listener per cluster, each with its own CA,
 /// in front of that cluster's segments.
 pub struct Gateway {
     directory: Arc<dyn ClusterDirectory>,
     policy: Arc<policy::Policy>,
+    limits: EndpointLimits,
     endpoints: Mutex<HashMap<String, Endpoint>>,
     /// Serialises open/close so that two opens of one cluster cannot both bind.
     opening: tokio::sync::Mutex<()>,
@@ -36,12 +47,18 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway that learns segments from `directory` and audits refusals there.
     pub fn new(directory: Arc<dyn ClusterDirectory>) -> Self {
-        Self::with_policy(directory, policy::Policy::default())
+        Self::with_options(directory, GatewayOptions::default())
     }
 
-    /// A gateway enforcing `policy` (what the operator allows beyond the fixed rules).
-    pub fn with_policy(directory: Arc<dyn ClusterDirectory>, policy: policy::Policy) -> Self {
-        Self { directory, policy: Arc::new(policy), endpoints: Mutex::default(), opening: tokio::sync::Mutex::new(()) }
+    /// A gateway with the operator's policy settings and endpoint bounds.
+    pub fn with_options(directory: Arc<dyn ClusterDirectory>, options: GatewayOptions) -> Self {
+        Self {
+            directory,
+            policy: Arc::new(options.policy),
+            limits: options.limits,
+            endpoints: Mutex::default(),
+            opening: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn endpoints(&self) -> std::sync::MutexGuard<'_, HashMap<String, Endpoint>> {
@@ -98,7 +115,8 @@ impl Gateway {
             self.policy.clone(),
             self.directory.clone(),
         ));
-        let shared = Arc::new(EndpointShared::new(cluster, revoked, TlsAcceptor::from(config)));
+        let limits = ClusterLimits::new(self.limits);
+        let shared = Arc::new(EndpointShared::new(cluster, revoked, TlsAcceptor::from(config), limits));
         let task = tokio::spawn(listener::serve(listener, shared.clone()));
         tracing::info!(cluster = %cfg.cluster_id, %local, "cluster endpoint open");
         self.endpoints()

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::body::{self, Body};
 use crate::error::ApiError;
+use crate::limits::Held;
 use crate::upstream::{copy_headers, passthrough, Seg};
 
 /// Large buffers: logs and exec output can be bulk data.
@@ -22,6 +23,7 @@ pub(crate) async fn forward(
     mut parts: Parts,
     body: Body,
     cancel: CancellationToken,
+    permit: Held,
 ) -> Result<Response<Body>, ApiError> {
     let upgrade = parts.headers.get(header::UPGRADE).cloned();
     let client_upgrade = parts.extensions.remove::<OnUpgrade>();
@@ -51,11 +53,12 @@ pub(crate) async fn forward(
             out.headers_mut().append(name.clone(), value.clone());
         }
     }
-    tokio::spawn(splice(client_upgrade, upstream_upgrade, cancel));
+    tokio::spawn(splice(client_upgrade, upstream_upgrade, cancel, permit));
     Ok(out)
 }
 
-async fn splice(client: OnUpgrade, upstream: OnUpgrade, cancel: CancellationToken) {
+/// Copies both ways until both ends are done; `_permit` counts the stream meanwhile.
+async fn splice(client: OnUpgrade, upstream: OnUpgrade, cancel: CancellationToken, _permit: Held) {
     let (client, upstream) = tokio::join!(client, upstream);
     let (client, upstream) = match (client, upstream) {
         (Ok(c), Ok(u)) => (c, u),

@@ -163,7 +163,8 @@ async fn first_that_has(ctx: &Ctx, req: ApiRequest, name: Option<&str>) -> Resul
     let method = req.method().clone();
     if method == Method::GET {
         // Image tars can be large: the bulk path.
-        return crate::rawstream::forward(&seg, &method, &pq, &headers).await;
+        let permit = ctx.stream_permit(true)?;
+        return crate::rawstream::forward(&seg, &method, &pq, &headers, permit).await;
     }
     seg.forward(method, &pq, &headers, req.into_body()).await
 }

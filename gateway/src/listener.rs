@@ -15,6 +15,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Cluster;
+use crate::limits::{ClusterLimits, Permit};
 use crate::tls::{ClientId, Revocations};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -29,16 +30,19 @@ pub(crate) struct EndpointShared {
     acceptor: RwLock<TlsAcceptor>,
     /// One token per client certificate, child of `cancel`: revoking cancels it.
     by_cert: Mutex<HashMap<String, CancellationToken>>,
+    /// Connections and streams this cluster, and each of its certificates, may hold.
+    pub limits: ClusterLimits,
 }
 
 impl EndpointShared {
-    pub fn new(cluster: Arc<Cluster>, revoked: Arc<Revocations>, acceptor: TlsAcceptor) -> Self {
+    pub fn new(cluster: Arc<Cluster>, revoked: Arc<Revocations>, acceptor: TlsAcceptor, limits: ClusterLimits) -> Self {
         Self {
             cluster,
             revoked,
             cancel: CancellationToken::new(),
             acceptor: RwLock::new(acceptor),
             by_cert: Mutex::default(),
+            limits,
         }
     }
 
@@ -90,9 +94,17 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<EndpointShared>) {
         tokio::select! {
             _ = shared.cancel.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    tokio::spawn(connection(shared.clone(), tcp, peer));
-                }
+                Ok((tcp, peer)) => match shared.limits.accept() {
+                    Some(permit) => {
+                        tokio::spawn(connection(shared.clone(), tcp, peer, permit));
+                    }
+                    None => {
+                        // Before the handshake there is no way to answer: the client sees
+                        // the connection closed. Other clusters' listeners are untouched.
+                        tracing::warn!(cluster = %shared.cluster.id, %peer, "connection limit reached; connection dropped");
+                        drop(tcp);
+                    }
+                },
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!(cluster = %shared.cluster.id, error = %e, "accept failed");
@@ -103,7 +115,8 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<EndpointShared>) {
     }
 }
 
-async fn connection(shared: Arc<EndpointShared>, tcp: TcpStream, peer: SocketAddr) {
+/// Serves one connection; `_accepted` is its unit of the cluster's connection budget.
+async fn connection(shared: Arc<EndpointShared>, tcp: TcpStream, peer: SocketAddr, _accepted: Permit) {
     let _ = tcp.set_nodelay(true);
     let Some(acceptor) = shared.acceptor() else {
         return;
@@ -126,11 +139,26 @@ async fn connection(shared: Arc<EndpointShared>, tcp: TcpStream, peer: SocketAdd
     if shared.revoked.contains(&client.fingerprint) {
         return;
     }
+    // Over its certificate's budget, the connection still answers, with the reason.
+    let (_client_permit, over_limit) = match shared.limits.connection(&client.fingerprint) {
+        Ok(permit) => (Some(permit), None),
+        Err(refusal) => (None, Some(refusal)),
+    };
     let cancel = shared.token_for(&client.fingerprint);
     let ctx = Arc::new(ConnCtx { shared, client, cancel: cancel.clone() });
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
-        async move { Ok::<_, Infallible>(crate::router::handle(ctx, req).await) }
+        let over_limit = over_limit.clone();
+        async move {
+            Ok::<_, Infallible>(match over_limit {
+                Some(refusal) => {
+                    let mut resp = refusal.into_response();
+                    resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+                    resp
+                }
+                None => crate::router::handle(ctx, req).await,
+            })
+        }
     });
     let conn = http1::Builder::new()
         .keep_alive(true)

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::body::{Body, BoxError};
 use crate::error::ApiError;
+use crate::limits::Held;
 use crate::upstream::is_hop_by_hop;
 
 const READ_SIZE: usize = 64 * 1024;
@@ -44,6 +45,7 @@ pub(crate) async fn request(
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
+    permit: Held,
 ) -> Result<Response<Body>, std::io::Error> {
     let mut stream = UnixStream::connect(socket).await?;
     let mut head = format!("{method} {path_and_query} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n");
@@ -106,7 +108,7 @@ pub(crate) async fn request(
     } else {
         Framing::UntilClose
     };
-    let pieces = spawn_reader(stream)?;
+    let pieces = spawn_reader(stream, permit)?;
     let body = RawBody { pieces, buf, framing, done: false, out: BytesMut::new() };
     let mut resp = Response::new(body.boxed_unsync());
     *resp.status_mut() = status;
@@ -122,12 +124,14 @@ pub(crate) async fn request(
 /// Hands the rest of the answer to a reader thread; its pieces arrive on the receiver,
 /// ending with an empty piece at end of stream. The thread ends at end of stream, on an
 /// error, or within [`IDLE_CHECK`] of the receiver being dropped.
-fn spawn_reader(stream: UnixStream) -> Result<mpsc::Receiver<std::io::Result<Bytes>>, std::io::Error> {
+fn spawn_reader(stream: UnixStream, permit: Held) -> Result<mpsc::Receiver<std::io::Result<Bytes>>, std::io::Error> {
     let mut stream = stream.into_std()?;
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(IDLE_CHECK))?;
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     std::thread::Builder::new().name("segment-stream".into()).spawn(move || {
+        // Counted as a stream and a reader thread until the thread ends.
+        let _permit = permit;
         let mut buf = vec![0u8; READ_SIZE];
         loop {
             let piece = match stream.read(&mut buf) {
@@ -162,8 +166,9 @@ pub(crate) async fn forward(
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
+    permit: Held,
 ) -> Result<Response<Body>, ApiError> {
-    request(seg.socket(), method, path_and_query, headers).await.map_err(|e| {
+    request(seg.socket(), method, path_and_query, headers, permit).await.map_err(|e| {
         tracing::warn!(segment = %seg.name, socket = %seg.socket().display(), error = %e, "segment stream failed");
         ApiError::new(StatusCode::BAD_GATEWAY, format!("segment {} is unreachable", seg.name))
     })
@@ -357,7 +362,7 @@ mod tests {
     async fn dechunks_and_keeps_headers() {
         let answer: &'static [u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
         let (path, task) = serve_once(answer).await;
-        let resp = request(&path, &Method::GET, "/logs", &HeaderMap::new()).await.unwrap();
+        let resp = request(&path, &Method::GET, "/logs", &HeaderMap::new(), Held::untracked()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["content-type"], "application/vnd.docker.raw-stream");
         assert!(resp.headers().get("transfer-encoding").is_none());
@@ -371,14 +376,14 @@ mod tests {
     async fn content_length_and_truncation() {
         let answer: &'static [u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\n\r\n{\"message\":1}";
         let (path, task) = serve_once(answer).await;
-        let resp = request(&path, &Method::GET, "/x", &HeaderMap::new()).await.unwrap();
+        let resp = request(&path, &Method::GET, "/x", &HeaderMap::new(), Held::untracked()).await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"{\"message\":1");
         task.await.unwrap();
         let answer: &'static [u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel";
         let (path2, task) = serve_once(answer).await;
-        let resp = request(&path2, &Method::GET, "/x", &HeaderMap::new()).await.unwrap();
+        let resp = request(&path2, &Method::GET, "/x", &HeaderMap::new(), Held::untracked()).await.unwrap();
         assert!(resp.into_body().collect().await.is_err(), "a cut stream must be an error");
         task.await.unwrap();
         let _ = std::fs::remove_file(&path);
@@ -399,13 +404,21 @@ mod tests {
             let _ = s.read_to_end(&mut rest).await;
             started.elapsed()
         });
-        let resp = request(&path, &Method::GET, "/logs?follow=1", &HeaderMap::new()).await.unwrap();
+        let limits = crate::limits::ClusterLimits::new(crate::EndpointLimits::default());
+        let permit = limits.stream("client", true).unwrap();
+        let resp = request(&path, &Method::GET, "/logs?follow=1", &HeaderMap::new(), permit).await.unwrap();
         let mut body = resp.into_body();
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(&first[..], b"line");
         drop(body);
         let held = tokio::time::timeout(IDLE_CHECK * 3, server).await.expect("the stream stayed open").unwrap();
         assert!(held <= IDLE_CHECK * 2, "closed after {held:?}");
+        // The reader thread ended, and with it the stream's place in the budgets.
+        let deadline = std::time::Instant::now() + IDLE_CHECK * 3;
+        while limits.open_streams() != 0 {
+            assert!(std::time::Instant::now() < deadline, "the stream is still counted");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -35,6 +35,11 @@ impl Ctx {
     pub fn up(&self, path: &str) -> String {
         format!("{}{}", self.vp, path)
     }
+    /// A stream's place in its cluster's and its certificate's budgets (and a reader
+    /// thread's, for bulk streams); refused with 429 when one is spent.
+    pub fn stream_permit(&self, needs_thread: bool) -> Result<crate::limits::Held, ApiError> {
+        self.conn.shared.limits.stream(&self.conn.client.fingerprint, needs_thread)
+    }
     /// An upstream path and query.
     pub fn upq(&self, path: &str, query: &str) -> String {
         if query.is_empty() {

@@ -3,6 +3,7 @@
 //! steps, and dropped (stopped, files removed) even when a step fails.
 
 mod escapes;
+mod limits;
 mod support;
 
 use std::path::Path;
@@ -111,6 +112,7 @@ async fn scenario(dockerds: &Dockerds) {
     step("filters", filters_place_and_refuse(&fx)).await;
     step("policy", policy_refusals_reach_the_cli(&fx)).await;
     step("escapes through bodies and headers", escapes::bodies_and_headers(&fx)).await;
+    step("endpoint bounds", limits::bounds_hold_per_client_and_cluster(&fx)).await;
     step("infrastructure", infrastructure_is_protected(&fx)).await;
     step("api edges", api_edges(&fx)).await;
     step("docker cp", copy_in_and_out(&fx)).await;
