@@ -99,6 +99,11 @@ pub struct EndpointSettings {
     /// Ports given to cluster endpoints, one per cluster, as FIRST-LAST.
     #[arg(long, env = "CARINA_ENDPOINT_PORTS", default_value = "23760-24759", value_parser = parse_port_range)]
     pub endpoint_ports: std::ops::RangeInclusive<u16>,
+    /// Log drivers tenants may use besides json-file, local and none (comma-separated,
+    /// e.g. `gelf`): each sends logs from segments to an address the tenant chooses, so
+    /// allow one only where segments can reach a collector of yours and nothing else.
+    #[arg(long = "allow-log-driver", env = "CARINA_ALLOW_LOG_DRIVERS", value_delimiter = ',')]
+    pub allow_log_drivers: Vec<String>,
 }
 
 fn parse_port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use gateway::Gateway;
+use gateway::{Gateway, GatewayOptions};
 use provisioner::storage::AddressPool;
 use provisioner::{Flavor, Provisioner, ProvisionerConfig, Reconciler, Storage};
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
@@ -50,8 +50,14 @@ pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::
     let libvirt = Arc::new(LibvirtSegments::new(host).context("setting up the segment driver")?);
     let driver: Arc<dyn SegmentDriver> = libvirt.clone();
     let directory = Directory { storage: storage.clone(), driver: libvirt };
-    let endpoints =
-        GatewayEndpoints { gateway: Gateway::new(Arc::new(directory)), bind: serve.endpoints.endpoint_bind };
+    let options = GatewayOptions {
+        policy: policy::Policy { extra_log_drivers: serve.endpoints.allow_log_drivers.clone() },
+        ..GatewayOptions::default()
+    };
+    let endpoints = GatewayEndpoints {
+        gateway: Gateway::with_options(Arc::new(directory), options),
+        bind: serve.endpoints.endpoint_bind,
+    };
     let config = ProvisionerConfig {
         flavor: Flavor {
             name: format!("container1-{}G", seg.segment_memory_mib.div_ceil(1024)),
