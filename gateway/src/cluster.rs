@@ -36,8 +36,8 @@ pub(crate) struct Cluster {
     pub id: String,
     pub name: RwLock<String>,
     pub token: RwLock<String>,
-    /// The installation's policy (the same for every cluster).
-    pub policy: Arc<policy::Policy>,
+    /// The operator's settings (the same for every cluster): policy, bounds, IPVS.
+    pub options: Arc<crate::GatewayOptions>,
     directory: Arc<dyn ClusterDirectory>,
     /// This cluster's own clients: their idle connections go with the cluster.
     pool: Pool,
@@ -66,14 +66,14 @@ impl Cluster {
         id: String,
         name: String,
         token: String,
-        policy: Arc<policy::Policy>,
+        options: Arc<crate::GatewayOptions>,
         directory: Arc<dyn ClusterDirectory>,
     ) -> Self {
         Self {
             id,
             name: RwLock::new(name),
             token: RwLock::new(token),
-            policy,
+            options,
             directory,
             pool: Pool::default(),
             segments: Mutex::new(None),

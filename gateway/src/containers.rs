@@ -10,6 +10,7 @@ use crate::binds;
 use crate::body::{self, Body};
 use crate::error::ApiError;
 use crate::fanout;
+use crate::locality;
 use crate::name_filter::NameFilter;
 use crate::placement::{self, ContainerFacts, Spec, SwarmFilters};
 use crate::policy_gate;
@@ -207,6 +208,12 @@ pub(crate) async fn create(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>,
             }
         }
     }
+    // Named volumes and local networks stay on their segment: so does the container.
+    let uses = locality::Uses::of_create(&body);
+    let nodes = match locality::allowed_segments(ctx, &segs, &uses).await? {
+        Some(allowed) => nodes.into_iter().filter(|n| allowed.contains(&n.name)).collect(),
+        None => nodes,
+    };
     let (chosen, guard) = placement::decide(cluster, nodes, &spec, &filters).map_err(ApiError::internal)?;
     let seg = segs
         .iter()

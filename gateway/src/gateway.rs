@@ -25,20 +25,34 @@ struct Endpoint {
 }
 
 /// What an operator sets for every cluster endpoint of a gateway.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct GatewayOptions {
     /// The policy beyond its fixed rules (e.g. extra log drivers).
     pub policy: policy::Policy,
     /// Connections and streams each cluster, and each client certificate, may hold.
     pub limits: EndpointLimits,
+    /// Whether the segments' kernel has IPVS, which Swarm's service virtual IPs and
+    /// ingress routing mesh need. Without it, services default to DNS round-robin
+    /// endpoints and host-mode published ports.
+    pub ipvs: bool,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self { policy: policy::Policy::default(), limits: EndpointLimits::default(), ipvs: kernel_has_ipvs() }
+    }
+}
+
+/// Whether this kernel (the segments' too: containers share it) has IPVS.
+pub fn kernel_has_ipvs() -> bool {
+    std::path::Path::new("/proc/net/ip_vs").exists()
 }
 
 /// Serves the cluster endpoints: one mTLS listener per cluster, each with its own CA,
 /// in front of that cluster's segments.
 pub struct Gateway {
     directory: Arc<dyn ClusterDirectory>,
-    policy: Arc<policy::Policy>,
-    limits: EndpointLimits,
+    options: Arc<GatewayOptions>,
     endpoints: Mutex<HashMap<String, Endpoint>>,
     /// Serialises open/close so that two opens of one cluster cannot both bind.
     opening: tokio::sync::Mutex<()>,
@@ -54,8 +68,7 @@ impl Gateway {
     pub fn with_options(directory: Arc<dyn ClusterDirectory>, options: GatewayOptions) -> Self {
         Self {
             directory,
-            policy: Arc::new(options.policy),
-            limits: options.limits,
+            options: Arc::new(options),
             endpoints: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
         }
@@ -112,10 +125,10 @@ impl Gateway {
             cfg.cluster_id.clone(),
             cfg.cluster_name.clone(),
             cfg.token.clone(),
-            self.policy.clone(),
+            self.options.clone(),
             self.directory.clone(),
         ));
-        let limits = ClusterLimits::new(self.limits);
+        let limits = ClusterLimits::new(self.options.limits);
         let shared = Arc::new(EndpointShared::new(cluster, revoked, TlsAcceptor::from(config), limits));
         let task = tokio::spawn(listener::serve(listener, shared.clone()));
         tracing::info!(cluster = %cfg.cluster_id, %local, "cluster endpoint open");

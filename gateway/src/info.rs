@@ -68,6 +68,9 @@ pub(crate) async fn info(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
             }
         }
     }
+    if !ctx.cluster().options.ipvs {
+        warnings.push(json!(crate::swarm_mode::NO_IPVS_WARNING));
+    }
     out["Warnings"] = json!(warnings);
     Ok(body::json_response(StatusCode::OK, &out))
 }

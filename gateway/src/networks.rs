@@ -1,5 +1,9 @@
-//! Networks, classic-Swarm-like: local networks exist per segment and are listed as
-//! `<segment>/<name>`; swarm-scope (overlay) networks live on the managers, listed once.
+//! Networks, as on classic Swarm with a cluster store: a network created without a
+//! driver (Compose's default) or as `overlay` is one attachable overlay network of the
+//! Swarm, made and removed through a manager, listed once, and reachable from
+//! containers on every segment. `bridge` (the docker CLI's default) and other local
+//! drivers keep their per-segment meaning: made on every segment, listed as
+//! `<segment>/<name>`.
 
 use std::sync::Arc;
 
@@ -67,16 +71,42 @@ async fn split_ref(ctx: &Ctx, reference: &str) -> Result<(Vec<Arc<Seg>>, String)
     Ok((cluster.nonempty_segments().await?.to_vec(), reference.to_owned()))
 }
 
-/// `POST /networks/create`: overlay (or swarm-scope) on a manager, others on every segment.
+/// Whether a create body asks for a cluster-wide network: no driver, or `overlay`, or
+/// swarm scope. Keys are read as dockerd reads them.
+fn spans_the_cluster(body: &Value) -> bool {
+    let text = |name: &str| field(body, name).and_then(Value::as_str).map(str::trim).unwrap_or("");
+    matches!(text("Driver"), "" | "overlay") || text("Scope") == "swarm"
+}
+
+/// The value of `name` in an object, matched as Go matches keys (bodies were checked
+/// for repeats).
+fn field<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
+    let fold = policy::body::fold_key;
+    object.as_object()?.iter().find(|(key, _)| fold(key) == fold(name)).map(|(_, value)| value)
+}
+
+/// Sets `name` to `value`, replacing the key however it was spelled.
+fn set_field(object: &mut Value, name: &str, value: Value) {
+    if let Some(map) = object.as_object_mut() {
+        let fold = policy::body::fold_key;
+        map.retain(|key, _| fold(key) != fold(name));
+        map.insert(name.to_owned(), value);
+    }
+}
+
+/// `POST /networks/create`: a cluster-wide network on a manager (see the module), a
+/// local one on every segment.
 async fn create(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
-    let body = req.json().clone();
-    let driver = body.get("Driver").and_then(Value::as_str).unwrap_or("bridge");
-    let swarm_scope = driver == "overlay" || body.get("Scope").and_then(Value::as_str) == Some("swarm");
+    let mut body = req.json().clone();
     let pq = ctx.upq("/networks/create", &req.query);
-    if swarm_scope {
+    if spans_the_cluster(&body) {
+        set_field(&mut body, "Driver", json!("overlay"));
+        if field(&body, "Attachable").and_then(Value::as_bool).is_none() {
+            // Standalone containers (Compose's) join it from any segment.
+            set_field(&mut body, "Attachable", json!(true));
+        }
         let manager = swarm_mode::manager(ctx).await?;
-        let headers = req.parts.headers.clone();
-        return manager.forward(Method::POST, &pq, &headers, req.into_body()).await;
+        return Ok(upstream::passthrough(manager.request_json(Method::POST, &pq, &body).await?));
     }
     let segs = ctx.cluster().nonempty_segments().await?;
     let answers = fanout::all(&segs, |seg| {
@@ -108,10 +138,24 @@ async fn inspect(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response
     fanout::first_json(&segs, &pq, || ApiError::not_found(format!("network {reference} not found"))).await
 }
 
-/// `DELETE /networks/{ref}`: everywhere it exists.
+/// `DELETE /networks/{ref}`: a Swarm network through a manager, a local one everywhere
+/// it exists.
 async fn delete(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {
     let (segs, name) = split_ref(ctx, reference).await?;
-    fanout::delete_everywhere(&segs, &ctx.upq(&format!("/networks/{name}"), &req.query), reference).await
+    let pq = ctx.upq(&format!("/networks/{name}"), &req.query);
+    if segs.len() > 1 {
+        if let Some(manager) = swarm_network_manager(ctx, &name).await {
+            return Ok(upstream::passthrough(manager.request(Method::DELETE, &pq).await?));
+        }
+    }
+    fanout::delete_everywhere(&segs, &pq, reference).await
+}
+
+/// A manager segment, if `name` (a name or id) is a Swarm-scoped network.
+async fn swarm_network_manager(ctx: &Ctx, name: &str) -> Option<Arc<Seg>> {
+    let manager = swarm_mode::manager(ctx).await.ok()?;
+    let network = manager.get_json(&ctx.up(&format!("/networks/{name}"))).await.ok()?;
+    (!is_local(&network)).then_some(manager)
 }
 
 /// `POST /networks/{ref}/connect|disconnect`: on the container's segment.
@@ -125,13 +169,31 @@ async fn connect(ctx: &Ctx, req: ApiRequest, reference: &str, action: &str) -> R
     let located = locate::locate(ctx, &container).await?;
     body["Container"] = json!(located.reference);
     let name = match reference.split_once('/') {
-        Some((segment, name)) if segment == located.seg.name => name,
+        Some((segment, name)) if segment == located.seg.name => name.to_owned(),
         Some(_) => return Err(ApiError::bad_request("the network and the container are on different segments")),
-        None => reference,
+        None => same_network_on(ctx, &located.seg, reference).await?,
     };
     let pq = ctx.upq(&format!("/networks/{name}/{action}"), &req.query);
     let resp = located.seg.request_json(Method::POST, &pq, &body).await?;
     Ok(upstream::passthrough(resp))
+}
+
+/// How `seg` names the network `reference`: as given if it knows it, else by the name
+/// of the network another segment knows by that reference. A local network made
+/// through the endpoint exists on every segment under one name but with an id of each
+/// segment's own, and `docker network create` answered with one of those ids.
+async fn same_network_on(ctx: &Ctx, seg: &Arc<Seg>, reference: &str) -> Result<String, ApiError> {
+    let path = ctx.up(&format!("/networks/{reference}"));
+    if seg.get_json(&path).await.is_ok() {
+        return Ok(reference.to_owned());
+    }
+    let segs = ctx.cluster().nonempty_segments().await?;
+    for (_, found) in fanout::get_json_all(&segs, &path).await {
+        if let Some(name) = found.ok().as_ref().and_then(|n| n.get("Name")).and_then(Value::as_str) {
+            return Ok(name.to_owned());
+        }
+    }
+    Err(ApiError::not_found(format!("network {reference} not found")))
 }
 
 /// `POST /networks/prune` on every segment.

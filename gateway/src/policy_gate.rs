@@ -8,7 +8,7 @@ use crate::router::{ApiRequest, Ctx};
 
 /// Checks a request against the cluster policy; a refusal is audited and answered 403.
 pub(crate) async fn check(ctx: &Ctx, req: &ApiRequest, body: Option<&serde_json::Value>) -> Result<(), ApiError> {
-    match ctx.cluster().policy.check(req.method().as_str(), &req.path, &req.query, body) {
+    match ctx.cluster().options.policy.check(req.method().as_str(), &req.path, &req.query, body) {
         Ok(()) => Ok(()),
         Err(violation) => Err(refuse(ctx, req.describe(), violation).await),
     }

@@ -67,6 +67,9 @@ pub(crate) async fn forward(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>
     if method == http::Method::POST && is_service_spec(&req.path) {
         let mut spec = req.json().clone();
         policy::defaults::apply_to_service_spec(&mut spec);
+        if !ctx.cluster().options.ipvs {
+            without_ipvs(&mut spec);
+        }
         let mut headers = headers;
         headers.remove(http::header::CONTENT_LENGTH);
         return manager.forward(method, &pq, &headers, crate::body::full(policy::body::canonical(&spec))).await;
@@ -74,8 +77,62 @@ pub(crate) async fn forward(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>
     manager.forward(method, &pq, &headers, req.into_body()).await
 }
 
+/// What `docker info` says on a kernel without IPVS.
+pub(crate) const NO_IPVS_WARNING: &str = "WARNING: this host's kernel has no IPVS: Swarm services get DNS round-robin \
+     endpoints (endpoint mode dnsrr) and host-mode published ports, because service virtual IPs and the ingress \
+     routing mesh need IPVS";
+
+/// Makes a service spec work without IPVS: DNS round-robin instead of a virtual IP, and
+/// published ports on the nodes that run a task instead of the routing mesh. Both CLIs
+/// send `vip` and `ingress` when the user said nothing, and neither could work here, so
+/// they are replaced whoever chose them.
+fn without_ipvs(spec: &mut Value) {
+    let Some(spec) = spec.as_object_mut() else { return };
+    let endpoint = spec.entry("EndpointSpec").or_insert_with(|| Value::Object(Default::default()));
+    if endpoint.is_null() {
+        *endpoint = Value::Object(Default::default());
+    }
+    let Some(endpoint) = endpoint.as_object_mut() else { return };
+    endpoint.insert("Mode".into(), Value::from("dnsrr"));
+    for port in endpoint.get_mut("Ports").and_then(Value::as_array_mut).into_iter().flatten() {
+        if let Some(port) = port.as_object_mut() {
+            let mode = port.get("PublishMode").and_then(Value::as_str).unwrap_or("");
+            if mode.is_empty() || mode == "ingress" {
+                port.insert("PublishMode".into(), Value::from("host"));
+            }
+        }
+    }
+}
+
 /// `/services/create` and `/services/{id}/update`: bodies that carry a service spec.
 fn is_service_spec(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     matches!(parts.as_slice(), ["services", "create"] | ["services", _, "update"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn services_without_ipvs_use_dns_and_host_ports() {
+        let mut spec = json!({"Name": "web", "EndpointSpec": {"Mode": "vip", "Ports": [
+            {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080, "PublishMode": "ingress"},
+            {"Protocol": "tcp", "TargetPort": 81, "PublishedPort": 8081},
+            {"Protocol": "udp", "TargetPort": 53, "PublishedPort": 53, "PublishMode": "host"}
+        ]}});
+        without_ipvs(&mut spec);
+        assert_eq!(spec["EndpointSpec"]["Mode"], "dnsrr");
+        let modes: Vec<&str> =
+            spec["EndpointSpec"]["Ports"].as_array().unwrap().iter().map(|p| p["PublishMode"].as_str().unwrap()).collect();
+        assert_eq!(modes, ["host", "host", "host"]);
+
+        let mut bare = json!({"Name": "worker", "EndpointSpec": null});
+        without_ipvs(&mut bare);
+        assert_eq!(bare["EndpointSpec"], json!({"Mode": "dnsrr"}));
+        let mut no_spec = json!({"Name": "worker"});
+        without_ipvs(&mut no_spec);
+        assert_eq!(no_spec["EndpointSpec"], json!({"Mode": "dnsrr"}));
+    }
 }

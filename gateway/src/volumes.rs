@@ -1,6 +1,9 @@
-//! Volumes: created on every segment (a container may land anywhere), listed per segment
-//! as `<segment>/<name>` like classic Swarm; `<segment>/<name>` targets one segment,
-//! a bare name every segment that has it.
+//! Volumes stay on one segment, as on classic Swarm: created on the segment a container
+//! would be placed on (or the one named, `<segment>/<name>`, or where the name already
+//! exists), listed per segment as `<segment>/<name>`; a bare name reaches every segment
+//! that has it. Containers that mount a named volume are placed with it (`locality`).
+
+use std::sync::Arc;
 
 use http::{Method, Response, StatusCode};
 use serde_json::{json, Value};
@@ -8,7 +11,7 @@ use serde_json::{json, Value};
 use crate::body::{self, Body};
 use crate::error::ApiError;
 use crate::fanout;
-use crate::networks::created;
+use crate::placement;
 use crate::router::{unsupported, ApiRequest, Ctx};
 use crate::upstream::{self, Seg};
 
@@ -61,31 +64,40 @@ async fn split_ref(ctx: &Ctx, reference: &str) -> Result<(Vec<std::sync::Arc<Seg
     Ok((cluster.nonempty_segments().await?.to_vec(), reference.to_owned()))
 }
 
-/// `POST /volumes/create` (policy already checked) on every segment.
+/// `POST /volumes/create` (policy already checked) on one segment.
 async fn create(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
-    let segs = ctx.cluster().nonempty_segments().await?;
     let mut body = if req.json().is_null() { json!({}) } else { req.json().clone() };
-    // An anonymous volume must have one name on every segment: name it here, the way
-    // dockerd would (64 hex digits).
-    if body.get("Name").and_then(Value::as_str).unwrap_or("").is_empty() {
-        body["Name"] = json!(anonymous_name(&ctx.cluster().id));
-    }
+    let name = body.get("Name").and_then(Value::as_str).unwrap_or("").to_owned();
+    let (seg, name) = home_of(ctx, &name).await?;
+    body["Name"] = json!(name);
     let pq = ctx.upq("/volumes/create", &req.query);
-    let answers = fanout::all(&segs, |seg| {
-        let (pq, body) = (pq.clone(), body.clone());
-        async move { upstream::read_json(seg.request_json(Method::POST, &pq, &body).await?).await }
-    })
-    .await;
-    created(answers)
+    // Answered as the segment named it (the CLI prints the name): `volume ls` says where.
+    let volume = upstream::read_json(seg.request_json(Method::POST, &pq, &body).await?).await?;
+    Ok(body::json_response(StatusCode::CREATED, &volume))
 }
 
-fn anonymous_name(salt: &str) -> String {
-    use sha2::{Digest, Sha256};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    hex::encode(Sha256::digest(format!("{salt}/{nanos}/{n}/{}", std::process::id())))
+/// The segment a new volume goes to, and its name there: the segment named in
+/// `<segment>/<name>`, else the one that already has the name (creating it again is a
+/// no-op there, as on one engine), else where spread would place a container.
+async fn home_of(ctx: &Ctx, name: &str) -> Result<(Arc<Seg>, String), ApiError> {
+    let cluster = ctx.cluster();
+    if let Some((segment, bare)) = name.split_once('/') {
+        if let Some(seg) = cluster.segment_named(segment).await? {
+            return Ok((seg, bare.to_owned()));
+        }
+    }
+    let segs = cluster.nonempty_segments().await?;
+    if !name.is_empty() {
+        let path = ctx.up(&format!("/volumes/{name}"));
+        if let Some((seg, _)) = fanout::get_json_all(&segs, &path).await.into_iter().find(|(_, r)| r.is_ok()) {
+            return Ok((seg, name.to_owned()));
+        }
+    }
+    let nodes = placement::gather(cluster, &segs, false).await;
+    let candidates: Vec<&placement::Node> = nodes.iter().filter(|n| n.healthy).collect();
+    let chosen = placement::spread::rank(&candidates, 0, 0).first().map(|n| n.name.clone());
+    let seg = segs.iter().find(|s| Some(&s.name) == chosen.as_ref()).unwrap_or(&segs[0]).clone();
+    Ok((seg, name.to_owned()))
 }
 
 async fn inspect(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {

@@ -22,7 +22,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::json::fold_key;
+pub use crate::json::fold_key;
 
 /// Fields that Docker's API types declare as Go maps (`map[string]...`): the keys of
 /// the objects under them are user data, matched exactly, so `{"Labels": {"app": "a",

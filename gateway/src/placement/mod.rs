@@ -33,11 +33,11 @@ impl ContainerFacts {
     pub fn from_config(config: &Value, host_config: Option<&Value>) -> Self {
         let hc = |k: &str| host_config.and_then(|h| h.get(k));
         let memory = hc("Memory").and_then(Value::as_i64).unwrap_or(0);
-        let shares = hc("CpuShares").and_then(Value::as_i64).unwrap_or(0);
         let nano = hc("NanoCpus").and_then(Value::as_i64).unwrap_or(0);
-        // Classic Swarm counts CpuShares as whole CPUs (`-c 1` reserves one CPU); `--cpus`
-        // (NanoCpus) is the modern spelling of the same reservation.
-        let millicpu = if shares > 0 { shares.saturating_mul(1000) } else { nano / 1_000_000 };
+        // `--cpus` (NanoCpus) reserves CPUs. CpuShares is a relative weight (1024 is one
+        // share; Compose's `cpu_shares: 512` is common): classic Swarm read it as whole
+        // CPUs, which made ordinary creates unplaceable, so it reserves nothing here.
+        let millicpu = nano / 1_000_000;
         let mut host_ports = Vec::new();
         if let Some(bindings) = hc("PortBindings").and_then(Value::as_object) {
             for (port, list) in bindings {
