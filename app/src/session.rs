@@ -113,14 +113,6 @@ pub fn fail(err: impl Into<AppError>) -> AppError {
     err
 }
 
-/// Where to go after signing in: only a local path, never another site.
-pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
-        _ => "/clusters",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,15 +125,5 @@ mod tests {
         headers.clear();
         headers.append(COOKIE, HeaderValue::from_static("carina_session="));
         assert_eq!(token_from_headers(&headers), None);
-    }
-
-    #[test]
-    fn next_never_leaves_the_site() {
-        assert_eq!(safe_next(Some("/account")), "/account");
-        for bad in
-            [None, Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("account")]
-        {
-            assert_eq!(safe_next(bad), "/clusters");
-        }
     }
 }
