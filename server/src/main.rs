@@ -78,7 +78,8 @@ async fn run(data_dir: &Path, serve: Serve) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);
-    axum::serve(listener, app.into_make_service())
+    // The peer address reaches handlers (sign-in throttling counts attempts per client).
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the panel")?;

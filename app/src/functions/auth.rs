@@ -19,8 +19,8 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::next_page::safe_next;
-    use crate::session::{fail, provisioner, set_session_cookie};
-    let (_, session) = provisioner()?.sign_in(&email, &password).await.map_err(fail)?;
+    use crate::session::{client_address, fail, provisioner, set_session_cookie};
+    let (_, session) = provisioner()?.sign_in(&email, &password, client_address()?).await.map_err(fail)?;
     set_session_cookie(&session);
     leptos_axum::redirect(safe_next(next.as_deref()));
     Ok(())

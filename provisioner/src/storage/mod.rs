@@ -8,7 +8,7 @@ mod clusters;
 mod events;
 mod segments;
 mod sessions;
-mod sign_in_failures;
+mod sign_in_attempts;
 
 pub use accounts::AccountRow;
 pub use api_keys::ApiKeyRow;
