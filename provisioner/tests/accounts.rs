@@ -2,10 +2,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use provisioner::{Error, Provisioner, ProvisionerConfig, Quotas, Storage};
+use provisioner::{Error, Provisioner, ProvisionerConfig, Quotas, SecretKey, Storage};
 
 async fn provisioner() -> Provisioner {
-    Provisioner::new(Storage::in_memory().await.unwrap(), ProvisionerConfig::default())
+    Provisioner::new(Storage::in_memory().await.unwrap(), ProvisionerConfig::default(), SecretKey::generate())
         .await
         .unwrap()
 }
@@ -88,12 +88,12 @@ async fn a_file_database_persists_across_opens() {
     let path = dir.path().join("carina.db");
     {
         let p =
-            Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default())
+            Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default(), SecretKey::generate())
                 .await
                 .unwrap();
         p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     }
-    let p = Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default())
+    let p = Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default(), SecretKey::generate())
         .await
         .unwrap();
     p.sign_in("ada@example.com", PASSWORD, HOME).await.unwrap();

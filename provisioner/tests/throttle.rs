@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use provisioner::throttle::{buckets_for, PER_ADDRESS, PER_EMAIL_AND_ADDRESS};
-use provisioner::{Error, Provisioner, ProvisionerConfig, Storage};
+use provisioner::{Error, Provisioner, ProvisionerConfig, SecretKey, Storage};
 
 const PASSWORD: &str = "correct horse battery";
 const EMAIL: &str = "ada@example.com";
@@ -18,7 +18,7 @@ const STRANGER: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
 async fn provisioner_with_owner() -> (Provisioner, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
-    let p = Provisioner::new(storage, ProvisionerConfig::default()).await.unwrap();
+    let p = Provisioner::new(storage, ProvisionerConfig::default(), SecretKey::generate()).await.unwrap();
     p.sign_up(EMAIL, PASSWORD).await.unwrap();
     (p, dir)
 }
