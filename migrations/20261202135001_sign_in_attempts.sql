@@ -14,3 +14,5 @@ CREATE TABLE sign_in_attempts (
     last_attempt_at INTEGER NOT NULL,
     PRIMARY KEY (scope, key)
 );
+-- Buckets idle for a day are forgotten (see throttle::FORGET_AFTER).
+CREATE INDEX sign_in_attempts_by_age ON sign_in_attempts(last_attempt_at);

@@ -14,6 +14,10 @@ use std::time::Duration;
 /// The longest wait imposed.
 pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
+/// A bucket without attempts for this long is forgotten: it starts again with its free
+/// attempts. Keeps the table small whatever number of addresses guesses.
+pub const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 /// How many attempts a bucket allows before they are slowed down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {

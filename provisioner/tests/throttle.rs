@@ -89,3 +89,17 @@ async fn an_ipv6_client_is_one_client_across_its_network() {
     let (checked, _) = guess_in_parallel(&p, guesses).await;
     assert_eq!(checked, free);
 }
+
+#[tokio::test]
+async fn buckets_idle_for_a_day_are_forgotten() {
+    let (p, _dir) = provisioner_with_owner().await;
+    let [bucket, address] = buckets_for(EMAIL, STRANGER);
+    let day_ago = provisioner::throttle::FORGET_AFTER.as_millis() as i64 + 1000;
+    let then = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - day_ago;
+    for _ in 0..10 {
+        p.storage().reserve_sign_in_attempt(&[bucket.clone(), address.clone()], then).await.unwrap();
+    }
+    assert_eq!(p.storage().sign_in_attempts(&bucket).await.unwrap(), Some(5), "five counted, then refused");
+    assert!(matches!(p.sign_in(EMAIL, "wrong guess", STRANGER).await, Err(Error::Unauthorized(_))));
+    assert_eq!(p.storage().sign_in_attempts(&bucket).await.unwrap(), Some(1), "the old count is gone");
+}

@@ -4,15 +4,20 @@ use std::time::Duration;
 
 use super::Storage;
 use crate::error::Result;
-use crate::throttle::Bucket;
+use crate::throttle::{Bucket, FORGET_AFTER};
 
 impl Storage {
     /// Counts one attempt in every bucket, unless one of them says to wait: then nothing
-    /// is counted and the longest wait is returned. Checking and counting happen in one
+    /// is counted and the longest wait is returned. Buckets idle for [`FORGET_AFTER`] are
+    /// dropped first. Checking and counting happen in one
     /// write transaction, so parallel attempts can never all see the same count: at most
     /// the free number of them get through.
     pub async fn reserve_sign_in_attempt(&self, buckets: &[Bucket], now: i64) -> Result<Option<Duration>> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM sign_in_attempts WHERE last_attempt_at < ?")
+            .bind(now - FORGET_AFTER.as_millis() as i64)
+            .execute(&mut *tx)
+            .await?;
         let mut wait: Option<Duration> = None;
         for bucket in buckets {
             let row: Option<(i64, i64)> =
