@@ -129,3 +129,51 @@ async fn rotation_reseals_every_key_with_the_new_key_file() {
     download_works(&p, &account, "web").await;
     download_works(&p, &account, "db").await;
 }
+
+/// A database made by the schema before sealing (the first two migrations only), with a
+/// cluster whose CA key is a plaintext PEM, as an existing installation has it.
+async fn database_from_before_sealing(db: &Path, migrations: &Path) {
+    std::fs::create_dir_all(migrations).unwrap();
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    for name in ["20261125000001_accounts.sql", "20261125000002_clusters.sql"] {
+        std::fs::copy(all.join(name), migrations.join(name)).unwrap();
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db).create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate::Migrator::new(migrations).await.unwrap().run(&pool).await.unwrap();
+    let ca = pki::new_cluster_ca("c1", "old").unwrap();
+    sqlx::query(
+        "INSERT INTO accounts (id, email, password_hash, is_operator, max_clusters, max_segments_per_cluster, created_at)
+         VALUES ('a1', 'old@example.com', 'x', 0, 3, 3, 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO clusters (id, account_id, name, status, desired_segments, endpoint_port, ca_cert_pem,
+                               ca_key_pem, created_at, updated_at)
+         VALUES ('c1', 'a1', 'old', 'active', 1, 23760, ?, ?, 0, 0)",
+    )
+    .bind(&ca.cert_pem)
+    .bind(&ca.key_pem)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn an_installation_from_before_sealing_upgrades_and_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("carina.db");
+    database_from_before_sealing(&db, &dir.path().join("old-migrations")).await;
+
+    // The first start with this version: the key file is made, the old key sealed.
+    let storage = Storage::open(&db).await.unwrap();
+    let key = open_secret_key(&storage, &dir.path().join("secret.key")).await.unwrap();
+    let p = Provisioner::new(storage, ProvisionerConfig::default(), key).await.unwrap();
+    let stored = stored_key(&p, "c1").await;
+    assert!(stored.starts_with(&format!("sealed:v1:{}:", p.secret_key_id())), "{stored}");
+    let account = p.account_by_email("old@example.com").await.unwrap();
+    download_works(&p, &account, "old").await;
+}
