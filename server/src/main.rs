@@ -61,7 +61,10 @@ async fn open_storage(data_dir: &Path) -> anyhow::Result<Storage> {
 /// on first start).
 async fn open_storage_and_key(common: &Common) -> anyhow::Result<(Storage, SecretKey)> {
     let storage = open_storage(&common.data_dir).await?;
-    let key = provisioner::open_secret_key(&storage, &common.secret_key_path()).await?;
+    let path = common.secret_key_path();
+    let key = provisioner::open_secret_key(&storage, &path).await?;
+    // The id, never the key: lets an operator tell which key file a server runs with.
+    tracing::info!(key = key.id(), file = %path.display(), "secret key for CA keys at rest");
     Ok((storage, key))
 }
 
