@@ -56,6 +56,7 @@ impl Provisioner {
         }
         let sealed = self.storage.replace_ca_keys(&changes).await?;
         if sealed > 0 {
+            self.storage.scrub().await?;
             tracing::info!(sealed, key = self.secret_key.id(), "sealed plaintext cluster CA keys");
         }
         Ok(sealed)
@@ -77,7 +78,13 @@ impl Provisioner {
             changes.push((id, stored, resealed));
         }
         // A cluster deleted meanwhile simply does not count.
-        self.storage.replace_ca_keys(&changes).await
+        let resealed = self.storage.replace_ca_keys(&changes).await?;
+        if resealed > 0 {
+            // Values sealed with the old key must not linger: the old key may be the
+            // reason for the rotation.
+            self.storage.scrub().await?;
+        }
+        Ok(resealed)
     }
 
     /// The id of the secret key in use (for operators' messages).

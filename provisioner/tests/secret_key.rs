@@ -119,6 +119,12 @@ async fn rotation_reseals_every_key_with_the_new_key_file() {
     for id in &ids {
         assert!(stored_key(&p, id).await.starts_with(&format!("sealed:v1:{}:", new.id())));
     }
+    let old_id = format!("sealed:v1:{}:", p.secret_key_id());
+    for file in ["carina.db", "carina.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        let found = bytes.windows(old_id.len()).any(|w| w == old_id.as_bytes());
+        assert!(!found, "{file} still holds a value sealed with the old key");
+    }
     drop(p);
 
     let db = dir.path().join("carina.db");
@@ -175,4 +181,10 @@ async fn an_installation_from_before_sealing_upgrades_and_keeps_working() {
     assert!(stored.starts_with(&format!("sealed:v1:{}:", p.secret_key_id())), "{stored}");
     let account = p.account_by_email("old@example.com").await.unwrap();
     download_works(&p, &account, "old").await;
+    // Nor does the plaintext linger in the files, in free pages or the write-ahead log.
+    for file in ["carina.db", "carina.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        let found = bytes.windows(11).any(|w| w == b"PRIVATE KEY");
+        assert!(!found, "{file} still holds a plaintext private key");
+    }
 }

@@ -64,6 +64,15 @@ impl Storage {
         Ok(Self { pool })
     }
 
+    /// Rewrites the database file and empties the write-ahead log, so that overwritten
+    /// values (plaintext keys before they were sealed) do not linger in free pages or old
+    /// log frames of the files.
+    pub async fn scrub(&self) -> Result<()> {
+        sqlx::query("VACUUM").execute(self.pool()).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// The underlying pool, for the few callers that need a transaction across tables.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
