@@ -95,7 +95,7 @@ if [ "${1:-}" = "--cluster" ]; then
   api() { curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json" "$@"; }
   api -o /dev/null --data '{"cluster_name":"bench","nodes":3}' "$base/api/v1/clusters"
   for _ in $(seq 1 600); do api "$base/api/v1/clusters/bench" | grep -q '"status":"active"' && break; sleep 0.2; done
-  api -o "$WORK/bench.zip" "$base/api/v1/clusters/bench/credentials"
+  api -X POST -o "$WORK/bench.zip" "$base/api/v1/clusters/bench/credentials"
   (cd "$WORK" && unzip -q bench.zip)
   # shellcheck disable=SC1091
   source "$WORK/bench/docker.env"

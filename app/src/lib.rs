@@ -10,6 +10,8 @@ pub mod error;
 pub mod format;
 pub mod functions;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod next_page;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -33,6 +33,29 @@ test("sign up, see the empty clusters page with quotas, sign out, sign in", asyn
   await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
 });
 
+test("sign-in with a hostile next lands on the panel, a local next is honoured", async ({ page, baseURL }) => {
+  const email = uniqueEmail("next");
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/clusters$/);
+  const panel = new URL(baseURL ?? "http://127.0.0.1:3000").origin;
+  const signInWith = async (next: string) => {
+    await page.context().clearCookies();
+    await page.goto(`/signin?next=${encodeURIComponent(next)}`);
+    await waitForHydration(page);
+    await page.fill("#field-email", email);
+    await page.fill("#field-password", PASSWORD);
+    await page.click("#sign-in button[type=submit]");
+  };
+  const hostiles = ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/%2F%2Fevil.example/", "/\t/evil.example/"];
+  for (const hostile of hostiles) {
+    await signInWith(hostile);
+    await expect(page, `next=${hostile}`).toHaveURL(`${panel}/clusters`);
+    await expect(page.locator("#cluster-quota")).toContainText("0 of 3 clusters");
+  }
+  await signInWith("/account");
+  await expect(page).toHaveURL(`${panel}/account`);
+});
+
 test("a wrong password gets a clear message and no session", async ({ page }) => {
   const email = uniqueEmail("bob");
   await signUp(page, email);

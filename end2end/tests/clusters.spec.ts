@@ -86,10 +86,13 @@ test("a cluster: create, watch it build live, get access, revoke, grow, delete",
     await expect(placed.locator(`[data-container="${infra}"]`)).toHaveClass(/infra/);
   }
 
-  // Get access: the download is the cluster's zip, and it shows up as an issued bundle.
+  // Get access: the download (a form post) is the cluster's zip, the page stays, and it
+  // shows up as an issued bundle.
   await expect(page.locator("#bundles")).toContainText("No credentials issued yet");
+  await expect(page.locator("#download-credentials-form")).toHaveAttribute("method", "post");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-credentials")]);
   expect(download.suggestedFilename()).toBe(`${name}.zip`);
+  await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
   const bundle = page.locator("#bundles tr[data-bundle]");
   await expect(bundle).toHaveCount(1);
   await bundle.locator("button", { hasText: "Revoke" }).click();
@@ -136,6 +139,12 @@ test("create refuses an invalid name with a clear message, and unknown clusters 
   await expect(page.locator("#create-cluster [role=alert]")).toContainText("is not a valid cluster name");
   await expect(page).toHaveURL(/\/clusters$/);
 
+  // Credentials are minted by a same-site POST only: not by a link or an image (GET),
+  // not by another site's form, even with the session cookie.
+  const zip = "/clusters/no-such-cluster/credentials.zip";
+  expect((await page.request.get(zip)).status()).toBe(405);
+  expect((await page.request.post(zip, { headers: { Origin: "http://evil.example" } })).status()).toBe(403);
+
   const response = await page.goto("/clusters/no-such-cluster");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "No such cluster" })).toBeVisible();
@@ -171,7 +180,11 @@ test.describe("without JavaScript", () => {
     await expect(page.locator("#cluster-name")).toHaveText(name);
     // The page reloads itself while the cluster builds (a <noscript> refresh).
     await expect(page.locator("#cluster-status")).toHaveText("active", { timeout: BUILD });
-    await expect(page.locator("#download-credentials")).toHaveAttribute("href", `/clusters/${name}/credentials.zip`);
+    // The download works without JavaScript: a plain form post answered with the zip.
+    const form = page.locator("#download-credentials-form");
+    await expect(form).toHaveAttribute("action", `/clusters/${name}/credentials.zip`);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-credentials")]);
+    expect(download.suggestedFilename()).toBe(`${name}.zip`);
 
     await page.fill("#field-delete-confirm", "wrong");
     await page.click("#delete-cluster button[type=submit]");

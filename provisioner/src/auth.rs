@@ -1,6 +1,6 @@
 //! Signing up, in and out; sessions and API keys as ways to prove who you are.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::secret::{hash_secret, new_secret};
 use crate::storage::{AccountRow, ApiKeyRow};
-use crate::throttle::wait_before_attempt;
+use crate::throttle::buckets_for;
 use crate::Provisioner;
 
 /// A new session: the secret token for the cookie, and when it expires.
@@ -67,19 +67,19 @@ impl Provisioner {
         Ok((row.into(), session))
     }
 
-    /// Checks the credentials and starts a session. Repeated failures for one email are
-    /// slowed down; the message never says whether the email exists.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<(Account, NewSession)> {
+    /// Checks the credentials and starts a session. `client` is the address the attempt
+    /// comes from (the TCP peer). Attempts are counted per email from that address and
+    /// per address before the password is checked (see [`crate::throttle`]), so parallel
+    /// guesses cannot slip past the limit and a stranger cannot lock the owner out. The
+    /// message never says whether the email exists.
+    pub async fn sign_in(&self, email: &str, password: &str, client: IpAddr) -> Result<(Account, NewSession)> {
         let wrong = || Error::Unauthorized("Wrong email or password.".into());
         let Ok(email) = normalize_email(email) else {
             return Err(wrong());
         };
-        let now = now_ms();
-        if let Some((failures, last)) = self.storage.sign_in_failures(&email).await? {
-            let since = Duration::from_millis(now.saturating_sub(last).max(0) as u64);
-            if let Some(retry_after) = wait_before_attempt(failures, since) {
-                return Err(Error::TooManyAttempts { retry_after });
-            }
+        let buckets = buckets_for(&email, client);
+        if let Some(retry_after) = self.storage.reserve_sign_in_attempt(&buckets, now_ms()).await? {
+            return Err(Error::TooManyAttempts { retry_after });
         }
         let account = self.storage.account_by_email(&email).await?;
         // Verify against a real hash even for unknown emails, so timing does not tell.
@@ -90,14 +90,13 @@ impl Provisioner {
         let matches = verify_password(password.to_owned(), hash).await?;
         match account {
             Some(row) if matches => {
-                self.storage.clear_sign_in_failures(&email).await?;
+                let [email_bucket, address_bucket] = &buckets;
+                self.storage.forgive_sign_in_attempt(email_bucket, address_bucket).await?;
                 let session = self.start_session(&row.id).await?;
                 Ok((row.into(), session))
             }
-            _ => {
-                self.storage.record_sign_in_failure(&email, now).await?;
-                Err(wrong())
-            }
+            // The attempt was counted when it was reserved.
+            _ => Err(wrong()),
         }
     }
 

@@ -85,7 +85,7 @@ impl Provisioner {
             generation: 1,
             endpoint_port: 0,
             ca_cert_pem: ca.cert_pem,
-            ca_key_pem: ca.key_pem,
+            ca_key_sealed: self.seal_ca_key(&id, &ca.key_pem),
             created_at: now,
             updated_at: now,
         };

@@ -38,7 +38,7 @@ impl Provisioner {
         if !matches!(status, ClusterStatus::Active | ClusterStatus::Growing) {
             return Err(Error::Conflict(format!("The cluster is {status}, not active yet. Retry when it is active.")));
         }
-        let ca = pki::ClusterCa { cert_pem: row.ca_cert_pem.clone(), key_pem: row.ca_key_pem.clone() };
+        let ca = self.cluster_ca(&row)?;
         let bundle_id = Uuid::new_v4().to_string();
         let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))
             .map_err(|e| Error::Internal(format!("client certificate: {e}")))?;

@@ -35,6 +35,10 @@ pub enum Error {
     /// Applying the embedded migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The secret key file, or a value sealed with it, could not be used (operators fix
+    /// this; the message says how).
+    #[error("secret key: {0}")]
+    SecretKey(#[from] crate::secret_key::SecretKeyError),
     /// Something on our side failed; the detail is for the log.
     #[error("internal: {0}")]
     Internal(String),
@@ -43,7 +47,7 @@ pub enum Error {
 impl Error {
     /// Whether the message is safe and useful to show to the user who caused it.
     pub fn is_user_facing(&self) -> bool {
-        !matches!(self, Error::Storage(_) | Error::Migrate(_) | Error::Internal(_))
+        !matches!(self, Error::Storage(_) | Error::Migrate(_) | Error::SecretKey(_) | Error::Internal(_))
     }
 
     /// What a user may read of this error: the message itself when it is meant for users,

@@ -7,6 +7,7 @@ pub mod account;
 mod auth;
 mod clock;
 pub mod cluster;
+mod cluster_ca;
 mod clusters;
 pub mod config;
 mod credentials;
@@ -18,6 +19,7 @@ mod placement;
 pub mod quota;
 pub mod reconciler;
 mod secret;
+pub mod secret_key;
 pub mod storage;
 pub mod throttle;
 
@@ -28,6 +30,7 @@ use tokio::sync::Notify;
 pub use account::Account;
 pub use auth::{ApiKey, NewSession};
 pub use cluster::ClusterStatus;
+pub use cluster_ca::open_secret_key;
 pub use clusters::{token_of, ClusterDetail, ClusterEvent, ClusterSummary, SegmentInfo};
 pub use config::{Flavor, ProvisionerConfig};
 pub use credentials::{BundleInfo, CredentialsZip};
@@ -36,6 +39,7 @@ pub use error::{Error, Result};
 pub use placement::{PlacedContainer, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;
+pub use secret_key::{SecretKey, SecretKeyError};
 pub use storage::Storage;
 
 /// The TLS port of each segment's Docker daemon, as listed by `docker info` and discovery.
@@ -58,12 +62,15 @@ pub struct Provisioner {
     /// A valid argon2 hash of a random password, checked for unknown emails so that a
     /// sign-in takes as long whether or not the account exists.
     dummy_password_hash: String,
+    /// Seals cluster CA keys in the database; kept in a file outside it.
+    secret_key: Arc<secret_key::SecretKey>,
 }
 
 impl Provisioner {
-    /// A provisioner over this database, without cluster endpoints.
-    pub async fn new(storage: Storage, config: ProvisionerConfig) -> Result<Self> {
-        Self::with_endpoints(storage, config, Arc::new(NoEndpoints)).await
+    /// A provisioner over this database, without cluster endpoints. `secret_key` seals
+    /// the CA keys; plaintext ones from an older database are sealed now.
+    pub async fn new(storage: Storage, config: ProvisionerConfig, secret_key: SecretKey) -> Result<Self> {
+        Self::with_endpoints(storage, config, secret_key, Arc::new(NoEndpoints)).await
     }
 
     /// A provisioner over this database that drives these cluster endpoints and reads
@@ -71,10 +78,11 @@ impl Provisioner {
     pub async fn with_infrastructure(
         storage: Storage,
         config: ProvisionerConfig,
+        secret_key: SecretKey,
         endpoints: Arc<dyn Endpoints>,
         driver: Arc<dyn segments::SegmentDriver>,
     ) -> Result<Self> {
-        let mut provisioner = Self::with_endpoints(storage, config, endpoints).await?;
+        let mut provisioner = Self::with_endpoints(storage, config, secret_key, endpoints).await?;
         provisioner.driver = Some(driver);
         Ok(provisioner)
     }
@@ -88,10 +96,21 @@ impl Provisioner {
     pub async fn with_endpoints(
         storage: Storage,
         config: ProvisionerConfig,
+        secret_key: SecretKey,
         endpoints: Arc<dyn Endpoints>,
     ) -> Result<Self> {
         let dummy_password_hash = account::hash_password(secret::new_secret()).await?;
-        Ok(Provisioner { storage, config, endpoints, driver: None, wake: Arc::new(Notify::new()), dummy_password_hash })
+        let provisioner = Provisioner {
+            storage,
+            config,
+            endpoints,
+            driver: None,
+            wake: Arc::new(Notify::new()),
+            dummy_password_hash,
+            secret_key: Arc::new(secret_key),
+        };
+        provisioner.seal_plaintext_ca_keys().await?;
+        Ok(provisioner)
     }
 
     /// The database (for the server's housekeeping tasks).

@@ -3,22 +3,23 @@
 use std::io::BufRead;
 
 use anyhow::{bail, Context};
-use provisioner::{Account, Quotas};
+use provisioner::{Account, Provisioner, Quotas, SecretKey};
 
 use std::path::Path;
 
 use segments::{LibvirtSegments, SegmentDriver};
 
-use crate::config::{Admin, SegmentSettings};
+use crate::config::{Admin, Common, SegmentSettings};
 
 /// Runs one operator command and prints what it did.
-pub async fn run(data_dir: &Path, command: Admin) -> anyhow::Result<()> {
+pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
     if let Admin::PurgeSegments { segments } = &command {
-        return purge_segments(data_dir, segments).await;
+        return purge_segments(&common.data_dir, segments).await;
     }
-    let provisioner = &crate::plain_provisioner(data_dir).await?;
+    let provisioner = &crate::plain_provisioner(common).await?;
     match command {
         Admin::PurgeSegments { .. } => unreachable!("handled above"),
+        Admin::RotateSecretKey { new_key_file } => rotate_secret_key(provisioner, common, &new_key_file).await?,
         Admin::CreateOperator { email } => {
             let password = read_password()?;
             let account = provisioner.make_operator(&email, &password).await?;
@@ -48,6 +49,27 @@ async fn purge_segments(data_dir: &Path, settings: &SegmentSettings) -> anyhow::
             tracing::warn!(dir = %state_dir.display(), error = %err, "the instance directory was not removed");
         }
     }
+    Ok(())
+}
+
+/// Re-seals every CA key with the key in `new_key_file` (made if missing), then says
+/// what the operator does next: the running configuration still names the old file.
+async fn rotate_secret_key(provisioner: &Provisioner, common: &Common, new_key_file: &Path) -> anyhow::Result<()> {
+    let old_key_file = common.secret_key_path();
+    if new_key_file == old_key_file {
+        bail!("the new key file must differ from the one in use ({})", old_key_file.display());
+    }
+    let new = SecretKey::load_or_create(new_key_file)?;
+    let resealed = provisioner.rotate_secret_key(&new).await?;
+    println!(
+        "re-sealed {resealed} cluster CA key(s) with secret key {} (was {}).\n\
+         Next: move {} over {} (or start the server with --secret-key-file {}), then delete the old key.",
+        new.id(),
+        provisioner.secret_key_id(),
+        new_key_file.display(),
+        old_key_file.display(),
+        new_key_file.display(),
+    );
     Ok(())
 }
 

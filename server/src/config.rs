@@ -21,6 +21,18 @@ pub struct Common {
     /// Where the database, certificates and segment state live.
     #[arg(long, env = "CARINA_DATA_DIR", default_value = "/var/lib/carina", global = true)]
     pub data_dir: PathBuf,
+    /// The key that seals cluster CA keys in the database (64 hex digits, mode 0600);
+    /// created on first start if missing [default: <data dir>/secret.key]. Keep it out of
+    /// database backups, and back it up on its own.
+    #[arg(long, env = "CARINA_SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+impl Common {
+    /// The secret key file in use.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
 }
 
 /// What to do; `serve` when none is given.
@@ -140,6 +152,13 @@ pub enum Admin {
     ShowAccount {
         #[arg(long)]
         email: String,
+    },
+    /// Re-seal every cluster CA key with a new secret key file (created, mode 0600, if it
+    /// does not exist). Stop the server first; start it again with the new file.
+    RotateSecretKey {
+        /// Where the new key is (or is to be made).
+        #[arg(long)]
+        new_key_file: PathBuf,
     },
     /// Remove every segment of this instance from the host (domains, mounts, directories),
     /// whatever the database says: for tearing down a test instance or an abandoned one.

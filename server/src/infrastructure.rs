@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use gateway::{Gateway, GatewayOptions};
 use provisioner::storage::AddressPool;
-use provisioner::{Flavor, Provisioner, ProvisionerConfig, Reconciler, Storage};
+use provisioner::{Flavor, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
 use tokio::task::JoinHandle;
 
@@ -36,7 +36,12 @@ pub fn host_config(data_dir: &Path, seg: &SegmentSettings) -> anyhow::Result<Hos
 }
 
 /// Connects to libvirt, builds the provisioner and starts the reconciler.
-pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::Result<Infrastructure> {
+pub async fn start(
+    storage: Storage,
+    secret_key: SecretKey,
+    data_dir: &Path,
+    serve: &Serve,
+) -> anyhow::Result<Infrastructure> {
     let seg = &serve.segments;
     let host = host_config(data_dir, seg)?;
     let (gateway, prefix_len) = (host.gateway, host.prefix_len);
@@ -69,7 +74,8 @@ pub async fn start(storage: Storage, data_dir: &Path, serve: &Serve) -> anyhow::
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
         ..ProvisionerConfig::default()
     };
-    let provisioner = Provisioner::with_infrastructure(storage, config, Arc::new(endpoints), driver.clone()).await?;
+    let provisioner =
+        Provisioner::with_infrastructure(storage, config, secret_key, Arc::new(endpoints), driver.clone()).await?;
     let reconciler = tokio::spawn(Reconciler::new(provisioner.clone(), driver, base_image_tar).run());
     Ok(Infrastructure { provisioner, reconciler })
 }

@@ -16,10 +16,10 @@ use anyhow::Context;
 use app::session::CookiePolicy;
 use clap::Parser;
 use leptos::config::get_configuration;
-use provisioner::{Provisioner, ProvisionerConfig, Storage};
+use provisioner::{Provisioner, ProvisionerConfig, SecretKey, Storage};
 use tracing_subscriber::EnvFilter;
 
-use config::{Cli, Command, Serve};
+use config::{Cli, Command, Common, Serve};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,12 +27,12 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let cli = Cli::parse();
-    let data_dir = cli.common.data_dir;
+    let common = cli.common;
     match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
-        Command::Serve(serve) => run(&data_dir, serve).await,
-        Command::Admin(admin) => admin::run(&data_dir, admin).await,
+        Command::Serve(serve) => run(&common, serve).await,
+        Command::Admin(admin) => admin::run(&common, admin).await,
         Command::List { token } => {
-            for address in plain_provisioner(&data_dir).await?.discover(&token).await? {
+            for address in plain_provisioner(&common).await?.discover(&token).await? {
                 println!("{address}");
             }
             Ok(())
@@ -57,14 +57,27 @@ async fn open_storage(data_dir: &Path) -> anyhow::Result<Storage> {
     Storage::open(&data_dir.join("carina.db")).await.context("opening the database")
 }
 
-/// A provisioner for command-line tasks: the database only, no infrastructure.
-async fn plain_provisioner(data_dir: &Path) -> anyhow::Result<Provisioner> {
-    Ok(Provisioner::new(open_storage(data_dir).await?, ProvisionerConfig::default()).await?)
+/// The database and the secret key its CA keys are sealed with (the key file is created
+/// on first start).
+async fn open_storage_and_key(common: &Common) -> anyhow::Result<(Storage, SecretKey)> {
+    let storage = open_storage(&common.data_dir).await?;
+    let path = common.secret_key_path();
+    let key = provisioner::open_secret_key(&storage, &path).await?;
+    // The id, never the key: lets an operator tell which key file a server runs with.
+    tracing::info!(key = key.id(), file = %path.display(), "secret key for CA keys at rest");
+    Ok((storage, key))
 }
 
-async fn run(data_dir: &Path, serve: Serve) -> anyhow::Result<()> {
-    let storage = open_storage(data_dir).await?;
-    let infra = infrastructure::start(storage, data_dir, &serve).await?;
+/// A provisioner for command-line tasks: the database only, no infrastructure.
+async fn plain_provisioner(common: &Common) -> anyhow::Result<Provisioner> {
+    let (storage, key) = open_storage_and_key(common).await?;
+    Ok(Provisioner::new(storage, ProvisionerConfig::default(), key).await?)
+}
+
+async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
+    let data_dir = common.data_dir.as_path();
+    let (storage, key) = open_storage_and_key(common).await?;
+    let infra = infrastructure::start(storage, key, data_dir, &serve).await?;
     let provisioner = infra.provisioner.clone();
 
     let mut options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
@@ -78,7 +91,8 @@ async fn run(data_dir: &Path, serve: Serve) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);
-    axum::serve(listener, app.into_make_service())
+    // The peer address reaches handlers (sign-in throttling counts attempts per client).
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the panel")?;

@@ -49,7 +49,10 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")));
     let guard_state = Arc::new(state.clone());
     Router::new()
-        .route("/clusters/{name}/credentials.zip", axum::routing::get(download_credentials))
+        // POST only: each download mints a certificate, and a GET could be triggered by
+        // another site (a link, an image) with the user's cookie. The POST goes through
+        // the same-origin check below like every other form.
+        .route("/clusters/{name}/credentials.zip", axum::routing::post(download_credentials))
         // Outside /clusters/: a cluster may be named "live", and these answer 401, not a
         // redirect to the sign-in page (an EventSource cannot follow one usefully).
         .route("/live/clusters", axum::routing::get(live::clusters))
@@ -70,7 +73,8 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(REFERRER_POLICY, HeaderValue::from_static("same-origin")))
 }
 
-/// `GET /clusters/{name}/credentials.zip`: the panel's download link (session cookie).
+/// `POST /clusters/{name}/credentials.zip`: the panel's download button, a plain form
+/// (session cookie); the answer is the zip itself, as an attachment.
 async fn download_credentials(
     axum::extract::Path(name): axum::extract::Path<String>,
     axum::Extension(state): axum::Extension<Arc<PanelState>>,
@@ -101,7 +105,13 @@ async fn sign_in_required(State(state): State<Arc<PanelState>>, mut request: Req
             None => None,
         };
         let Some(account) = account else {
-            let target = format!("/signin?next={}", path);
+            // Back to the page afterwards; a form post (a download) cannot be repeated by
+            // a redirect, so it goes to the default page instead.
+            let target = if matches!(*request.method(), http::Method::GET | http::Method::HEAD) {
+                format!("/signin?next={path}")
+            } else {
+                "/signin".to_owned()
+            };
             return Redirect::to(&target).into_response();
         };
         request.extensions_mut().insert(SignedIn(account));

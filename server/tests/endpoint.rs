@@ -51,7 +51,7 @@ fn download_bundle(server: &Server, key: &str, cluster: &str, into: &Path) -> Pa
     let zip = into.join(format!("{cluster}.zip"));
     let auth = format!("Authorization: Bearer {key}");
     let url = server.url(&format!("/api/v1/clusters/{cluster}/credentials"));
-    let (code, _) = curl(&["-H", &auth, "-o", zip.to_str().unwrap(), &url]);
+    let (code, _) = curl(&["-X", "POST", "-H", &auth, "-o", zip.to_str().unwrap(), &url]);
     assert_eq!(code, 200);
     common::run("unzip", &["-q", "-o", zip.to_str().unwrap(), "-d", into.to_str().unwrap()]);
     into.join(cluster)

@@ -18,8 +18,9 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 /// Signs in, then goes to `next` (a local path) or the clusters page.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::session::{fail, provisioner, safe_next, set_session_cookie};
-    let (_, session) = provisioner()?.sign_in(&email, &password).await.map_err(fail)?;
+    use crate::next_page::safe_next;
+    use crate::session::{client_address, fail, provisioner, set_session_cookie};
+    let (_, session) = provisioner()?.sign_in(&email, &password, client_address()?).await.map_err(fail)?;
     set_session_cookie(&session);
     leptos_axum::redirect(safe_next(next.as_deref()));
     Ok(())

@@ -191,15 +191,19 @@ fn Access(page: RwSignal<ClusterPageData>) -> AnyView {
             view! {
                 <ol class="steps">
                     <li>
-                        <a
-                            id="download-credentials"
-                            class="button primary"
-                            href=format!("/clusters/{name}/credentials.zip")
-                            download=zip.clone()
-                            rel="external"
+                        // A plain form post, not a link: every download mints a certificate,
+                        // so no other site may trigger one with a link or an image. The
+                        // answer is an attachment, so the page stays where it is.
+                        <form
+                            id="download-credentials-form"
+                            class="in-text"
+                            method="post"
+                            action=format!("/clusters/{name}/credentials.zip")
                         >
-                            "Download credentials"
-                        </a>
+                            <button id="download-credentials" type="submit" class="primary">
+                                "Download credentials"
+                            </button>
+                        </form>
                         " " <span class="muted">{zip.clone()}</span>
                     </li>
                     <li>"Unzip it: " <code>{format!("unzip {zip}")}</code> " (it makes a folder " <code>{name.clone()}</code> ")."</li>

@@ -157,7 +157,7 @@ impl Reconciler {
             let address = p.storage.insert_segment_with_address(&row, p.config.segment_network).await?;
             p.record(&cluster.id, EventKind::Progress, &format!("Segment n{ordinal} gets address {address}")).await;
         }
-        let ca = pki::ClusterCa { cert_pem: cluster.ca_cert_pem.clone(), key_pem: cluster.ca_key_pem.clone() };
+        let ca = p.cluster_ca(cluster)?;
         let mut segments = p.storage.segments_of(&cluster.id).await?;
         for segment in &mut segments {
             if segment.cert_pem.is_empty() {
@@ -381,7 +381,7 @@ impl Reconciler {
         if p.endpoints.is_open(&cluster.id) {
             return Ok(());
         }
-        let ca = pki::ClusterCa { cert_pem: cluster.ca_cert_pem.clone(), key_pem: cluster.ca_key_pem.clone() };
+        let ca = p.cluster_ca(cluster)?;
         let host = &p.config.endpoint_host;
         let (ips, dns): (Vec<IpAddr>, Vec<String>) = match host.parse::<IpAddr>() {
             Ok(ip) => (vec![ip], vec![]),

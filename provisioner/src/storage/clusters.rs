@@ -19,7 +19,8 @@ pub struct ClusterRow {
     pub generation: i64,
     pub endpoint_port: i64,
     pub ca_cert_pem: String,
-    pub ca_key_pem: String,
+    /// The CA's private key, sealed with the secret key (see `secret_key`); never a PEM.
+    pub ca_key_sealed: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -50,7 +51,7 @@ impl Storage {
         })?;
         sqlx::query(
             "INSERT INTO clusters (id, account_id, name, status, status_reason, desired_segments, generation,
-                                   endpoint_port, ca_cert_pem, ca_key_pem, created_at, updated_at)
+                                   endpoint_port, ca_cert_pem, ca_key_sealed, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&row.id)
@@ -62,7 +63,7 @@ impl Storage {
         .bind(row.generation)
         .bind(i64::from(port))
         .bind(&row.ca_cert_pem)
-        .bind(&row.ca_key_pem)
+        .bind(&row.ca_key_sealed)
         .bind(row.created_at)
         .bind(row.updated_at)
         .execute(&mut *tx)
@@ -190,5 +191,29 @@ impl Storage {
     pub async fn delete_cluster(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM clusters WHERE id = ?").bind(id).execute(self.pool()).await?;
         Ok(())
+    }
+
+    /// Every cluster's id and stored CA key (sealed, or a plaintext PEM from an older
+    /// database).
+    pub async fn ca_keys(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT id, ca_key_sealed FROM clusters ORDER BY id").fetch_all(self.pool()).await?)
+    }
+
+    /// Replaces stored CA keys, all or none: each `(id, old, new)` only if the row still
+    /// holds `old`. Returns how many rows changed.
+    pub async fn replace_ca_keys(&self, changes: &[(String, String, String)]) -> Result<u64> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut changed = 0;
+        for (id, old, new) in changes {
+            changed += sqlx::query("UPDATE clusters SET ca_key_sealed = ? WHERE id = ? AND ca_key_sealed = ?")
+                .bind(new)
+                .bind(id)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 }

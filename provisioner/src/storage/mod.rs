@@ -8,7 +8,7 @@ mod clusters;
 mod events;
 mod segments;
 mod sessions;
-mod sign_in_failures;
+mod sign_in_attempts;
 
 pub use accounts::AccountRow;
 pub use api_keys::ApiKeyRow;
@@ -62,6 +62,15 @@ impl Storage {
     async fn migrated(pool: SqlitePool) -> Result<Self> {
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// Rewrites the database file and empties the write-ahead log, so that overwritten
+    /// values (plaintext keys before they were sealed) do not linger in free pages or old
+    /// log frames of the files.
+    pub async fn scrub(&self) -> Result<()> {
+        sqlx::query("VACUUM").execute(self.pool()).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.pool()).await?;
+        Ok(())
     }
 
     /// The underlying pool, for the few callers that need a transaction across tables.

@@ -34,7 +34,7 @@ impl From<provisioner::Error> for ApiError {
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Conflict(_) => StatusCode::CONFLICT,
             E::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            E::Storage(_) | E::Migrate(_) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Storage(_) | E::Migrate(_) | E::SecretKey(_) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = if err.is_user_facing() {
             err.to_string()

@@ -22,7 +22,9 @@ pub fn router(provisioner: Provisioner) -> Router {
         .route("/clusters/{name}", get(clusters::show).delete(clusters::delete))
         .route("/clusters/{name}/grow", post(clusters::grow))
         .route("/clusters/{name}/rebuild", post(clusters::rebuild))
-        .route("/clusters/{name}/credentials", get(clusters::credentials))
+        // POST mints a bundle. GET stays for older scripts: only a Bearer key authenticates
+        // here (never a cookie), and no other site can make a browser send one.
+        .route("/clusters/{name}/credentials", post(clusters::credentials).get(clusters::credentials))
         .route("/clusters/{name}/bundles", get(clusters::bundles))
         .route("/clusters/{name}/bundles/{id}", delete(clusters::revoke_bundle))
         .with_state(provisioner)
