@@ -101,8 +101,10 @@ async fn create(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> 
     let pq = ctx.upq("/networks/create", &req.query);
     if spans_the_cluster(&body) {
         set_field(&mut body, "Driver", json!("overlay"));
-        if field(&body, "Attachable").and_then(Value::as_bool).is_none() {
-            // Standalone containers (Compose's) join it from any segment.
+        // Standalone containers (Compose's, `docker run --network`) join it from any
+        // segment. The docker CLI sends `false` unless asked, so it is set regardless;
+        // only the ingress network cannot be attachable.
+        if !field(&body, "Ingress").and_then(Value::as_bool).unwrap_or(false) {
             set_field(&mut body, "Attachable", json!(true));
         }
         let manager = swarm_mode::manager(ctx).await?;
