@@ -31,6 +31,9 @@ pub(crate) async fn route(
     if !allowed {
         return Err(unsupported(&req.path));
     }
+    if method == Method::DELETE && query_flag(&req.query, "link") {
+        return remove_link(ctx, req, reference).await;
+    }
     let mut located = locate::locate(ctx, reference).await?;
     if action.is_empty() || action == "rename" {
         guard_infrastructure(ctx, &req, &mut located).await?;
@@ -123,6 +126,25 @@ async fn guard_infrastructure(ctx: &Ctx, req: &ApiRequest, located: &mut Located
 }
 
 /// `POST /containers/{ref}/exec` (policy already checked): remember where the exec lives.
+/// A boolean query option as dockerd reads it (`httputils.BoolValue`).
+fn query_flag(query_string: &str, key: &str) -> bool {
+    let value = query::get(query_string, key).unwrap_or_default().trim().to_ascii_lowercase();
+    !matches!(value.as_str(), "" | "0" | "no" | "false" | "none")
+}
+
+/// `DELETE /containers/<parent>/<alias>?link=1` (`docker rm --link`): the link's name is
+/// the parent container's name and the alias, so the parent decides the segment.
+async fn remove_link(ctx: &Ctx, req: ApiRequest, reference: &str) -> Result<Response<Body>, ApiError> {
+    let Some((parent, alias)) = reference.trim_matches('/').rsplit_once('/') else {
+        return Err(ApiError::bad_request(format!("{reference} is not a link: use <container>/<alias>")));
+    };
+    let mut located = locate::locate(ctx, parent).await?;
+    let name = located.inspect().await?.get("Name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let pq = ctx.upq(&format!("/containers/{}/{alias}", name.trim_start_matches('/')), &req.query);
+    let resp = located.seg.request(Method::DELETE, &pq).await?;
+    Ok(upstream::passthrough(resp))
+}
+
 async fn exec_create(ctx: &Ctx, req: ApiRequest, located: &Located, pq: &str) -> Result<Response<Body>, ApiError> {
     // The start is a hijacked stream whose refusal the CLI cannot show ("unable to
     // upgrade"): say it here, when the budget is already spent. The start still counts.

@@ -128,6 +128,12 @@ fn merge_progress(
     let Some((ctype, mut out)) = first else {
         return Err(first_error.unwrap_or_else(|| ApiError::unavailable("no segment answered")));
     };
+    // One engine reports one failure: when the first segment failed too (a bad archive
+    // fails everywhere alike), its answer is the whole answer. Otherwise the segments that
+    // failed alone are named after the first one's progress.
+    if reports_error(&out) {
+        errors.clear();
+    }
     for e in errors {
         let line = json!({ "errorDetail": { "message": e }, "error": e });
         if !out.ends_with(b"\n") && !out.is_empty() {
@@ -140,6 +146,14 @@ fn merge_progress(
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, ctype.unwrap_or_else(|| http::HeaderValue::from_static("application/json")));
     Ok(resp)
+}
+
+/// Whether a progress stream carries an error message.
+fn reports_error(progress: &[u8]) -> bool {
+    progress
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
+        .any(|v| v.get("error").is_some())
 }
 
 /// Answered by the first segment (in order) that has the image.

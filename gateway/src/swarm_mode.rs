@@ -124,8 +124,12 @@ mod tests {
         ]}});
         without_ipvs(&mut spec);
         assert_eq!(spec["EndpointSpec"]["Mode"], "dnsrr");
-        let modes: Vec<&str> =
-            spec["EndpointSpec"]["Ports"].as_array().unwrap().iter().map(|p| p["PublishMode"].as_str().unwrap()).collect();
+        let modes: Vec<&str> = spec["EndpointSpec"]["Ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["PublishMode"].as_str().unwrap())
+            .collect();
         assert_eq!(modes, ["host", "host", "host"]);
 
         let mut bare = json!({"Name": "worker", "EndpointSpec": null});

@@ -3,6 +3,7 @@
 //! steps, and dropped (stopped, files removed) even when a step fails.
 
 mod escapes;
+mod fidelity;
 mod limits;
 mod support;
 
@@ -113,6 +114,7 @@ async fn scenario(dockerds: &Dockerds) {
     step("policy", policy_refusals_reach_the_cli(&fx)).await;
     step("escapes through bodies and headers", escapes::bodies_and_headers(&fx)).await;
     step("endpoint bounds", limits::bounds_hold_per_client_and_cluster(&fx)).await;
+    step("engine fidelity", fidelity::answers_as_one_engine(&fx)).await;
     step("infrastructure", infrastructure_is_protected(&fx)).await;
     step("api edges", api_edges(&fx)).await;
     step("docker cp", copy_in_and_out(&fx)).await;
