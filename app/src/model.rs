@@ -200,6 +200,8 @@ pub struct ClusterPageData {
     pub docker_host: String,
     /// Whether segments run under an enforced AppArmor profile on this host.
     pub apparmor_enforced: bool,
+    /// Whether Swarm services get virtual IPs (the kernel has IPVS), or DNS round-robin.
+    pub service_vips: bool,
     /// The account's limit, for the grow form.
     pub max_segments_per_cluster: u32,
     pub segments: Vec<SegmentView>,

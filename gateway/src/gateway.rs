@@ -38,14 +38,11 @@ pub struct GatewayOptions {
 }
 
 impl Default for GatewayOptions {
+    /// The fixed policy, the default bounds, and IPVS assumed (the server says otherwise
+    /// where the kernel has none).
     fn default() -> Self {
-        Self { policy: policy::Policy::default(), limits: EndpointLimits::default(), ipvs: kernel_has_ipvs() }
+        Self { policy: policy::Policy::default(), limits: EndpointLimits::default(), ipvs: true }
     }
-}
-
-/// Whether this kernel (the segments' too: containers share it) has IPVS.
-pub fn kernel_has_ipvs() -> bool {
-    std::path::Path::new("/proc/net/ip_vs").exists()
 }
 
 /// Serves the cluster endpoints: one mTLS listener per cluster, each with its own CA,

@@ -48,5 +48,5 @@ mod volumes;
 pub use config::EndpointConfig;
 pub use directory::{ClusterDirectory, DirectoryError, EndpointEvent, SegmentEndpoint};
 pub use error::GatewayError;
-pub use gateway::{kernel_has_ipvs, Gateway, GatewayOptions};
+pub use gateway::{Gateway, GatewayOptions};
 pub use limits::EndpointLimits;

@@ -87,6 +87,12 @@ impl Provisioner {
         Ok(provisioner)
     }
 
+    /// Whether Swarm services can have virtual IPs here (the kernel has IPVS); without,
+    /// the cluster endpoint gives them DNS round-robin endpoints and host-mode ports.
+    pub fn ipvs_available(&self) -> bool {
+        segments::kernel_has_ipvs()
+    }
+
     /// Whether segments run under an enforced AppArmor profile on this host.
     pub fn apparmor_enforced(&self) -> bool {
         self.driver.as_ref().is_some_and(|d| d.apparmor_enforced())

@@ -57,6 +57,7 @@ pub async fn start(
     let directory = Directory { storage: storage.clone(), driver: libvirt };
     let options = GatewayOptions {
         policy: policy::Policy { extra_log_drivers: serve.endpoints.allow_log_drivers.clone() },
+        ipvs: segments::kernel_has_ipvs(),
         ..GatewayOptions::default()
     };
     let endpoints = GatewayEndpoints {

@@ -89,7 +89,7 @@ fn compose_and_stacks_run_across_segments() {
 
     // docker info says what this kernel lacks, if it does.
     let info = ok(&bundle, &dir, CLIS[1], &["info"]);
-    assert_eq!(info.contains("no IPVS"), !gateway::kernel_has_ipvs(), "{info}");
+    assert_eq!(info.contains("no IPVS"), !segments::kernel_has_ipvs(), "{info}");
 
     compose_app(&bundle, &dir);
     stack_app(&bundle, &dir);

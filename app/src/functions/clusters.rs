@@ -121,6 +121,7 @@ mod ssr {
             token: detail.token,
             docker_host: detail.docker_host,
             apparmor_enforced: p.apparmor_enforced(),
+            service_vips: p.ipvs_available(),
             max_segments_per_cluster: account.quotas.max_segments_per_cluster,
             segments: detail
                 .segments

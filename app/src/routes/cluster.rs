@@ -141,11 +141,12 @@ fn Head(page: RwSignal<ClusterPageData>, live: RwSignal<LiveState>) -> AnyView {
 fn Facts(page: RwSignal<ClusterPageData>) -> AnyView {
     let facts = Memo::new(move |_| {
         page.with(|p| {
-            (p.cluster.clone(), p.token.clone(), p.docker_host.clone(), p.apparmor_enforced, p.max_segments_per_cluster)
+            let flags = (p.apparmor_enforced, p.service_vips);
+            (p.cluster.clone(), p.token.clone(), p.docker_host.clone(), flags, p.max_segments_per_cluster)
         })
     });
     (move || {
-        let (cluster, token, docker_host, apparmor, slots) = facts.get();
+        let (cluster, token, docker_host, (apparmor, service_vips), slots) = facts.get();
         view! {
             <section class="card" id="facts">
                 <dl class="facts">
@@ -169,6 +170,14 @@ fn Facts(page: RwSignal<ClusterPageData>) -> AnyView {
                             "AppArmor: enforced"
                         } else {
                             "AppArmor: not enforced on this host (the kernel has no AppArmor)"
+                        }}
+                    </dd>
+                    <dt>"Swarm services"</dt>
+                    <dd id="cluster-service-endpoints">
+                        {if service_vips {
+                            "reached by name through a virtual IP, ports published on every segment"
+                        } else {
+                            "reached by name through DNS round-robin, ports published where a task runs (this host's kernel has no IPVS for virtual IPs)"
                         }}
                     </dd>
                 </dl>
