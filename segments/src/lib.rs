@@ -36,6 +36,7 @@ mod libvirt;
 mod mounts;
 mod spec;
 mod swarm;
+mod userns;
 
 pub use apparmor::{
     apparmor_enforced, check_compiles as check_apparmor_profile, profile as apparmor_profile,
