@@ -222,25 +222,30 @@ pub async fn hand_over_libvirt_cgroups(name: &str, pid: u32) -> Result<(), Segme
     let path = PathBuf::from(format!("/proc/{pid}/cgroup"));
     let text = tokio::fs::read_to_string(&path).await.map_err(SegmentError::io("read", &path))?;
     let mounts = mounts::mounts_of("self").await?;
-    let marker = format!("-{name}.libvirt-lxc");
-    let mut dirs = Vec::new();
-    for line in text.lines() {
-        let mut fields = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(cgroup)) = (fields.next(), fields.next(), fields.next()) else {
-            continue;
-        };
-        let Some(controller) = controllers.split(',').next().filter(|c| !c.is_empty()) else { continue };
-        if !cgroup.ends_with(&marker) {
-            continue;
-        }
-        for mount in mounts::cgroup_mounts(&mounts, controller) {
-            dirs.push(mount.join(cgroup.trim_start_matches('/')));
-        }
-    }
+    let dirs: Vec<PathBuf> = libvirt_cgroups(&text, name)
+        .into_iter()
+        .flat_map(|(controller, cgroup)| {
+            mounts::cgroup_mounts(&mounts, controller).into_iter().map(move |m| m.join(cgroup.trim_start_matches('/')))
+        })
+        .collect();
     if dirs.is_empty() {
         return Err(SegmentError::InvalidConfig(format!("no libvirt cgroup of segment {name} in {}", path.display())));
     }
     tokio::task::spawn_blocking(move || dirs.iter().try_for_each(|dir| hand_over(dir))).await?
+}
+
+/// The (first controller, cgroup) pairs of a `/proc/<pid>/cgroup` text that libvirt made
+/// for segment `name`.
+fn libvirt_cgroups<'a>(text: &'a str, name: &str) -> Vec<(&'a str, &'a str)> {
+    let marker = format!("-{name}.libvirt-lxc");
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.splitn(3, ':');
+            let (_, controllers, cgroup) = (fields.next()?, fields.next()?, fields.next()?);
+            let controller = controllers.split(',').next().filter(|c| !c.is_empty())?;
+            cgroup.ends_with(&marker).then_some((controller, cgroup))
+        })
+        .collect()
 }
 
 /// The directory (to make child cgroups) and the membership files (to move processes);
@@ -250,4 +255,48 @@ fn hand_over(dir: &Path) -> Result<(), SegmentError> {
         own(&path)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_cgroups_libvirt_made() {
+        let text = "9:name=systemd:/\n8:pids:/\n4:memory:/machine/lxc-7-s1.libvirt-lxc\n\
+                    2:cpu,cpuacct:/machine/lxc-7-s1.libvirt-lxc\n1:blkio:/machine/lxc-7-xs1.libvirt-lxc/x\n0::/\n";
+        assert_eq!(
+            libvirt_cgroups(text, "s1"),
+            vec![("memory", "/machine/lxc-7-s1.libvirt-lxc"), ("cpu", "/machine/lxc-7-s1.libvirt-lxc")]
+        );
+    }
+
+    /// Needs root (chown), as the crate's other tests do.
+    #[tokio::test]
+    async fn shifts_a_tree_to_the_segments_ids_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("upper");
+        std::fs::create_dir_all(top.join("etc")).unwrap();
+        let suid = top.join("etc/su");
+        std::fs::write(&suid, "").unwrap();
+        std::os::unix::fs::lchown(&suid, Some(0), Some(42)).unwrap();
+        std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).unwrap();
+        std::os::unix::fs::symlink("/nowhere", top.join("link")).unwrap();
+        let foreign = top.join("foreign");
+        std::fs::write(&foreign, "").unwrap();
+        std::os::unix::fs::lchown(&foreign, Some(ID_BASE + 7), Some(ID_BASE + 7)).unwrap();
+
+        shift_tree(&top).await.unwrap();
+        let meta = |p: &Path| std::fs::symlink_metadata(p).unwrap();
+        assert_eq!((meta(&top).uid(), meta(&top).gid()), (ID_BASE, ID_BASE));
+        assert_eq!((meta(&suid).uid(), meta(&suid).gid()), (ID_BASE, ID_BASE + 42));
+        assert_eq!(meta(&suid).mode() & 0o7777, 0o4755, "set-user-ID bit kept");
+        assert_eq!(meta(&top.join("link")).uid(), ID_BASE);
+        assert_eq!(meta(&foreign).uid(), ID_BASE + 7);
+
+        // Once the top belongs to the segment, the tree is left alone.
+        std::os::unix::fs::lchown(&suid, Some(0), Some(0)).unwrap();
+        shift_tree(&top).await.unwrap();
+        assert_eq!(meta(&suid).uid(), 0);
+    }
 }
