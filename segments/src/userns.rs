@@ -196,7 +196,8 @@ fn bind_idmapped(source: &Path, target: &Path, userns: &File) -> Result<(), Segm
 
 /// Before a start: an empty `carina/<name>` cgroup, the segment root's, in each hierarchy
 /// that libvirt leaves alone (the init script moves the segment there). One left by an
-/// earlier run goes first: its children may belong to the host's root.
+/// earlier run goes first: its children may belong to the host's root (it stays if a
+/// concurrent start put processes in it already).
 pub async fn prepare_own_cgroups(name: &str) -> Result<(), SegmentError> {
     let mounts = mounts::mounts_of("self").await?;
     let dirs: Vec<PathBuf> = SELF_MANAGED_CGROUPS
@@ -206,7 +207,9 @@ pub async fn prepare_own_cgroups(name: &str) -> Result<(), SegmentError> {
         .collect();
     tokio::task::spawn_blocking(move || {
         for dir in dirs {
-            mounts::remove_cgroup_tree(&dir).map_err(SegmentError::io("remove cgroup", &dir))?;
+            if let Err(e) = mounts::remove_cgroup_tree(&dir) {
+                tracing::debug!(cgroup = %dir.display(), error = %e, "cgroup of an earlier run kept");
+            }
             std::fs::create_dir_all(&dir).map_err(SegmentError::io("create cgroup", &dir))?;
             hand_over(&dir)?;
         }
