@@ -217,7 +217,10 @@ rootfs() {
   local old
   for old in "$CARINA_IMAGE_DIR"/rootfs-*; do
     [ "$old" = "$dir" ] || [ ! -d "$old" ] && continue
-    grep -q "lowerdir=$old[,:]" /proc/self/mountinfo || {
+    # In use: an overlay's lower layer, or (through an idmapped mount, which mountinfo
+    # shows under the segment's path) recorded in a segment's `lower` file.
+    grep -q "lowerdir=$old[,:]" /proc/self/mountinfo ||
+      grep -qsxF "$old" "$CARINA_SEGMENTS_ROOT"/*/*/lower || {
       say "removing old root filesystem $old"
       rm -rf "$old"
     }

@@ -22,7 +22,8 @@ pub const DAEMON_JSON: &str = "/etc/carina/daemon.json";
 /// Inside the segment: dockerd's log (on the host: `<segment>/run/dockerd.log`).
 pub const DOCKERD_LOG: &str = "/run/dockerd.log";
 /// In the host's pids and name=systemd cgroup hierarchies (which libvirt does not manage):
-/// the parent of each segment's own cgroup.
+/// the parent of each segment's own cgroup (made by the host before each start, see
+/// [`crate::userns`]).
 pub const HOST_CGROUP_DIR: &str = "/carina";
 /// Controllers (by mount option) for which segments get a cgroup under [`HOST_CGROUP_DIR`].
 pub const SELF_MANAGED_CGROUPS: [&str; 2] = ["pids", "name=systemd"];
@@ -62,8 +63,12 @@ pub fn daemon_json() -> String {
 /// v1 hierarchies in the segment, so dockerd would create its containers' cgroups at the
 /// host's top level: outside the segment's memory and CPU limits, and in a place where
 /// `docker stats` finds nothing. In a cgroup namespace rooted at the segment's cgroups,
-/// freshly mounted hierarchies start at the segment instead. runc then needs, in the
-/// segment's device cgroup, the rules it grants every container (mknod, tun, console).
+/// freshly mounted hierarchies start at the segment instead. The segment runs in a user
+/// namespace (see [`crate::userns`]): it may mount cgroup hierarchies only in a cgroup
+/// namespace of its own, so a first one (rooted where libvirt put it) serves to move into
+/// the cgroups the host made for it in the hierarchies libvirt leaves alone, and a second
+/// one is rooted at the segment's cgroups everywhere. Its device cgroup stays as libvirt
+/// made it (runc leaves device cgroups alone in a user namespace).
 pub fn init_script() -> String {
     let args = dockerd_args().join(" ");
     format!(
@@ -73,20 +78,25 @@ set -e
 # Not to the console: nobody reads it, and once its buffer is full every write blocks
 # and dockerd hangs. /run is a host directory, emptied before every start.
 exec </dev/null >{DOCKERD_LOG} 2>&1
-if [ -z "$CARINA_CGROUP_NS" ]; then
+case $CARINA_CGROUP_NS in
+'')
+  export CARINA_CGROUP_NS=1
+  exec unshare --cgroup /usr/bin/sh "$0"
+  ;;
+1)
   # libvirt leaves the segment in the host's top pids and name=systemd cgroups: move it
-  # to {HOST_CGROUP_DIR}/<segment> there, which the host removes with the segment.
+  # to {HOST_CGROUP_DIR}/<segment> there, which the host made for it.
   mkdir -p /run/carina-cgroup
   for opts in pids none,name=systemd; do
     mount -t cgroup -o "$opts" cgroup /run/carina-cgroup
-    mkdir -p "/run/carina-cgroup{HOST_CGROUP_DIR}/$LIBVIRT_LXC_NAME"
     echo $$ >"/run/carina-cgroup{HOST_CGROUP_DIR}/$LIBVIRT_LXC_NAME/cgroup.procs"
     umount /run/carina-cgroup
   done
   rmdir /run/carina-cgroup
-  export CARINA_CGROUP_NS=1
+  export CARINA_CGROUP_NS=2
   exec unshare --cgroup /usr/bin/sh "$0"
-fi
+  ;;
+esac
 for dir in /sys/fs/cgroup/*; do
   opts=$(awk -v mp="$dir" '$5 == mp && $(NF-2) == "cgroup" {{ print $NF }}' /proc/self/mountinfo)
   [ -n "$opts" ] || continue
@@ -100,8 +110,17 @@ if [ ! -d /sys/fs/cgroup/pids ]; then
   mkdir /sys/fs/cgroup/pids
   mount -t cgroup -o pids cgroup /sys/fs/cgroup/pids
 fi
-for rule in 'c *:* m' 'b *:* m' 'c 10:200 rwm' 'c 5:0 rwm' 'c 5:1 rwm' 'c 5:2 rwm' 'c 136:* rwm'; do
-  echo "$rule" >/sys/fs/cgroup/devices/devices.allow
+# The host hands the cgroups libvirt made over to the segment right after the start.
+tries=0
+for dir in /sys/fs/cgroup/*/; do
+  until [ -w "$dir" ]; do
+    tries=$((tries + 1))
+    if [ $tries -gt 600 ]; then
+      echo "segment-init: $dir was not handed over" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
 done
 # A previous run may have left pid files in /run; dockerd and containerd refuse to
 # start over them.
@@ -126,7 +145,9 @@ mod tests {
         let script = init_script();
         assert!(script.starts_with("#!/usr/bin/sh\n"));
         assert!(script.contains("exec </dev/null >/run/dockerd.log 2>&1\n"));
-        assert!(script.contains("exec unshare --cgroup /usr/bin/sh \"$0\"\n"));
+        assert_eq!(script.matches("exec unshare --cgroup /usr/bin/sh \"$0\"\n").count(), 2);
+        // A user namespace may not change its device cgroup.
+        assert!(!script.contains("devices.allow"));
         assert!(script.ends_with(
             "exec /usr/sbin/dockerd -H unix:///run/docker.sock -H tcp://0.0.0.0:42376 --tlsverify \
              --tlscacert=/etc/carina/client-ca.pem --tlscert=/etc/docker/server-cert.pem \

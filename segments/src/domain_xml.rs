@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::dockerd::{INIT_SCRIPT, TINI};
+use crate::userns::{CAPABILITIES, ID_BASE, ID_COUNT};
 use crate::{HostConfig, SegmentLayout, SegmentSpec};
 
 /// XML namespace of the metadata element that marks a domain as this instance's.
@@ -51,9 +52,15 @@ pub fn domain_xml(
          \x20   <initarg>/usr/bin/sh</initarg>\n\
          \x20   <initarg>{INIT_SCRIPT}</initarg>\n\
          \x20 </os>\n\
+         \x20 <idmap>\n\
+         \x20   <uid start='0' target='{ID_BASE}' count='{ID_COUNT}'/>\n\
+         \x20   <gid start='0' target='{ID_BASE}' count='{ID_COUNT}'/>\n\
+         \x20 </idmap>\n\
          \x20 <features>\n\
          \x20   <privnet/>\n\
-         \x20   <capabilities policy='allow'/>\n\
+         \x20   <capabilities policy='deny'>\n\
+         {caps}\
+         \x20   </capabilities>\n\
          \x20 </features>\n\
          \x20 <clock offset='utc'/>\n\
          \x20 <on_poweroff>destroy</on_poweroff>\n\
@@ -65,6 +72,7 @@ pub fn domain_xml(
         p = METADATA_PREFIX,
         uri = METADATA_URI,
         state_dir = esc_path(&config.state_dir),
+        caps = CAPABILITIES.iter().map(|c| format!("      <{c} state='on'/>\n")).collect::<String>(),
     );
     fs(&mut x, &layout.root(), "/");
     fs(&mut x, &layout.docker(), "/var/lib/docker");
@@ -190,7 +198,7 @@ mod tests {
         assert!(xml.contains("<vcpu placement='static'>2</vcpu>"));
         assert!(xml.contains("<quota>200000</quota>"));
         assert!(xml.contains("<privnet/>"));
-        assert!(xml.contains("<capabilities policy='allow'/>"));
+        assert!(xml.contains("<capabilities policy='deny'>\n      <chown state='on'/>\n"));
         assert!(xml.contains("<init>/usr/bin/tini</init>"));
         assert!(xml.contains("<initarg>/etc/carina/segment-init</initarg>"));
         assert!(xml.contains("<source bridge='carinat0'/>"));
@@ -198,6 +206,50 @@ mod tests {
         assert!(xml.contains("gateway='10.214.0.1'"));
         assert!(!xml.contains("seclabel"));
         assert!(!xml.contains("<uuid>"));
+    }
+
+    #[test]
+    fn runs_in_a_user_namespace_with_few_capabilities() {
+        let (config, spec, layout) = fixture();
+        let xml = domain_xml(&config, &spec, &layout, None, None);
+        assert!(xml.contains(
+            "<idmap>\n    <uid start='0' target='100000' count='65536'/>\n    \
+             <gid start='0' target='100000' count='65536'/>\n  </idmap>"
+        ));
+        let kept: Vec<&str> =
+            xml.lines().filter_map(|l| l.trim().strip_suffix(" state='on'/>")?.strip_prefix('<')).collect();
+        assert_eq!(kept, CAPABILITIES);
+        for needed in ["sys_admin", "net_admin", "audit_write", "net_raw", "mknod", "setfcap"] {
+            assert!(kept.contains(&needed), "{needed}");
+        }
+        for dropped in ["sys_module", "sys_rawio", "sys_time", "sys_boot", "sys_ptrace", "mac_admin", "syslog", "bpf"] {
+            assert!(!xml.contains(dropped), "{dropped}");
+        }
+        assert!(!xml.contains("state='off'"));
+    }
+
+    /// The generated XML against libvirt's schema, where `virt-xml-validate` is installed.
+    #[test]
+    fn validates_against_libvirts_schema() {
+        let (config, spec, layout) = fixture();
+        let xml = domain_xml(&config, &spec, &layout, Some("15ee0ca0-ef3d-4189-9d9c-180199eee2ce"), Some("carina-x"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("domain.xml");
+        std::fs::write(&file, xml).unwrap();
+        // virt-xml-validate (libvirt-clients) runs xmllint (libxml2-utils).
+        if std::process::Command::new("xmllint").arg("--version").output().is_err() {
+            eprintln!("xmllint missing: schema not checked");
+            return;
+        }
+        match std::process::Command::new("virt-xml-validate").arg(&file).arg("domain").output() {
+            Ok(out) => assert!(
+                out.status.success(),
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(_) => eprintln!("virt-xml-validate missing: schema not checked"),
+        }
     }
 
     #[test]

@@ -23,6 +23,12 @@ impl SegmentLayout {
         self.dir.join("upper")
     }
 
+    /// The overlay's lower layer: the shared root filesystem, idmapped for the segment's
+    /// user namespace (see [`crate::userns`]).
+    pub fn lower_mount(&self) -> PathBuf {
+        self.dir.join("lower-idmapped")
+    }
+
     /// Overlay work directory.
     pub fn work(&self) -> PathBuf {
         self.dir.join("work")

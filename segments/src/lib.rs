@@ -9,6 +9,11 @@
 //! dockerd as the segment's only service: if dockerd dies, the domain stops, and
 //! [`SegmentDriver::state`] reports [`SegmentState::Stopped`] until `ensure` restarts it.
 //!
+//! Segments are unprivileged: each runs in a user namespace that maps its root to host id
+//! 100000 (ids 0-65535 to 100000-165535), with a capability bounding set cut to what
+//! nested Docker uses. The shared root filesystem reaches it through an idmapped mount
+//! (unchanged on disk); the segment's own directories belong to the mapped ids.
+//!
 //! dockerd gets the segment's own cgroups (a cgroup namespace, see [`init_script`]), so
 //! the segment's memory and CPU limits apply to its containers too, and `docker stats`
 //! works. Its log is `<segment>/run/dockerd.log` on the host.
@@ -20,7 +25,7 @@
 //! (`CARINA_TEST_KEEP=1` keeps it for debugging).
 //!
 //! Host layout of one instance (`HostConfig::state_dir`, below the machine-wide shared
-//! mount root): `<state_dir>/<name>/{upper,work,root,docker,run}`.
+//! mount root): `<state_dir>/<name>/{upper,work,root,lower-idmapped,docker,run}`.
 
 mod apparmor;
 mod config;
@@ -37,6 +42,7 @@ mod libvirt;
 mod mounts;
 mod spec;
 mod swarm;
+mod userns;
 
 pub use apparmor::{
     apparmor_enforced, check_compiles as check_apparmor_profile, profile as apparmor_profile,

@@ -19,8 +19,8 @@ use crate::dockerd::{
 use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
 use crate::layout::MAX_SOCKET_PATH;
 use crate::{
-    apparmor, isolation, mounts, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout, SegmentSpec,
-    SegmentState, LXC_SYSTEM_URI,
+    apparmor, isolation, mounts, userns, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout,
+    SegmentSpec, SegmentState, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -115,42 +115,66 @@ impl LibvirtSegments {
         Ok(())
     }
 
-    /// Directories, overlay root, files inside the root, and an empty `/run`.
+    /// Directories, overlay root, files inside the root, and an empty `/run`; all of it
+    /// owned by the segment's root (see [`userns`]).
     async fn prepare_root(&self, spec: &SegmentSpec, layout: &SegmentLayout) -> Result<(), SegmentError> {
         create_dir(&layout.dir, 0o700).await?;
+        // libvirt's container process reaches the mounts it makes through host paths.
+        userns::own(&layout.dir)?;
         for dir in [layout.upper(), layout.work(), layout.root(), layout.docker(), layout.run()] {
             create_dir(&dir, 0o755).await?;
         }
+        // Mounted read-only from the first start on.
+        let lower_mount = layout.lower_mount();
+        tokio::fs::create_dir_all(&lower_mount).await.map_err(SegmentError::io("create", &lower_mount))?;
+        // Before the overlay is mounted: overlayfs keeps the owner its root had then.
+        userns::shift_tree(&layout.upper()).await?;
+        userns::shift_tree(&layout.docker()).await?;
         let root = layout.root();
+        let mounted = mounts::mounts_of("self").await?;
+        let wanted = format!("lowerdir={},", lower_mount.display());
+        if mounted.iter().any(|m| m.mount_point == root && !m.super_options.contains(&wanted)) {
+            // Mounted while segments were privileged: straight on the root filesystem.
+            mounts::unmount_all_under(&root).await?;
+        }
         if !mounts::is_mount_point(&root).await? {
-            let lower = self.lower_for(layout).await?;
-            mounts::mount_overlay(&lower, &layout.upper(), &layout.work(), &root).await?;
+            if !mounts::is_mount_point(&lower_mount).await? {
+                let lower = self.lower_for(layout).await?;
+                userns::mount_idmapped(&lower, &lower_mount).await?;
+            }
+            mounts::mount_overlay(&lower_mount, &layout.upper(), &layout.work(), &root).await?;
         }
         mounts::check_libvirtd_sees(&root).await?;
 
         let tls = root.join(TLS_DIR.trim_start_matches('/'));
         create_dir(&tls, 0o755).await?;
-        write_if_changed(&tls.join(CA_FILE), &spec.tls.ca_pem, 0o644).await?;
-        write_if_changed(&tls.join(CERT_FILE), &spec.tls.cert_pem, 0o644).await?;
-        write_if_changed(&tls.join(KEY_FILE), &spec.tls.key_pem, 0o600).await?;
         let client_ca = root.join(CLIENT_CA.trim_start_matches('/'));
-        if let Some(parent) = client_ca.parent() {
-            create_dir(parent, 0o755).await?;
-        }
-        write_if_changed(&client_ca, &spec.tls.client_ca_pem, 0o644).await?;
         let init = root.join(INIT_SCRIPT.trim_start_matches('/'));
-        if let Some(parent) = init.parent() {
-            create_dir(parent, 0o755).await?;
-        }
-        write_if_changed(&init, &init_script(), 0o755).await?;
         let config = root.join(DAEMON_JSON.trim_start_matches('/'));
-        write_if_changed(&config, &daemon_json(), 0o644).await?;
+        for parent in [client_ca.parent(), init.parent()].into_iter().flatten() {
+            create_dir(parent, 0o755).await?;
+            userns::own(parent)?;
+        }
+        userns::own(&tls)?;
+        let (script, json) = (init_script(), daemon_json());
+        for (path, content, mode) in [
+            (tls.join(CA_FILE), spec.tls.ca_pem.as_str(), 0o644),
+            (tls.join(CERT_FILE), spec.tls.cert_pem.as_str(), 0o644),
+            (tls.join(KEY_FILE), spec.tls.key_pem.as_str(), 0o600),
+            (client_ca, spec.tls.client_ca_pem.as_str(), 0o644),
+            (init, script.as_str(), 0o755),
+            (config, json.as_str(), 0o644),
+        ] {
+            write_if_changed(&path, content, mode).await?;
+            userns::own(&path)?;
+        }
 
         // /run starts empty, as after a boot: a killed dockerd leaves pid files and a
         // dead socket that would stop the next one (and fool a readiness check).
         let run = layout.run();
         mounts::unmount_all_under(&run).await?;
-        clear_dir(&run).await
+        clear_dir(&run).await?;
+        userns::own(&run)
     }
 
     /// The lower layer: the one this segment's upper layer was made against if it still
@@ -220,26 +244,31 @@ impl SegmentDriver for LibvirtSegments {
         }
 
         self.prepare_root(spec, &layout).await?;
+        userns::prepare_own_cgroups(&spec.name).await?;
         let label = if self.apparmor { Some(self.load_apparmor_profile(&layout, &spec.name).await?) } else { None };
         let (config, spec2) = (self.config.clone(), spec.clone());
         let name = spec.name.clone();
-        self.with_conn(move |conn| {
-            // Defining again updates a stopped domain to the current spec, under its UUID.
-            let uuid = match lookup(conn, &name)? {
-                Some(existing) => Some(existing.get_uuid_string().map_err(SegmentError::libvirt("query", &name))?),
-                None => None,
-            };
-            let xml = domain_xml(&config, &spec2, &layout, uuid.as_deref(), label.as_deref());
-            let dom = Domain::define_xml(conn, &xml).map_err(SegmentError::libvirt("define", &name))?;
-            if let Err(e) = dom.create() {
-                // A concurrent ensure may have started it first.
-                if !dom.is_active().unwrap_or(false) {
-                    return Err(SegmentError::libvirt("start", &name)(e));
+        let controller = self
+            .with_conn(move |conn| {
+                // Defining again updates a stopped domain to the current spec, under its UUID.
+                let uuid = match lookup(conn, &name)? {
+                    Some(existing) => Some(existing.get_uuid_string().map_err(SegmentError::libvirt("query", &name))?),
+                    None => None,
+                };
+                let xml = domain_xml(&config, &spec2, &layout, uuid.as_deref(), label.as_deref());
+                let dom = Domain::define_xml(conn, &xml).map_err(SegmentError::libvirt("define", &name))?;
+                if let Err(e) = dom.create() {
+                    // A concurrent ensure may have started it first.
+                    if !dom.is_active().unwrap_or(false) {
+                        return Err(SegmentError::libvirt("start", &name)(e));
+                    }
                 }
-            }
-            Ok(())
-        })
-        .await?;
+                // For an LXC domain: the pid of its libvirt_lxc controller.
+                dom.get_id()
+                    .ok_or_else(|| SegmentError::InvalidConfig(format!("domain {name} has no id after its start")))
+            })
+            .await?;
+        userns::hand_over_libvirt_cgroups(&spec.name, controller).await?;
         tracing::info!(segment = %spec.name, address = %spec.address, "segment started");
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,28 @@ async fn one_segment_lifecycle() {
     assert_eq!(common::segment_pids(&spec.name, "sleep").len(), 1, "container outside the segment's cgroup");
     let remove = segments::bollard::query_parameters::RemoveContainerOptions { force: true, ..Default::default() };
     engine.docker().remove_container(&sleeper.id, Some(remove)).await.unwrap();
+
+    // Root in the segment is not root on the host: the segment's init runs in a user
+    // namespace that maps its root to an unprivileged host id, and its bounding set lacks
+    // what nested Docker does not use. What a container's root writes through a bind of
+    // the segment's /run belongs to that host id.
+    let init = common::segment_pids(&spec.name, "tini");
+    assert_eq!(init.len(), 1, "the segment's init");
+    let uid_map = std::fs::read_to_string(format!("/proc/{}/uid_map", init[0])).unwrap();
+    assert_eq!(uid_map.split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"], "{uid_map}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", init[0])).unwrap();
+    let bounding = status.lines().find_map(|l| l.strip_prefix("CapBnd:")).unwrap().trim();
+    let bounding = u64::from_str_radix(bounding, 16).unwrap();
+    for (name, bit) in [("SYS_MODULE", 16), ("SYS_RAWIO", 17), ("SYS_PTRACE", 19), ("SYS_BOOT", 22), ("SYS_TIME", 25)] {
+        assert_eq!(bounding & (1 << bit), 0, "CAP_{name} in the segment's bounding set {bounding:x}");
+    }
+    assert_ne!(bounding & (1 << 21), 0, "CAP_SYS_ADMIN (in its namespace) is what dockerd needs");
+    let mut probe = busybox(&["touch", "/segment-run/probe"]);
+    probe.host_config = Some(DockerHostConfig { binds: Some(vec!["/run:/segment-run".into()]), ..Default::default() });
+    let probe = engine.run_once(probe).await.unwrap();
+    assert_eq!(probe.exit_code, 0, "{}", probe.output);
+    let owner = std::fs::metadata(layout.run().join("probe")).unwrap();
+    assert_eq!((owner.uid(), owner.gid()), (100_000, 100_000), "a container's root is the host's unprivileged id");
 
     // The host's files are invisible inside, also through a bind of the segment's "/".
     let marker_name = format!("carina-marker-{}", host.prefix);
