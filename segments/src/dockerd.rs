@@ -103,6 +103,12 @@ fi
 for rule in 'c *:* m' 'b *:* m' 'c 10:200 rwm' 'c 5:0 rwm' 'c 5:1 rwm' 'c 5:2 rwm' 'c 136:* rwm'; do
   echo "$rule" >/sys/fs/cgroup/devices/devices.allow
 done
+# No IPv6 in the segment: the host drops every IPv6 frame a segment sends (a tenant who
+# turns it back on gets nowhere), and without addresses nothing inside tries it. Before
+# dockerd, so its bridges and containers' host-network sockets never get an address.
+if [ -e /proc/sys/net/ipv6 ]; then
+  for conf in all default; do echo 1 >/proc/sys/net/ipv6/conf/$conf/disable_ipv6; done
+fi
 # A previous run may have left pid files in /run; dockerd and containerd refuse to
 # start over them.
 rm -f /run/docker.pid /run/docker/containerd/containerd.pid
@@ -127,6 +133,7 @@ mod tests {
         assert!(script.starts_with("#!/usr/bin/sh\n"));
         assert!(script.contains("exec </dev/null >/run/dockerd.log 2>&1\n"));
         assert!(script.contains("exec unshare --cgroup /usr/bin/sh \"$0\"\n"));
+        assert!(script.contains("echo 1 >/proc/sys/net/ipv6/conf/$conf/disable_ipv6"));
         assert!(script.ends_with(
             "exec /usr/sbin/dockerd -H unix:///run/docker.sock -H tcp://0.0.0.0:42376 --tlsverify \
              --tlscacert=/etc/carina/client-ca.pem --tlscert=/etc/docker/server-cert.pem \

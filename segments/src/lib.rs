@@ -24,6 +24,7 @@
 
 mod apparmor;
 mod config;
+mod disk;
 mod dockerd;
 mod domain_xml;
 mod driver;
@@ -33,7 +34,9 @@ mod infra;
 mod isolation;
 mod layout;
 mod libvirt;
+mod link_filter;
 mod mounts;
+mod pids;
 mod spec;
 mod swarm;
 
@@ -42,6 +45,7 @@ pub use apparmor::{
     profile_name as apparmor_profile_name,
 };
 pub use config::{parse_cidr, HostConfig, LXC_SYSTEM_URI};
+pub use disk::MIN_DISK_MIB;
 pub use dockerd::{dockerd_args, init_script, DOCKERD_TLS_PORT};
 pub use domain_xml::domain_xml;
 pub use driver::SegmentDriver;
@@ -51,7 +55,9 @@ pub use infra::{swarm_manager_cmd, CLUSTER_LABEL, INFRA_LABEL, SWARM_DATA, SWARM
 pub use isolation::{chain_name, veth_name};
 pub use layout::SegmentLayout;
 pub use libvirt::LibvirtSegments;
+pub use link_filter::{chain_of as link_chain, mac_address, SEGMENTS_CHAIN};
 pub use mounts::{parse_mountinfo, MountEntry};
+pub use pids::{cgroup_dir as pids_cgroup_dir, containers_share as containers_pids_share, MIN_PIDS};
 pub use spec::{validate_name, SegmentSpec, SegmentState, SegmentTls};
 pub use swarm::{JoinTokens, LocalSwarm, NodeRole, SwarmNode, SWARM_PORT};
 

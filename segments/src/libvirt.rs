@@ -19,8 +19,8 @@ use crate::dockerd::{
 use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
 use crate::layout::MAX_SOCKET_PATH;
 use crate::{
-    apparmor, isolation, mounts, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout, SegmentSpec,
-    SegmentState, LXC_SYSTEM_URI,
+    apparmor, disk, isolation, link_filter, mounts, pids, validate_name, HostConfig, SegmentDriver, SegmentError,
+    SegmentLayout, SegmentSpec, SegmentState, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -121,6 +121,10 @@ impl LibvirtSegments {
         for dir in [layout.upper(), layout.work(), layout.root(), layout.docker(), layout.run()] {
             create_dir(&dir, 0o755).await?;
         }
+        disk::ensure_docker_disk(layout, &spec.name, spec.disk_mib).await?;
+        if mounts::is_mount_point(&layout.docker()).await? {
+            mounts::check_libvirtd_sees(&layout.docker()).await?;
+        }
         let root = layout.root();
         if !mounts::is_mount_point(&root).await? {
             let lower = self.lower_for(layout).await?;
@@ -220,6 +224,10 @@ impl SegmentDriver for LibvirtSegments {
         }
 
         self.prepare_root(spec, &layout).await?;
+        // Both before the start: the segment never runs without its L2 filter or its
+        // process limit.
+        link_filter::ensure(&spec.name, spec.address).await?;
+        pids::apply(&spec.name, spec.pids_max).await?;
         let label = if self.apparmor { Some(self.load_apparmor_profile(&layout, &spec.name).await?) } else { None };
         let (config, spec2) = (self.config.clone(), spec.clone());
         let name = spec.name.clone();
@@ -265,6 +273,7 @@ impl SegmentDriver for LibvirtSegments {
         if self.allowed.lock().unwrap_or_else(|e| e.into_inner()).get(name) == Some(&(address, wanted.clone())) {
             return Ok(());
         }
+        link_filter::ensure(name, address).await?;
         isolation::allow_peers(&self.config.bridge, name, address, &wanted).await?;
         self.allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), (address, wanted));
         Ok(())
@@ -307,6 +316,7 @@ impl SegmentDriver for LibvirtSegments {
         if !foreign {
             self.allowed.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
             isolation::forget(&self.config.bridge, name).await?;
+            link_filter::forget(name).await?;
         }
         mounts::unmount_all_under(&layout.dir).await?;
         let left = mounts::mounts_under(&mounts::mounts_of("self").await?, &layout.dir);
