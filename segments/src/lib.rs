@@ -9,6 +9,12 @@
 //! dockerd as the segment's only service: if dockerd dies, the domain stops, and
 //! [`SegmentDriver::state`] reports [`SegmentState::Stopped`] until `ensure` restarts it.
 //!
+//! Limits from the flavor: memory and CPU through the domain (libvirt's cgroups), a
+//! process limit (`pids.max`, see `pids.rs`) and a disk quota (`/var/lib/docker` is a
+//! loop-mounted sparse ext4 image, see `disk.rs`), all in place before the domain starts.
+//! On the bridge, each segment may send only IPv4 and ARP from its own MAC and address
+//! (`link_filter.rs`), and reach only its cluster's peers (`isolation.rs`).
+//!
 //! dockerd gets the segment's own cgroups (a cgroup namespace, see [`init_script`]), so
 //! the segment's memory and CPU limits apply to its containers too, and `docker stats`
 //! works. Its log is `<segment>/run/dockerd.log` on the host.
@@ -20,7 +26,7 @@
 //! (`CARINA_TEST_KEEP=1` keeps it for debugging).
 //!
 //! Host layout of one instance (`HostConfig::state_dir`, below the machine-wide shared
-//! mount root): `<state_dir>/<name>/{upper,work,root,docker,run}`.
+//! mount root): `<state_dir>/<name>/{upper,work,root,docker,run}` and `docker.img`.
 
 mod apparmor;
 mod config;

@@ -201,6 +201,20 @@ impl LibvirtSegments {
         .await?
     }
 
+    /// The MAC of a running segment's interface, from its live definition.
+    async fn live_mac(&self, name: &str) -> Result<Option<String>, SegmentError> {
+        let owned = name.to_owned();
+        self.with_conn(move |conn| {
+            let Some(dom) = lookup(conn, &owned)? else { return Ok(None) };
+            if !dom.is_active().map_err(SegmentError::libvirt("query", &owned))? {
+                return Ok(None);
+            }
+            let xml = dom.get_xml_desc(0).map_err(SegmentError::libvirt("describe", &owned))?;
+            Ok(mac_in(&xml))
+        })
+        .await
+    }
+
     async fn load_apparmor_profile(&self, layout: &SegmentLayout, name: &str) -> Result<String, SegmentError> {
         let file = layout.apparmor_profile();
         write_if_changed(&file, &apparmor::profile(name), 0o644).await?;
@@ -226,7 +240,7 @@ impl SegmentDriver for LibvirtSegments {
         self.prepare_root(spec, &layout).await?;
         // Both before the start: the segment never runs without its L2 filter or its
         // process limit.
-        link_filter::ensure(&spec.name, spec.address).await?;
+        link_filter::ensure(&spec.name, spec.address, &link_filter::mac_address(spec.address)).await?;
         pids::apply(&spec.name, spec.pids_max).await?;
         let label = if self.apparmor { Some(self.load_apparmor_profile(&layout, &spec.name).await?) } else { None };
         let (config, spec2) = (self.config.clone(), spec.clone());
@@ -273,7 +287,10 @@ impl SegmentDriver for LibvirtSegments {
         if self.allowed.lock().unwrap_or_else(|e| e.into_inner()).get(name) == Some(&(address, wanted.clone())) {
             return Ok(());
         }
-        link_filter::ensure(name, address).await?;
+        // The MAC the running interface has: a segment defined before MACs were derived
+        // from addresses keeps the one libvirt chose until it is defined again.
+        let mac = self.live_mac(name).await?.unwrap_or_else(|| link_filter::mac_address(address));
+        link_filter::ensure(name, address, &mac).await?;
         isolation::allow_peers(&self.config.bridge, name, address, &wanted).await?;
         self.allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), (address, wanted));
         Ok(())
@@ -411,6 +428,14 @@ fn lookup(conn: &Connect, name: &str) -> Result<Option<Domain>, SegmentError> {
     }
 }
 
+/// The first interface MAC in a domain definition (`<mac address='...'/>`, either quote).
+fn mac_in(xml: &str) -> Option<String> {
+    let start = xml.find("<mac address=")? + "<mac address=".len();
+    let quote = xml[start..].chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let rest = &xml[start + 1..];
+    Some(rest[..rest.find(quote)?].to_ascii_lowercase())
+}
+
 /// The state dir recorded in a domain's metadata; `None` for domains not made by us.
 fn owner_of(dom: &Domain) -> Option<String> {
     let element = dom.get_metadata(virt::sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(METADATA_URI), 0).ok()?;
@@ -472,5 +497,18 @@ async fn remove_file(path: &Path) -> Result<(), SegmentError> {
     match tokio::fs::remove_file(path).await {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SegmentError::io("remove", path)(e)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_interface_mac_in_a_live_definition() {
+        let xml = "<interface type='bridge'>\n  <mac address='52:54:00:AB:cd:01'/>\n  <source bridge='b'/>";
+        assert_eq!(mac_in(xml).as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(mac_in("<mac address=\"02:ca:0a:d6:00:15\"/>").as_deref(), Some("02:ca:0a:d6:00:15"));
+        assert_eq!(mac_in("<domain/>"), None);
     }
 }

@@ -44,8 +44,7 @@ pub fn chain_of(segment: &str) -> String {
 
 /// The rules of a segment's own chain, in order, worded as `ebtables -L` prints them (so
 /// that a listing tells whether they are in place) and usable as `-A <chain>` arguments.
-fn rules(address: Ipv4Addr) -> Vec<String> {
-    let mac = mac_address(address);
+fn rules(address: Ipv4Addr, mac: &str) -> Vec<String> {
     vec![
         format!("-p IPv4 -s {mac} --ip-src {address} -j ACCEPT"),
         format!("-p ARP -s {mac} --arp-ip-src {address} --arp-mac-src {mac} -j ACCEPT"),
@@ -92,10 +91,12 @@ async fn listing(chain: &str) -> Option<String> {
     ebtables(&["-L", chain]).await.ok()
 }
 
-/// Makes sure the segment's chain holds exactly its rules and its interface jumps to it;
-/// rewrites the chain only when it differs (a changed address, rules lost meanwhile).
-/// Called before every start of the domain and whenever its peers are checked.
-pub async fn ensure(segment: &str, address: Ipv4Addr) -> Result<(), SegmentError> {
+/// Makes sure the segment's chain holds exactly its rules for `address` and `mac` (the
+/// one its interface has: [`mac_address`] for segments defined since this filter exists)
+/// and its interface jumps to it; rewrites the chain only when it differs (a changed
+/// address, rules lost meanwhile). Called before every start of the domain and whenever
+/// its peers are checked.
+pub async fn ensure(segment: &str, address: Ipv4Addr, mac: &str) -> Result<(), SegmentError> {
     let _edit = EDITS.lock().await;
     let Some(main) = listing(SEGMENTS_CHAIN).await else {
         return Err(SegmentError::InvalidConfig(format!(
@@ -103,7 +104,7 @@ pub async fn ensure(segment: &str, address: Ipv4Addr) -> Result<(), SegmentError
         )));
     };
     let chain = chain_of(segment);
-    let wanted = rules(address);
+    let wanted = rules(address, mac);
     let current = listing(&chain).await;
     let in_place = current.as_deref().map(listed_rules) == Some(wanted.iter().map(String::as_str).collect());
     if !in_place {
@@ -161,7 +162,8 @@ mod tests {
 
     #[test]
     fn rules_pin_mac_and_address_and_end_in_drop() {
-        let r = rules(Ipv4Addr::new(10, 214, 0, 21));
+        let address = Ipv4Addr::new(10, 214, 0, 21);
+        let r = rules(address, &mac_address(address));
         assert_eq!(r.len(), 3);
         assert_eq!(r[0], "-p IPv4 -s 02:ca:0a:d6:00:15 --ip-src 10.214.0.21 -j ACCEPT");
         assert!(r[1].contains("-p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-mac-src 02:ca:0a:d6:00:15"));
@@ -176,6 +178,7 @@ mod tests {
                        -p IPv4 -s 02:ca:0a:d6:00:15 --ip-src 10.214.0.21 -j ACCEPT \n\
                        -p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-mac-src 02:ca:0a:d6:00:15 -j ACCEPT \n\
                        -j DROP \n";
-        assert_eq!(listed_rules(listing), rules(Ipv4Addr::new(10, 214, 0, 21)));
+        let address = Ipv4Addr::new(10, 214, 0, 21);
+        assert_eq!(listed_rules(listing), rules(address, &mac_address(address)));
     }
 }

@@ -70,6 +70,13 @@ async fn segments_reach_their_cluster_only() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // A restarted server (a fresh driver) checks the running segments' filters against
+    // their live MAC and finds them in place.
+    let restarted = segments::LibvirtSegments::new(host.config.clone()).unwrap();
+    let before = common::l2_chain_listing(&a1.name);
+    restarted.allow_peers(&a1.name, a1.address, &cluster_a).await.unwrap();
+    assert_eq!(common::l2_chain_listing(&a1.name), before, "a running segment's filter was rewritten");
+
     // IPv4: a1 reaches its peer, not the other cluster, from its namespace and from a
     // host-network container.
     assert!(common::connects_from(&a1.name, a2.address, DOCKERD_TLS_PORT), "a1 cannot reach its peer a2");

@@ -233,6 +233,13 @@ pub fn l2_drops(segment: &str) -> u64 {
     line.split("pcnt = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
 }
 
+/// A segment's L2 filter chain as `ebtables -L` lists it.
+pub fn l2_chain_listing(segment: &str) -> String {
+    let out = Command::new("ebtables").args(["-L", &segments::link_chain(segment)]).output().unwrap();
+    assert!(out.status.success(), "no L2 chain for {segment}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The MAC that segment `name` has for `ip` in its neighbour table, if any.
 pub fn neighbour_mac(name: &str, ip: Ipv4Addr) -> Option<String> {
     let out = in_netns(name, &format!("ip neigh show {ip} dev eth0"));
