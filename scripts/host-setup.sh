@@ -156,21 +156,20 @@ L2_CHAIN=CARINA-SEGMENTS
 # each segment's own chain. The server writes that chain before the segment starts: IPv4
 # and ARP from the segment's own MAC and address pass, everything else drops (other MACs,
 # forged ARP, IPv6 of every kind, router advertisements included), towards other segments
-# and towards the host alike. Frames of interfaces without a chain return (policy RETURN),
-# so this leaves alone the segments of other instances on the machine that predate it.
+# and towards the host alike. In nat PREROUTING: before the bridge learns the source MAC
+# (later hooks would let a segment with a neighbour's MAC divert the neighbour's traffic).
+# Frames of interfaces without a chain return (policy RETURN), so this leaves alone the
+# segments of other instances on the machine that predate it.
 # ebtables (nf_tables) loses rules when run concurrently: every caller, the server too,
 # holds this lock (segments::link_filter).
 EBTABLES_LOCK=/run/lock/carina-ebtables.lock
-ebt() { flock "$EBTABLES_LOCK" ebtables "$@"; }
+ebt() { flock "$EBTABLES_LOCK" ebtables -t nat "$@"; }
 
 link_filter() {
   ebt -L "$L2_CHAIN" >/dev/null 2>&1 || ebt -N "$L2_CHAIN"
   ebt -P "$L2_CHAIN" RETURN
-  local hook
-  for hook in FORWARD INPUT; do
-    ebt -L "$hook" | grep -qxF -- "-i $SEGMENT_IFACES -j $L2_CHAIN" ||
-      ebt -I "$hook" -i "$SEGMENT_IFACES" -j "$L2_CHAIN"
-  done
+  ebt -L PREROUTING | grep -qxF -- "-i $SEGMENT_IFACES -j $L2_CHAIN" ||
+    ebt -I PREROUTING -i "$SEGMENT_IFACES" -j "$L2_CHAIN"
 }
 
 bridge() {

@@ -61,7 +61,7 @@ pub use infra::{swarm_manager_cmd, CLUSTER_LABEL, INFRA_LABEL, SWARM_DATA, SWARM
 pub use isolation::{chain_name, veth_name};
 pub use layout::SegmentLayout;
 pub use libvirt::LibvirtSegments;
-pub use link_filter::{chain_of as link_chain, mac_address, SEGMENTS_CHAIN};
+pub use link_filter::{chain_of as link_chain, mac_address, SEGMENTS_CHAIN, TABLE as LINK_FILTER_TABLE};
 pub use mounts::{parse_mountinfo, MountEntry};
 pub use pids::{cgroup_dir as pids_cgroup_dir, containers_share as containers_pids_share, MIN_PIDS};
 pub use spec::{validate_name, SegmentSpec, SegmentState, SegmentTls};

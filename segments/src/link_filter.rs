@@ -2,10 +2,13 @@
 //!
 //! `scripts/host-setup.sh` sends every frame that enters a bridge from a segment's host-side
 //! interface (they are all named `cs…`, see [`veth_name`]) to the ebtables chain
-//! [`SEGMENTS_CHAIN`], in `FORWARD` (towards another segment) and in `INPUT` (towards the
-//! host). Each segment gets a chain of its own, jumped to from there for its interface,
-//! written before the domain starts, that accepts exactly two kinds of frames and drops
-//! the rest:
+//! [`SEGMENTS_CHAIN`] in `PREROUTING` of the `nat` table: the first look at a frame, before
+//! the bridge learns its source MAC and before it is forwarded to another segment or
+//! passed up to the host. (In the `filter` table's `FORWARD` and `INPUT`, a frame with a
+//! neighbour's MAC is dropped only after the bridge has learnt that MAC on the sender's
+//! port, so traffic for the neighbour then goes to the sender: measured here.) Each
+//! segment gets a chain of its own, jumped to from there for its interface, written before
+//! the domain starts, that accepts exactly two kinds of frames and drops the rest:
 //! - IPv4 from the segment's MAC and its own address;
 //! - ARP from the segment's MAC that speaks for its own address and MAC only.
 //!
@@ -24,10 +27,14 @@ use tokio::process::Command;
 use crate::isolation::veth_name;
 use crate::SegmentError;
 
-/// The machine-wide ebtables chain that every segment interface's frames pass (made by
-/// `scripts/host-setup.sh`). Its policy is RETURN: segments of other instances of the
+/// The machine-wide ebtables chain (table [`TABLE`]) that every segment interface's frames
+/// pass (made by `scripts/host-setup.sh`). Its policy is RETURN: segments of other instances of the
 /// service that predate this filter keep working; each segment's own chain ends in DROP.
 pub const SEGMENTS_CHAIN: &str = "CARINA-SEGMENTS";
+
+/// The ebtables table of every chain here: its `PREROUTING` sees frames before the bridge
+/// learns from them.
+pub const TABLE: &str = "nat";
 
 /// The MAC address of the segment at `address`: locally administered, unicast, and unique
 /// on a bridge because addresses are (`02:ca` then the four octets).
@@ -73,14 +80,14 @@ static EDITS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn ebtables(args: &[&str]) -> Result<String, SegmentError> {
     let out = Command::new("flock")
-        .args([LOCK_FILE, "ebtables"])
+        .args([LOCK_FILE, "ebtables", "-t", TABLE])
         .args(args)
         .output()
         .await
         .map_err(|e| SegmentError::Command { command: "ebtables".into(), detail: e.to_string() })?;
     if !out.status.success() {
         return Err(SegmentError::Command {
-            command: format!("ebtables {}", args.join(" ")),
+            command: format!("ebtables -t {TABLE} {}", args.join(" ")),
             detail: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }

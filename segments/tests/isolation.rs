@@ -180,19 +180,32 @@ async fn segments_reach_their_cluster_only() {
     }
     assert!(common::l2_drops(&b1.name) - drops >= 3, "the router advertisements were not dropped at b1's port");
 
+    // A frame from b1 with a2's MAC does not take a2's place in the bridge's forwarding
+    // table (which would divert a2's traffic to b1).
+    let bridge = &host.config.bridge;
+    let a2_port = Some(segments::veth_name(&a2.name));
+    assert_eq!(common::fdb_port(bridge, &a2_mac), a2_port, "the bridge has not learnt a2's MAC");
+    let poison = frames::arp_reply(frames::mac(&a2_mac), a2.address, a1_mac, a1.address);
+    frames::send(common::dockerd_pid(&b1.name), "eth0", &poison, 3);
+    assert_eq!(common::fdb_port(bridge, &a2_mac), a2_port, "b1 took over a2's MAC on the bridge");
+
     // Control: with b1's filters opened, the same frames do take effect, so the checks
     // above can fail. (Only b1's own chain and an ACCEPT for its port are touched; the
     // segment is removed right after.)
     let chain = segments::link_chain(&b1.name);
     let veth = segments::veth_name(&b1.name);
-    run("ebtables", &["-F", &chain]);
-    run("ebtables", &["-A", &chain, "-j", "ACCEPT"]);
+    for args in [&["-F", &chain][..], &["-A", &chain, "-j", "ACCEPT"]] {
+        let out = common::ebtables(args);
+        assert!(out.status.success(), "ebtables {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let accept6 = ["FORWARD", "-m", "physdev", "--physdev-in", &veth, "-j", "ACCEPT"];
     run("ip6tables", &[&["-w", "-I"][..], &accept6[..]].concat());
     std::thread::sleep(Duration::from_millis(1100));
     let b1_pid = common::dockerd_pid(&b1.name);
     frames::send(b1_pid, "eth0", &forged, 3);
     frames::send(b1_pid, "eth0", &ra, 3);
+    frames::send(b1_pid, "eth0", &poison, 1);
+    let poisoned_port = common::fdb_port(bridge, &a2_mac);
     std::thread::sleep(Duration::from_millis(500));
     let forged_mac = common::neighbour_mac(&a1.name, a2.address);
     let routes = String::from_utf8_lossy(&common::in_netns(&a1.name, "ip -6 route").stdout).into_owned();
@@ -200,11 +213,11 @@ async fn segments_reach_their_cluster_only() {
     host.driver.remove(&b1.name).await.unwrap();
     assert_eq!(forged_mac, Some(mac_address(b1.address)), "control: the unfiltered forged ARP had no effect");
     assert!(routes.contains("default via"), "control: the unfiltered RA had no effect: {routes}");
+    assert_eq!(poisoned_port, Some(veth), "control: the unfiltered MAC takeover had no effect");
 
     // b1 left no L2 filter behind; a1's is in place.
-    let chains = String::from_utf8_lossy(&std::process::Command::new("ebtables").arg("-L").output().unwrap().stdout)
-        .into_owned();
-    assert!(!chains.contains(&veth), "b1's filter outlives it:\n{chains}");
+    let chains = String::from_utf8_lossy(&common::ebtables(&["-L"]).stdout).into_owned();
+    assert!(!chains.contains(&segments::veth_name(&b1.name)), "b1's filter outlives it:\n{chains}");
     assert!(chains.contains(&segments::veth_name(&a1.name)), "{chains}");
 }
 

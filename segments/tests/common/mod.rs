@@ -225,9 +225,19 @@ pub fn dockerd_pid(name: &str) -> u32 {
     pids[0]
 }
 
+/// Runs ebtables on the L2 filter's table, under the lock the driver takes (ebtables is not
+/// safe to run concurrently).
+pub fn ebtables(args: &[&str]) -> std::process::Output {
+    Command::new("flock")
+        .args(["/run/lock/carina-ebtables.lock", "ebtables", "-t", segments::LINK_FILTER_TABLE])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// Frames the DROP rule of a segment's L2 filter chain has dropped so far.
 pub fn l2_drops(segment: &str) -> u64 {
-    let out = Command::new("ebtables").args(["-L", &segments::link_chain(segment), "--Lc"]).output().unwrap();
+    let out = ebtables(&["-L", &segments::link_chain(segment), "--Lc"]);
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().find(|l| l.starts_with("-j DROP")).unwrap_or_else(|| panic!("no DROP rule:\n{text}"));
     line.split("pcnt = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
@@ -235,7 +245,7 @@ pub fn l2_drops(segment: &str) -> u64 {
 
 /// A segment's L2 filter chain as `ebtables -L` lists it.
 pub fn l2_chain_listing(segment: &str) -> String {
-    let out = Command::new("ebtables").args(["-L", &segments::link_chain(segment)]).output().unwrap();
+    let out = ebtables(&["-L", &segments::link_chain(segment)]);
     assert!(out.status.success(), "no L2 chain for {segment}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -266,4 +276,13 @@ pub fn cgroup_root(option: &str) -> PathBuf {
         .find(|m| m.fstype == "cgroup" && m.super_options.split(',').any(|o| o == option))
         .map(|m| m.mount_point)
         .unwrap_or_else(|| panic!("no {option} cgroup hierarchy"))
+}
+
+/// The bridge port (interface) where `bridge` forwards frames for `mac`, as it learnt.
+pub fn fdb_port(bridge: &str, mac: &str) -> Option<String> {
+    let out = Command::new("bridge").args(["fdb", "show", "br", bridge]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with(&format!("{mac} dev ")) && !l.contains("permanent"))
+        .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
 }
