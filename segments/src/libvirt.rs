@@ -18,6 +18,7 @@ use crate::dockerd::{
 };
 use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
 use crate::layout::MAX_SOCKET_PATH;
+use crate::link_filter::LinkIdentity;
 use crate::{
     apparmor, disk, isolation, link_filter, mounts, pids, validate_name, HostConfig, SegmentDriver, SegmentError,
     SegmentLayout, SegmentSpec, SegmentState, LXC_SYSTEM_URI,
@@ -201,6 +202,14 @@ impl LibvirtSegments {
         .await?
     }
 
+    /// Whom the segment may talk ARP with: the host, and the peers last allowed to it
+    /// (none yet before the first [`SegmentDriver::allow_peers`]).
+    fn arp_peers(&self, name: &str) -> Vec<Ipv4Addr> {
+        let allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
+        let peers = allowed.get(name).map(|(_, peers)| peers.clone()).unwrap_or_default();
+        peers.into_iter().chain([self.config.gateway]).collect()
+    }
+
     /// The MAC of a running segment's interface, from its live definition.
     async fn live_mac(&self, name: &str) -> Result<Option<String>, SegmentError> {
         let owned = name.to_owned();
@@ -240,7 +249,12 @@ impl SegmentDriver for LibvirtSegments {
         self.prepare_root(spec, &layout).await?;
         // Both before the start: the segment never runs without its L2 filter or its
         // process limit.
-        link_filter::ensure(&spec.name, spec.address, &link_filter::mac_address(spec.address)).await?;
+        let id = LinkIdentity {
+            address: spec.address,
+            mac: link_filter::mac_address(spec.address),
+            arp_peers: self.arp_peers(&spec.name),
+        };
+        link_filter::ensure(&spec.name, &id).await?;
         pids::apply(&spec.name, spec.pids_max).await?;
         let label = if self.apparmor { Some(self.load_apparmor_profile(&layout, &spec.name).await?) } else { None };
         let (config, spec2) = (self.config.clone(), spec.clone());
@@ -290,7 +304,8 @@ impl SegmentDriver for LibvirtSegments {
         // The MAC the running interface has: a segment defined before MACs were derived
         // from addresses keeps the one libvirt chose until it is defined again.
         let mac = self.live_mac(name).await?.unwrap_or_else(|| link_filter::mac_address(address));
-        link_filter::ensure(name, address, &mac).await?;
+        let arp_peers = wanted.iter().copied().chain([self.config.gateway]).collect();
+        link_filter::ensure(name, &LinkIdentity { address, mac, arp_peers }).await?;
         isolation::allow_peers(&self.config.bridge, name, address, &wanted).await?;
         self.allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), (address, wanted));
         Ok(())

@@ -10,7 +10,9 @@
 //! segment gets a chain of its own, jumped to from there for its interface, written before
 //! the domain starts, that accepts exactly two kinds of frames and drops the rest:
 //! - IPv4 from the segment's MAC and its own address;
-//! - ARP from the segment's MAC that speaks for its own address and MAC only.
+//! - ARP from the segment's MAC that speaks for its own address and MAC only, and asks
+//!   about (or answers) the host's bridge address or a peer of its cluster: a segment
+//!   cannot even learn which addresses of other clusters are in use.
 //!
 //! Everything else drops: another source MAC or address (a segment that changed its
 //! MAC, took a neighbour's address or forges ARP replies for it), IPv6 of every kind
@@ -20,6 +22,7 @@
 //! The segment's MAC is fixed by its address ([`mac_address`]), so that the rules can be
 //! written before the domain starts: a segment never has a moment without them.
 
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use tokio::process::Command;
@@ -49,15 +52,31 @@ pub fn chain_of(segment: &str) -> String {
     veth_name(segment)
 }
 
+/// Who a segment is on the wire, and whom it may talk ARP with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkIdentity {
+    /// The segment's address.
+    pub address: Ipv4Addr,
+    /// The MAC its interface has ([`mac_address`] for segments defined since this filter
+    /// exists).
+    pub mac: String,
+    /// Addresses its ARP may be about besides its own: the bridge's (the host) and its
+    /// cluster's peers.
+    pub arp_peers: Vec<Ipv4Addr>,
+}
+
 /// The rules of a segment's own chain, in order, worded as `ebtables -L` prints them (so
 /// that a listing tells whether they are in place) and usable as `-A <chain>` arguments.
-fn rules(address: Ipv4Addr, mac: &str) -> Vec<String> {
-    vec![
-        format!("-p IPv4 -s {mac} --ip-src {address} -j ACCEPT"),
-        format!("-p ARP -s {mac} --arp-ip-src {address} --arp-mac-src {mac} -j ACCEPT"),
-        // Explicit, rather than the chain's policy: its counter shows what was refused.
-        "-j DROP".to_owned(),
-    ]
+fn rules(id: &LinkIdentity) -> Vec<String> {
+    let (address, mac) = (id.address, &id.mac);
+    let peers: BTreeSet<Ipv4Addr> = id.arp_peers.iter().copied().filter(|p| *p != address).collect();
+    let mut rules = vec![format!("-p IPv4 -s {mac} --ip-src {address} -j ACCEPT")];
+    rules.extend(peers.iter().map(|peer| {
+        format!("-p ARP -s {mac} --arp-ip-src {address} --arp-ip-dst {peer} --arp-mac-src {mac} -j ACCEPT")
+    }));
+    // Explicit, rather than the chain's policy: its counter shows what was refused.
+    rules.push("-j DROP".to_owned());
+    rules
 }
 
 /// The rules a listing of one chain shows, in order.
@@ -98,12 +117,10 @@ async fn listing(chain: &str) -> Option<String> {
     ebtables(&["-L", chain]).await.ok()
 }
 
-/// Makes sure the segment's chain holds exactly its rules for `address` and `mac` (the
-/// one its interface has: [`mac_address`] for segments defined since this filter exists)
-/// and its interface jumps to it; rewrites the chain only when it differs (a changed
-/// address, rules lost meanwhile). Called before every start of the domain and whenever
-/// its peers are checked.
-pub async fn ensure(segment: &str, address: Ipv4Addr, mac: &str) -> Result<(), SegmentError> {
+/// Makes sure the segment's chain holds exactly the rules for `id` and its interface jumps
+/// to it; rewrites the chain only when it differs (a changed address or peers, rules lost
+/// meanwhile). Called before every start of the domain and whenever its peers are checked.
+pub async fn ensure(segment: &str, id: &LinkIdentity) -> Result<(), SegmentError> {
     let _edit = EDITS.lock().await;
     let Some(main) = listing(SEGMENTS_CHAIN).await else {
         return Err(SegmentError::InvalidConfig(format!(
@@ -111,7 +128,7 @@ pub async fn ensure(segment: &str, address: Ipv4Addr, mac: &str) -> Result<(), S
         )));
     };
     let chain = chain_of(segment);
-    let wanted = rules(address, mac);
+    let wanted = rules(id);
     let current = listing(&chain).await;
     let in_place = current.as_deref().map(listed_rules) == Some(wanted.iter().map(String::as_str).collect());
     if !in_place {
@@ -167,25 +184,32 @@ mod tests {
         assert_eq!(first & 0b11, 0b10, "locally administered, not multicast");
     }
 
+    fn identity() -> LinkIdentity {
+        let address = Ipv4Addr::new(10, 214, 0, 21);
+        let arp_peers = vec![Ipv4Addr::new(10, 214, 0, 22), Ipv4Addr::new(10, 214, 0, 1), address];
+        LinkIdentity { address, mac: mac_address(address), arp_peers }
+    }
+
     #[test]
     fn rules_pin_mac_and_address_and_end_in_drop() {
-        let address = Ipv4Addr::new(10, 214, 0, 21);
-        let r = rules(address, &mac_address(address));
-        assert_eq!(r.len(), 3);
+        let r = rules(&identity());
+        assert_eq!(r.len(), 4);
         assert_eq!(r[0], "-p IPv4 -s 02:ca:0a:d6:00:15 --ip-src 10.214.0.21 -j ACCEPT");
-        assert!(r[1].contains("-p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-mac-src 02:ca:0a:d6:00:15"));
-        assert_eq!(r[2], "-j DROP");
+        let arp = "-p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-ip-dst";
+        assert_eq!(r[1], format!("{arp} 10.214.0.1 --arp-mac-src 02:ca:0a:d6:00:15 -j ACCEPT"));
+        assert_eq!(r[2], format!("{arp} 10.214.0.22 --arp-mac-src 02:ca:0a:d6:00:15 -j ACCEPT"));
+        assert_eq!(r[3], "-j DROP");
         assert!(!r.iter().any(|w| w.contains("IPv6")), "IPv6 is never accepted");
     }
 
     #[test]
     fn reads_rules_back_from_a_listing() {
         // As ebtables 1.8 (nf_tables) lists a chain.
-        let listing = "Bridge table: filter\n\nBridge chain: cs0123, entries: 3, policy: DROP\n\
+        let listing = "Bridge table: nat\n\nBridge chain: cs0123, entries: 4, policy: DROP\n\
                        -p IPv4 -s 02:ca:0a:d6:00:15 --ip-src 10.214.0.21 -j ACCEPT \n\
-                       -p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-mac-src 02:ca:0a:d6:00:15 -j ACCEPT \n\
+                       -p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-ip-dst 10.214.0.1 --arp-mac-src 02:ca:0a:d6:00:15 -j ACCEPT \n\
+                       -p ARP -s 02:ca:0a:d6:00:15 --arp-ip-src 10.214.0.21 --arp-ip-dst 10.214.0.22 --arp-mac-src 02:ca:0a:d6:00:15 -j ACCEPT \n\
                        -j DROP \n";
-        let address = Ipv4Addr::new(10, 214, 0, 21);
-        assert_eq!(listed_rules(listing), rules(address, &mac_address(address)));
+        assert_eq!(listed_rules(listing), rules(&identity()));
     }
 }

@@ -243,11 +243,13 @@ pub fn l2_drops(segment: &str) -> u64 {
     line.split("pcnt = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
 }
 
-/// A segment's L2 filter chain as `ebtables -L` lists it.
-pub fn l2_chain_listing(segment: &str) -> String {
-    let out = ebtables(&["-L", &segments::link_chain(segment)]);
-    assert!(out.status.success(), "no L2 chain for {segment}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// Frames the first rule (IPv4 from the segment itself) of its L2 filter chain accepted so
+/// far: a counter that restarts at 0 whenever the chain is rewritten.
+pub fn l2_accepted(segment: &str) -> u64 {
+    let out = ebtables(&["-L", &segments::link_chain(segment), "--Lc"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("-p IPv4")).unwrap_or_else(|| panic!("no IPv4 rule:\n{text}"));
+    line.split("pcnt = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
 }
 
 /// The MAC that segment `name` has for `ip` in its neighbour table, if any.
