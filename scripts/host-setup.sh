@@ -206,10 +206,13 @@ bridge() {
   # The host talks to segments (Docker over TCP, replies); segments open no connection to
   # the host: they need nothing from it (no DNS, no NTP: they share the host's clock).
   ensure_rule filter INPUT -i "$CARINA_BRIDGE" -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP
-  # No IPv6 from the bridge at all, should a frame ever get past the L2 filter.
-  ensure_rule6 INPUT -i "$CARINA_BRIDGE" -j DROP
-  ensure_rule6 FORWARD -i "$CARINA_BRIDGE" -j DROP
-  ensure_rule6 FORWARD -o "$CARINA_BRIDGE" -j DROP
+  # No IPv6 from the bridge at all, should a frame ever get past the L2 filter (on a
+  # kernel with IPv6).
+  if [ -e /proc/net/if_inet6 ]; then
+    ensure_rule6 INPUT -i "$CARINA_BRIDGE" -j DROP
+    ensure_rule6 FORWARD -i "$CARINA_BRIDGE" -j DROP
+    ensure_rule6 FORWARD -o "$CARINA_BRIDGE" -j DROP
+  fi
   link_filter
 }
 
