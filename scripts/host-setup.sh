@@ -11,7 +11,6 @@
 #                         segments in a directory below it          [/var/lib/carina-segments]
 #   CARINA_BRIDGE         host bridge of this instance               [carina0]
 #   CARINA_BRIDGE_ADDR    gateway address/prefix on that bridge      [10.213.0.1/24]
-#   CARINA_ISOLATE_HOST   1: segments may not open connections to the host [1]
 #   CARINA_SUITE          Debian suite of the segment root           [bookworm]
 #   CARINA_MIRROR         Debian mirror for debootstrap [derived from this machine's apt sources]
 #
@@ -29,14 +28,13 @@ source "$here/lib/base-image.sh"
 : "${CARINA_SEGMENTS_ROOT:=/var/lib/carina-segments}"
 : "${CARINA_BRIDGE:=carina0}"
 : "${CARINA_BRIDGE_ADDR:=10.213.0.1/24}"
-: "${CARINA_ISOLATE_HOST:=1}"
 : "${CARINA_SUITE:=bookworm}"
 : "${CARINA_MIRROR:=}"
 
 LIBVIRT_URI=lxc:///system
 LIBVIRTD_PIDFILE=/run/libvirtd.pid
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-lxc libvirt-clients libvirt-dev pkg-config
-  debootstrap busybox-static apparmor iptables iproute2 bridge-utils util-linux)
+  debootstrap busybox-static apparmor iptables ebtables iproute2 bridge-utils util-linux e2fsprogs)
 # What dockerd inside a segment needs; iproute2 and procps help when debugging one.
 ROOTFS_INCLUDE=docker.io,iptables,ca-certificates,tini,iproute2,procps
 # Bump when the steps after debootstrap change: a new recipe builds a new root.
@@ -144,11 +142,44 @@ ensure_rule() {
   iptables -w -t "$table" -C "$@" 2>/dev/null || iptables -w -t "$table" -I "$@"
 }
 
+ensure_rule6() {
+  ip6tables -w -C "$@" 2>/dev/null || ip6tables -w -I "$@"
+}
+
+# Segments' host-side interfaces are all named cs<hash> (segments::veth_name).
+SEGMENT_IFACES=cs+
+# The machine-wide ebtables chain of every frame a segment sends (segments::SEGMENTS_CHAIN).
+L2_CHAIN=CARINA-SEGMENTS
+
+# L2, shared by every bridge (ebtables here cannot match the bridge a frame entered: no
+# nft bridge meta support): frames from segment interfaces go to one chain, which jumps to
+# each segment's own chain. The server writes that chain before the segment starts: IPv4
+# and ARP from the segment's own MAC and address pass, everything else drops (other MACs,
+# forged ARP, IPv6 of every kind, router advertisements included), towards other segments
+# and towards the host alike. In nat PREROUTING: before the bridge learns the source MAC
+# (later hooks would let a segment with a neighbour's MAC divert the neighbour's traffic).
+# Frames of interfaces without a chain return (policy RETURN), so this leaves alone the
+# segments of other instances on the machine that predate it.
+# ebtables (nf_tables) loses rules when run concurrently: every caller, the server too,
+# holds this lock (segments::link_filter).
+EBTABLES_LOCK=/run/lock/carina-ebtables.lock
+ebt() { flock "$EBTABLES_LOCK" ebtables -t nat "$@"; }
+
+link_filter() {
+  ebt -L "$L2_CHAIN" >/dev/null 2>&1 || ebt -N "$L2_CHAIN"
+  ebt -P "$L2_CHAIN" RETURN
+  ebt -L PREROUTING | grep -qxF -- "-i $SEGMENT_IFACES -j $L2_CHAIN" ||
+    ebt -I PREROUTING -i "$SEGMENT_IFACES" -j "$L2_CHAIN"
+}
+
 bridge() {
   if ! ip link show dev "$CARINA_BRIDGE" >/dev/null 2>&1; then
     say "creating bridge $CARINA_BRIDGE ($CARINA_BRIDGE_ADDR)"
     ip link add "$CARINA_BRIDGE" type bridge
   fi
+  # The host has no IPv6 address on the bridge: nothing on "::" is reachable from it.
+  [ ! -e "/proc/sys/net/ipv6/conf/$CARINA_BRIDGE/disable_ipv6" ] ||
+    echo 1 >"/proc/sys/net/ipv6/conf/$CARINA_BRIDGE/disable_ipv6"
   ip -4 -o addr show dev "$CARINA_BRIDGE" | grep -qw "inet $CARINA_BRIDGE_ADDR" ||
     ip addr add "$CARINA_BRIDGE_ADDR" dev "$CARINA_BRIDGE"
   ip link set "$CARINA_BRIDGE" up
@@ -160,8 +191,10 @@ bridge() {
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null || true
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
     die "bridged traffic cannot be filtered: the br_netfilter kernel module is not available"
-  [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables)" = 1 ] ||
-    echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+  local knob
+  for knob in bridge-nf-call-iptables bridge-nf-call-ip6tables; do
+    [ "$(cat /proc/sys/net/bridge/$knob)" = 1 ] || echo 1 >/proc/sys/net/bridge/$knob
+  done
   local chain="CARINA-$CARINA_BRIDGE"
   iptables -w -n -L "$chain" >/dev/null 2>&1 || iptables -w -N "$chain"
   iptables -w -C "$chain" -j DROP 2>/dev/null || iptables -w -A "$chain" -j DROP
@@ -170,10 +203,23 @@ bridge() {
   ensure_rule filter FORWARD -i "$CARINA_BRIDGE" -o "$CARINA_BRIDGE" -j "$chain"
   ensure_rule filter FORWARD -i "$CARINA_BRIDGE" ! -o "$CARINA_BRIDGE" -j DROP
   ensure_rule filter FORWARD -o "$CARINA_BRIDGE" ! -i "$CARINA_BRIDGE" -j DROP
-  if [ "$CARINA_ISOLATE_HOST" = 1 ]; then
-    # The host talks to segments; segments do not open connections to the host.
-    ensure_rule filter INPUT -i "$CARINA_BRIDGE" -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP
+  # The host talks to segments (Docker over TCP, replies); segments open no connection to
+  # the host: they need nothing from it (no DNS, no NTP: they share the host's clock).
+  ensure_rule filter INPUT -i "$CARINA_BRIDGE" -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP
+  # No IPv6 from the bridge at all, should a frame ever get past the L2 filter (on a
+  # kernel with IPv6).
+  if [ -e /proc/net/if_inet6 ]; then
+    ensure_rule6 INPUT -i "$CARINA_BRIDGE" -j DROP
+    ensure_rule6 FORWARD -i "$CARINA_BRIDGE" -j DROP
+    ensure_rule6 FORWARD -o "$CARINA_BRIDGE" -j DROP
   fi
+  link_filter
+}
+
+# Segments' processes are limited through the pids controller (segments::pids).
+check_cgroups() {
+  awk '$(NF-2) == "cgroup" && $NF ~ /(^|,)pids(,|$)/ { found = 1 } END { exit !found }' /proc/self/mountinfo ||
+    die "no cgroup v1 pids hierarchy is mounted: segments' process limits cannot apply"
 }
 
 # --- segment root filesystem ------------------------------------------------------------
@@ -245,6 +291,7 @@ libvirt_prerequisites
 shared_root
 start_libvirtd
 bridge
+check_cgroups
 rootfs
 base_image
 say "host ready"

@@ -11,7 +11,8 @@ log "checking Debian packages"
 # cluster endpoints too; nginx-light, brotli, hyperfine: benchmarks; libvirt-dev and
 # pkg-config: building the libvirt bindings.
 ensure_debian_packages build-essential pkg-config libvirt-dev chromium docker.io \
-  nginx-light brotli hyperfine wrk curl unzip sqlite3 util-linux ca-certificates openssl docker-compose
+  nginx-light brotli hyperfine wrk curl unzip sqlite3 util-linux ca-certificates openssl docker-compose \
+  ebtables e2fsprogs
 
 log "checking the Rust wasm target"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

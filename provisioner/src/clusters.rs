@@ -35,6 +35,8 @@ pub struct SegmentInfo {
     pub state_reason: Option<String>,
     pub memory_mib: u64,
     pub vcpus: u32,
+    /// The segment's disk quota (its Docker file system).
+    pub disk_mib: u64,
 }
 
 /// One line of a cluster's history.
@@ -246,6 +248,7 @@ impl Provisioner {
             state_reason: row.state_reason.clone(),
             memory_mib: self.config.flavor.memory_mib,
             vcpus: self.config.flavor.vcpus,
+            disk_mib: self.config.flavor.disk_mib,
         }
     }
 

@@ -40,17 +40,22 @@ impl Default for ProvisionerConfig {
     }
 }
 
-/// A segment size: memory and CPU limits of each segment.
+/// A segment size: memory, CPU, disk and process limits of each segment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flavor {
     /// Shown to users, like Carina's `container1-4G`.
     pub name: String,
     pub memory_mib: u64,
     pub vcpus: u32,
+    /// Size of each segment's Docker file system (a sparse image: a ceiling, not a
+    /// reservation). Applies to segments made after a change.
+    pub disk_mib: u64,
+    /// Most tasks (processes and threads) a segment may run at once.
+    pub pids_max: u64,
 }
 
 impl Default for Flavor {
     fn default() -> Self {
-        Flavor { name: "container1-4G".into(), memory_mib: 4096, vcpus: 2 }
+        Flavor { name: "container1-4G".into(), memory_mib: 4096, vcpus: 2, disk_mib: 20 * 1024, pids_max: 4096 }
     }
 }

@@ -122,6 +122,12 @@ for dir in /sys/fs/cgroup/*/; do
     sleep 0.1
   done
 done
+# No IPv6 in the segment: the host drops every IPv6 frame a segment sends (a tenant who
+# turns it back on gets nowhere), and without addresses nothing inside tries it. Before
+# dockerd, so its bridges and containers' host-network sockets never get an address.
+if [ -e /proc/sys/net/ipv6 ]; then
+  for conf in all default; do echo 1 >/proc/sys/net/ipv6/conf/$conf/disable_ipv6; done
+fi
 # A previous run may have left pid files in /run; dockerd and containerd refuse to
 # start over them.
 rm -f /run/docker.pid /run/docker/containerd/containerd.pid
@@ -148,6 +154,7 @@ mod tests {
         assert_eq!(script.matches("exec unshare --cgroup /usr/bin/sh \"$0\"\n").count(), 2);
         // A user namespace may not change its device cgroup.
         assert!(!script.contains("devices.allow"));
+        assert!(script.contains("echo 1 >/proc/sys/net/ipv6/conf/$conf/disable_ipv6"));
         assert!(script.ends_with(
             "exec /usr/sbin/dockerd -H unix:///run/docker.sock -H tcp://0.0.0.0:42376 --tlsverify \
              --tlscacert=/etc/carina/client-ca.pem --tlscert=/etc/docker/server-cert.pem \

@@ -82,6 +82,7 @@ pub fn domain_xml(
         "    <interface type='bridge'>\n\
          \x20     <source bridge='{bridge}'/>\n\
          \x20     <target dev='{veth}'/>\n\
+         \x20     <mac address='{mac}'/>\n\
          \x20     <ip address='{addr}' family='ipv4' prefix='{prefix}'/>\n\
          \x20     <route family='ipv4' address='0.0.0.0' prefix='0' gateway='{gw}'/>\n\
          \x20   </interface>\n\
@@ -89,6 +90,8 @@ pub fn domain_xml(
          \x20 </devices>\n",
         bridge = esc(&config.bridge),
         veth = crate::isolation::veth_name(&spec.name),
+        // Fixed, so the MAC anti-spoofing rules exist before the domain starts.
+        mac = crate::link_filter::mac_address(spec.address),
         addr = spec.address,
         prefix = config.prefix_len,
         gw = config.gateway,
@@ -177,6 +180,8 @@ mod tests {
             address: Ipv4Addr::new(10, 214, 0, 11),
             memory_mib: 2048,
             vcpus: 2,
+            disk_mib: 20480,
+            pids_max: 4096,
             tls: SegmentTls {
                 ca_pem: String::new(),
                 client_ca_pem: String::new(),
@@ -204,6 +209,7 @@ mod tests {
         assert!(xml.contains("<source bridge='carinat0'/>"));
         assert!(xml.contains("<ip address='10.214.0.11' family='ipv4' prefix='24'/>"));
         assert!(xml.contains("gateway='10.214.0.1'"));
+        assert!(xml.contains("<mac address='02:ca:0a:d6:00:0b'/>"));
         assert!(!xml.contains("seclabel"));
         assert!(!xml.contains("<uuid>"));
     }

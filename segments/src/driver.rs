@@ -23,7 +23,8 @@ pub trait SegmentDriver: Send + Sync {
     async fn stop(&self, name: &str) -> Result<(), SegmentError>;
 
     /// Lets segment `name` (at `address`) reach exactly `peers` on the bridge, the other
-    /// segments of its cluster; everything else between segments is dropped. Idempotent.
+    /// segments of its cluster; everything else between segments is dropped. Also checks
+    /// the segment's L2 filter (its own MAC and address only, no IPv6). Idempotent.
     async fn allow_peers(&self, name: &str, address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError>;
 
     /// What the host has of segment `name`.

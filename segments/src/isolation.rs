@@ -4,7 +4,10 @@
 //! peers it is allowed (the other segments of its cluster), through one ACCEPT rule per
 //! peer that also names the segment's host-side interface and its own address: another
 //! segment cannot borrow the address, since its packets enter on another interface.
-//! Traffic between the host and segments does not cross `FORWARD` and is not affected.
+//! Traffic between the host and segments does not cross `FORWARD`: the host's `INPUT`
+//! (set up by `scripts/host-setup.sh`) takes from segments only answers to connections
+//! the host opened. Below IP, [`crate::link_filter`] pins each segment to its own MAC and
+//! address and drops all IPv6.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;

@@ -44,6 +44,11 @@ impl SegmentLayout {
         self.dir.join("docker")
     }
 
+    /// The sparse ext4 image mounted on [`SegmentLayout::docker`]: the segment's disk quota.
+    pub fn docker_image(&self) -> PathBuf {
+        self.dir.join("docker.img")
+    }
+
     /// Bind-mounted at `/run`: the segment's docker socket appears here on the host.
     pub fn run(&self) -> PathBuf {
         self.dir.join("run")

@@ -14,6 +14,12 @@
 //! nested Docker uses. The shared root filesystem reaches it through an idmapped mount
 //! (unchanged on disk); the segment's own directories belong to the mapped ids.
 //!
+//! Limits from the flavor: memory and CPU through the domain (libvirt's cgroups), a
+//! process limit (`pids.max`, see `pids.rs`) and a disk quota (`/var/lib/docker` is a
+//! loop-mounted sparse ext4 image, see `disk.rs`), all in place before the domain starts.
+//! On the bridge, each segment may send only IPv4 and ARP from its own MAC and address
+//! (`link_filter.rs`), and reach only its cluster's peers (`isolation.rs`).
+//!
 //! dockerd gets the segment's own cgroups (a cgroup namespace, see [`init_script`]), so
 //! the segment's memory and CPU limits apply to its containers too, and `docker stats`
 //! works. Its log is `<segment>/run/dockerd.log` on the host.
@@ -25,10 +31,12 @@
 //! (`CARINA_TEST_KEEP=1` keeps it for debugging).
 //!
 //! Host layout of one instance (`HostConfig::state_dir`, below the machine-wide shared
-//! mount root): `<state_dir>/<name>/{upper,work,root,lower-idmapped,docker,run}`.
+//! mount root): `<state_dir>/<name>/{upper,work,root,lower-idmapped,docker,run}` and
+//! `docker.img`.
 
 mod apparmor;
 mod config;
+mod disk;
 mod dockerd;
 mod domain_xml;
 mod driver;
@@ -39,7 +47,9 @@ mod isolation;
 mod kernel;
 mod layout;
 mod libvirt;
+mod link_filter;
 mod mounts;
+mod pids;
 mod spec;
 mod swarm;
 mod userns;
@@ -49,6 +59,7 @@ pub use apparmor::{
     profile_name as apparmor_profile_name,
 };
 pub use config::{parse_cidr, HostConfig, LXC_SYSTEM_URI};
+pub use disk::MIN_DISK_MIB;
 pub use dockerd::{dockerd_args, init_script, DOCKERD_TLS_PORT};
 pub use domain_xml::domain_xml;
 pub use driver::SegmentDriver;
@@ -59,7 +70,9 @@ pub use isolation::{chain_name, veth_name};
 pub use kernel::kernel_has_ipvs;
 pub use layout::SegmentLayout;
 pub use libvirt::LibvirtSegments;
+pub use link_filter::{chain_of as link_chain, mac_address, SEGMENTS_CHAIN, TABLE as LINK_FILTER_TABLE};
 pub use mounts::{parse_mountinfo, MountEntry};
+pub use pids::{cgroup_dir as pids_cgroup_dir, containers_share as containers_pids_share, MIN_PIDS};
 pub use spec::{validate_name, SegmentSpec, SegmentState, SegmentTls};
 pub use swarm::{JoinTokens, LocalSwarm, NodeRole, SwarmNode, SWARM_PORT};
 

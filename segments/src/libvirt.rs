@@ -18,9 +18,10 @@ use crate::dockerd::{
 };
 use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
 use crate::layout::MAX_SOCKET_PATH;
+use crate::link_filter::LinkIdentity;
 use crate::{
-    apparmor, isolation, mounts, userns, validate_name, HostConfig, SegmentDriver, SegmentError, SegmentLayout,
-    SegmentSpec, SegmentState, LXC_SYSTEM_URI,
+    apparmor, disk, isolation, link_filter, mounts, pids, userns, validate_name, HostConfig, SegmentDriver,
+    SegmentError, SegmentLayout, SegmentSpec, SegmentState, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -127,7 +128,12 @@ impl LibvirtSegments {
         // Mounted read-only from the first start on.
         let lower_mount = layout.lower_mount();
         tokio::fs::create_dir_all(&lower_mount).await.map_err(SegmentError::io("create", &lower_mount))?;
-        // Before the overlay is mounted: overlayfs keeps the owner its root had then.
+        disk::ensure_docker_disk(layout, &spec.name, spec.disk_mib).await?;
+        if mounts::is_mount_point(&layout.docker()).await? {
+            mounts::check_libvirtd_sees(&layout.docker()).await?;
+        }
+        // Before the overlay is mounted: overlayfs keeps the owner its root had then. The
+        // Docker disk is mounted by now, so its file system's root is shifted too.
         userns::shift_tree(&layout.upper()).await?;
         userns::shift_tree(&layout.docker()).await?;
         let root = layout.root();
@@ -221,6 +227,28 @@ impl LibvirtSegments {
         .await?
     }
 
+    /// Whom the segment may talk ARP with: the host, and the peers last allowed to it
+    /// (none yet before the first [`SegmentDriver::allow_peers`]).
+    fn arp_peers(&self, name: &str) -> Vec<Ipv4Addr> {
+        let allowed = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
+        let peers = allowed.get(name).map(|(_, peers)| peers.clone()).unwrap_or_default();
+        peers.into_iter().chain([self.config.gateway]).collect()
+    }
+
+    /// The MAC of a running segment's interface, from its live definition.
+    async fn live_mac(&self, name: &str) -> Result<Option<String>, SegmentError> {
+        let owned = name.to_owned();
+        self.with_conn(move |conn| {
+            let Some(dom) = lookup(conn, &owned)? else { return Ok(None) };
+            if !dom.is_active().map_err(SegmentError::libvirt("query", &owned))? {
+                return Ok(None);
+            }
+            let xml = dom.get_xml_desc(0).map_err(SegmentError::libvirt("describe", &owned))?;
+            Ok(mac_in(&xml))
+        })
+        .await
+    }
+
     async fn load_apparmor_profile(&self, layout: &SegmentLayout, name: &str) -> Result<String, SegmentError> {
         let file = layout.apparmor_profile();
         write_if_changed(&file, &apparmor::profile(name), 0o644).await?;
@@ -245,6 +273,15 @@ impl SegmentDriver for LibvirtSegments {
 
         self.prepare_root(spec, &layout).await?;
         userns::prepare_own_cgroups(&spec.name).await?;
+        // Both before the start: the segment never runs without its L2 filter or its
+        // process limit. The limit goes on the cgroups just made for the segment.
+        let id = LinkIdentity {
+            address: spec.address,
+            mac: link_filter::mac_address(spec.address),
+            arp_peers: self.arp_peers(&spec.name),
+        };
+        link_filter::ensure(&spec.name, &id).await?;
+        pids::apply(&spec.name, spec.pids_max).await?;
         let label = if self.apparmor { Some(self.load_apparmor_profile(&layout, &spec.name).await?) } else { None };
         let (config, spec2) = (self.config.clone(), spec.clone());
         let name = spec.name.clone();
@@ -294,6 +331,11 @@ impl SegmentDriver for LibvirtSegments {
         if self.allowed.lock().unwrap_or_else(|e| e.into_inner()).get(name) == Some(&(address, wanted.clone())) {
             return Ok(());
         }
+        // The MAC the running interface has: a segment defined before MACs were derived
+        // from addresses keeps the one libvirt chose until it is defined again.
+        let mac = self.live_mac(name).await?.unwrap_or_else(|| link_filter::mac_address(address));
+        let arp_peers = wanted.iter().copied().chain([self.config.gateway]).collect();
+        link_filter::ensure(name, &LinkIdentity { address, mac, arp_peers }).await?;
         isolation::allow_peers(&self.config.bridge, name, address, &wanted).await?;
         self.allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), (address, wanted));
         Ok(())
@@ -336,6 +378,7 @@ impl SegmentDriver for LibvirtSegments {
         if !foreign {
             self.allowed.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
             isolation::forget(&self.config.bridge, name).await?;
+            link_filter::forget(name).await?;
         }
         mounts::unmount_all_under(&layout.dir).await?;
         let left = mounts::mounts_under(&mounts::mounts_of("self").await?, &layout.dir);
@@ -430,6 +473,14 @@ fn lookup(conn: &Connect, name: &str) -> Result<Option<Domain>, SegmentError> {
     }
 }
 
+/// The first interface MAC in a domain definition (`<mac address='...'/>`, either quote).
+fn mac_in(xml: &str) -> Option<String> {
+    let start = xml.find("<mac address=")? + "<mac address=".len();
+    let quote = xml[start..].chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let rest = &xml[start + 1..];
+    Some(rest[..rest.find(quote)?].to_ascii_lowercase())
+}
+
 /// The state dir recorded in a domain's metadata; `None` for domains not made by us.
 fn owner_of(dom: &Domain) -> Option<String> {
     let element = dom.get_metadata(virt::sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(METADATA_URI), 0).ok()?;
@@ -491,5 +542,18 @@ async fn remove_file(path: &Path) -> Result<(), SegmentError> {
     match tokio::fs::remove_file(path).await {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SegmentError::io("remove", path)(e)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_interface_mac_in_a_live_definition() {
+        let xml = "<interface type='bridge'>\n  <mac address='52:54:00:AB:cd:01'/>\n  <source bridge='b'/>";
+        assert_eq!(mac_in(xml).as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(mac_in("<mac address=\"02:ca:0a:d6:00:15\"/>").as_deref(), Some("02:ca:0a:d6:00:15"));
+        assert_eq!(mac_in("<domain/>"), None);
     }
 }

@@ -154,7 +154,8 @@ pub async fn check_libvirtd_sees(path: &Path) -> Result<(), SegmentError> {
     }
 }
 
-async fn run(cmd: &mut Command) -> Result<(), SegmentError> {
+/// Runs a helper command; its stderr becomes the error's detail.
+pub(crate) async fn run(cmd: &mut Command) -> Result<(), SegmentError> {
     let shown = format!("{:?}", cmd.as_std()).replace('"', "");
     let out =
         cmd.output().await.map_err(|e| SegmentError::Command { command: shown.clone(), detail: e.to_string() })?;

@@ -40,6 +40,11 @@ pub struct SegmentSpec {
     pub memory_mib: u64,
     /// CPU limit, in whole CPUs.
     pub vcpus: u32,
+    /// Size of the segment's `/var/lib/docker` file system in MiB: its disk quota (a
+    /// sparse image, see the crate docs).
+    pub disk_mib: u64,
+    /// Most tasks (processes and threads) the segment may have at once (`pids.max`).
+    pub pids_max: u64,
     /// dockerd's TLS material.
     pub tls: SegmentTls,
 }

@@ -253,7 +253,7 @@ fn libvirt_cgroups<'a>(text: &'a str, name: &str) -> Vec<(&'a str, &'a str)> {
 
 /// The directory (to make child cgroups) and the membership files (to move processes);
 /// the limit files stay the host's.
-fn hand_over(dir: &Path) -> Result<(), SegmentError> {
+pub(crate) fn hand_over(dir: &Path) -> Result<(), SegmentError> {
     for path in [dir.to_owned(), dir.join("cgroup.procs"), dir.join("tasks")] {
         own(&path)?;
     }

@@ -96,6 +96,13 @@ pub struct SegmentSettings {
     /// vCPUs of each segment.
     #[arg(long, env = "CARINA_SEGMENT_VCPUS", default_value_t = 2)]
     pub segment_vcpus: u32,
+    /// Disk quota of each segment's Docker file system, in GiB (a sparse image on the
+    /// host: it uses only what the segment writes).
+    #[arg(long, env = "CARINA_SEGMENT_DISK_GIB", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub segment_disk_gib: u64,
+    /// Most processes and threads each segment may run at once.
+    #[arg(long, env = "CARINA_SEGMENT_PIDS_MAX", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..))]
+    pub segment_pids_max: u64,
 }
 
 /// Where cluster endpoints listen and how users reach them.

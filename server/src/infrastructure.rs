@@ -69,6 +69,8 @@ pub async fn start(
             name: format!("container1-{}G", seg.segment_memory_mib.div_ceil(1024)),
             memory_mib: seg.segment_memory_mib,
             vcpus: seg.segment_vcpus,
+            disk_mib: seg.segment_disk_gib * 1024,
+            pids_max: seg.segment_pids_max,
         },
         segment_network: AddressPool { gateway, prefix_len },
         endpoint_host: serve.endpoints.endpoint_host.clone(),

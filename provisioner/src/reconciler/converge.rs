@@ -272,6 +272,8 @@ impl Reconciler {
             address,
             memory_mib: flavor.memory_mib,
             vcpus: flavor.vcpus,
+            disk_mib: flavor.disk_mib,
+            pids_max: flavor.pids_max,
             tls: SegmentTls {
                 ca_pem: cluster.ca_cert_pem.clone(),
                 client_ca_pem: lock.cert_pem,

@@ -2,6 +2,8 @@
 //! filesystem), a driver on a fresh state dir, TLS material, and cleanup on drop.
 #![allow(dead_code)] // Each test file uses a different part of it.
 
+pub mod frames;
+
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -84,7 +86,16 @@ impl TestHost {
         let address = Ipv4Addr::new(octets[0], octets[1], octets[2], host);
         let name = format!("{}-n{index}", self.prefix);
         let pki = pki_for(&name, address);
-        (SegmentSpec { tls: pki.tls.clone(), name, address, memory_mib: 1024, vcpus: 1 }, pki)
+        let spec = SegmentSpec {
+            tls: pki.tls.clone(),
+            name,
+            address,
+            memory_mib: 1024,
+            vcpus: 1,
+            disk_mib: 2048,
+            pids_max: 1024,
+        };
+        (spec, pki)
     }
 
     /// A file to delete on drop (for example a marker on the host's root).
@@ -205,4 +216,75 @@ pub fn mounts_under(pid: &str, dir: &Path) -> Vec<PathBuf> {
 
 pub fn libvirtd_pid() -> String {
     std::fs::read_to_string("/run/libvirtd.pid").unwrap().trim().to_owned()
+}
+
+/// The host pid of segment `name`'s dockerd.
+pub fn dockerd_pid(name: &str) -> u32 {
+    let pids = segment_pids(name, "dockerd");
+    assert_eq!(pids.len(), 1, "dockerd of {name}: {pids:?}");
+    pids[0]
+}
+
+/// Runs ebtables on the L2 filter's table, under the lock the driver takes (ebtables is not
+/// safe to run concurrently).
+pub fn ebtables(args: &[&str]) -> std::process::Output {
+    Command::new("flock")
+        .args(["/run/lock/carina-ebtables.lock", "ebtables", "-t", segments::LINK_FILTER_TABLE])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Frames the DROP rule of a segment's L2 filter chain has dropped so far.
+pub fn l2_drops(segment: &str) -> u64 {
+    let out = ebtables(&["-L", &segments::link_chain(segment), "--Lc"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("-j DROP")).unwrap_or_else(|| panic!("no DROP rule:\n{text}"));
+    line.split("pcnt = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// Frames the first rule (IPv4 from the segment itself) of its L2 filter chain accepted so
+/// far: a counter that restarts at 0 whenever the chain is rewritten.
+pub fn l2_accepted(segment: &str) -> u64 {
+    let out = ebtables(&["-L", &segments::link_chain(segment), "--Lc"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("-p IPv4")).unwrap_or_else(|| panic!("no IPv4 rule:\n{text}"));
+    line.split("pcnt = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// The MAC that segment `name` has for `ip` in its neighbour table, if any.
+pub fn neighbour_mac(name: &str, ip: Ipv4Addr) -> Option<String> {
+    let out = in_netns(name, &format!("ip neigh show {ip} dev eth0"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace().skip_while(|w| *w != "lladdr").nth(1).map(str::to_owned)
+}
+
+/// The cgroup (host path, below the hierarchy's root) of `pid` in the v1 hierarchy with
+/// `controller`.
+pub fn cgroup_of(pid: u32, controller: &str) -> String {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    text.lines()
+        .filter_map(|l| l.splitn(3, ':').nth(1).zip(l.splitn(3, ':').nth(2)))
+        .find(|(controllers, _)| controllers.split(',').any(|c| c == controller))
+        .map(|(_, path)| path.to_owned())
+        .unwrap_or_else(|| panic!("{pid} has no {controller} cgroup"))
+}
+
+/// Where the host mounts the v1 hierarchy that carries `option`.
+pub fn cgroup_root(option: &str) -> PathBuf {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    segments::parse_mountinfo(&text)
+        .into_iter()
+        .find(|m| m.fstype == "cgroup" && m.super_options.split(',').any(|o| o == option))
+        .map(|m| m.mount_point)
+        .unwrap_or_else(|| panic!("no {option} cgroup hierarchy"))
+}
+
+/// The bridge port (interface) where `bridge` forwards frames for `mac`, as it learnt.
+pub fn fdb_port(bridge: &str, mac: &str) -> Option<String> {
+    let out = Command::new("bridge").args(["fdb", "show", "br", bridge]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with(&format!("{mac} dev ")) && !l.contains("permanent"))
+        .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
 }

@@ -72,6 +72,7 @@ pub struct SegmentJson {
     pub state_reason: Option<String>,
     pub memory_mib: u64,
     pub vcpus: u32,
+    pub disk_mib: u64,
 }
 
 impl From<SegmentInfo> for SegmentJson {
@@ -83,6 +84,7 @@ impl From<SegmentInfo> for SegmentJson {
             state_reason: s.state_reason,
             memory_mib: s.memory_mib,
             vcpus: s.vcpus,
+            disk_mib: s.disk_mib,
         }
     }
 }
