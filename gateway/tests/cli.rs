@@ -48,24 +48,26 @@ impl Fixture<'_> {
     }
 }
 
+/// The test cluster's endpoint on a free loopback port, with a server certificate of `ca`.
+fn endpoint_config(ca: &Ca, cluster_name: &str) -> EndpointConfig {
+    let server = ca.server();
+    EndpointConfig {
+        cluster_id: CLUSTER_ID.into(),
+        cluster_name: cluster_name.into(),
+        token: format!("token://{CLUSTER_ID}"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ca_pem: ca.cert_pem.clone(),
+        server_cert_pem: server.cert_pem.clone(),
+        server_key_pem: server.key_pem.clone(),
+        revoked_fingerprints: Vec::new(),
+    }
+}
+
 async fn start(dockerds: &Dockerds) -> Fixture<'_> {
     let directory = MemDirectory::for_dockerds(dockerds);
     let gateway = Gateway::new(directory.clone());
     let ca = Ca::new("test cluster CA");
-    let server = ca.server();
-    gateway
-        .open(EndpointConfig {
-            cluster_id: CLUSTER_ID.into(),
-            cluster_name: "testcluster".into(),
-            token: format!("token://{CLUSTER_ID}"),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ca_pem: ca.cert_pem.clone(),
-            server_cert_pem: server.cert_pem.clone(),
-            server_key_pem: server.key_pem.clone(),
-            revoked_fingerprints: Vec::new(),
-        })
-        .await
-        .unwrap();
+    gateway.open(endpoint_config(&ca, "testcluster")).await.unwrap();
     let port = gateway.local_addr(CLUSTER_ID).unwrap().port();
     let config_dir = dockerds.dir.join("cli-config");
     std::fs::create_dir_all(&config_dir).unwrap();

@@ -13,8 +13,7 @@ use virt::domain::Domain;
 use virt::error::ErrorNumber;
 
 use crate::dockerd::{
-    daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, HOST_CGROUP_DIR, INIT_SCRIPT, KEY_FILE,
-    SELF_MANAGED_CGROUPS, TLS_DIR,
+    daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, INIT_SCRIPT, KEY_FILE, TLS_DIR,
 };
 use crate::domain_xml::{domain_xml, owner_from_metadata, METADATA_URI};
 use crate::layout::MAX_SOCKET_PATH;
@@ -212,12 +211,7 @@ impl LibvirtSegments {
 
     /// Removes the cgroups the segment's init made for itself (see [`init_script`]).
     async fn remove_cgroups(&self, name: &str) -> Result<(), SegmentError> {
-        let mounts = mounts::mounts_of("self").await?;
-        let dirs: Vec<PathBuf> = SELF_MANAGED_CGROUPS
-            .iter()
-            .flat_map(|option| mounts::cgroup_mounts(&mounts, option))
-            .map(|m| m.join(HOST_CGROUP_DIR.trim_start_matches('/')).join(name))
-            .collect();
+        let dirs = userns::own_cgroup_dirs(name).await?;
         tokio::task::spawn_blocking(move || {
             for dir in dirs {
                 mounts::remove_cgroup_tree(&dir).map_err(SegmentError::io("remove cgroup", &dir))?;

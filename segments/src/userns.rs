@@ -199,12 +199,7 @@ fn bind_idmapped(source: &Path, target: &Path, userns: &File) -> Result<(), Segm
 /// earlier run goes first: its children may belong to the host's root (it stays if a
 /// concurrent start put processes in it already).
 pub async fn prepare_own_cgroups(name: &str) -> Result<(), SegmentError> {
-    let mounts = mounts::mounts_of("self").await?;
-    let dirs: Vec<PathBuf> = SELF_MANAGED_CGROUPS
-        .iter()
-        .flat_map(|option| mounts::cgroup_mounts(&mounts, option))
-        .map(|m| m.join(HOST_CGROUP_DIR.trim_start_matches('/')).join(name))
-        .collect();
+    let dirs = own_cgroup_dirs(name).await?;
     tokio::task::spawn_blocking(move || {
         for dir in dirs {
             if let Err(e) = mounts::remove_cgroup_tree(&dir) {
@@ -216,6 +211,16 @@ pub async fn prepare_own_cgroups(name: &str) -> Result<(), SegmentError> {
         Ok(())
     })
     .await?
+}
+
+/// The segment's own cgroups, `carina/<name>`, in the hierarchies libvirt leaves alone.
+pub(crate) async fn own_cgroup_dirs(name: &str) -> Result<Vec<PathBuf>, SegmentError> {
+    let mounts = mounts::mounts_of("self").await?;
+    Ok(SELF_MANAGED_CGROUPS
+        .iter()
+        .flat_map(|option| mounts::cgroup_mounts(&mounts, option))
+        .map(|m| m.join(HOST_CGROUP_DIR.trim_start_matches('/')).join(name))
+        .collect())
 }
 
 /// After a start: gives the cgroups libvirt made for the segment (those of its

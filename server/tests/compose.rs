@@ -6,11 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{curl, Server};
+use common::{download_bundle, Server};
 use serde_json::json;
 
 const CLIS: [&str; 2] = ["/usr/local/bin/docker", "/usr/bin/docker"];
@@ -58,18 +58,6 @@ fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> (bool, Str
     }
 }
 
-fn bundle_for(server: &Server, key: &str, cluster: &str) -> PathBuf {
-    let into = server.data.path().join("bundles");
-    std::fs::create_dir_all(&into).unwrap();
-    let zip = into.join("b.zip");
-    let url = server.url(&format!("/api/v1/clusters/{cluster}/credentials"));
-    let (code, _) =
-        curl(&["-X", "POST", "-H", &format!("Authorization: Bearer {key}"), "-o", zip.to_str().unwrap(), &url]);
-    assert_eq!(code, 200);
-    common::run("unzip", &["-q", "-o", zip.to_str().unwrap(), "-d", into.to_str().unwrap()]);
-    into.join(cluster)
-}
-
 /// The segment of each running container whose name contains `part`, as `docker ps` shows.
 fn segments_of(bundle: &Path, dir: &Path, part: &str) -> Vec<String> {
     let names = ok(bundle, dir, CLIS[0], &["ps", "--format", "{{.Names}}"]);
@@ -83,7 +71,7 @@ fn compose_and_stacks_run_across_segments() {
     let (code, created) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "apps", "nodes": 2})));
     assert_eq!(code, 201, "{created}");
     server.wait_cluster(&key, "apps", Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active");
-    let bundle = bundle_for(&server, &key, "apps");
+    let bundle = download_bundle(&server, &key, "apps", &server.data.path().join("bundles"));
     let dir = server.data.path().join("project");
     std::fs::create_dir_all(&dir).unwrap();
 

@@ -4,27 +4,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{curl, Server};
+use common::{curl, docker_with, download_bundle, Server};
 use serde_json::json;
 
 /// The two docker CLIs that must both work unchanged.
 const CLIS: [&str; 2] = ["/usr/local/bin/docker", "/usr/bin/docker"];
-
-/// Runs a docker CLI after `source <bundle>/docker.env`, from another directory.
-fn docker_with(cli: &str, bundle: &Path, args: &[&str]) -> Output {
-    Command::new("bash")
-        .arg("-c")
-        .arg(format!("cd / && source '{}/docker.env' && exec \"$@\"", bundle.display()))
-        .arg("bash")
-        .arg(cli)
-        .args(args)
-        .output()
-        .expect("run the docker CLI")
-}
 
 /// Like [`docker_with`], requiring success; returns stdout.
 fn docker_ok(cli: &str, bundle: &Path, args: &[&str]) -> String {
@@ -43,18 +31,6 @@ fn docker_err(cli: &str, bundle: &Path, args: &[&str]) -> String {
     let out = docker_with(cli, bundle, args);
     assert!(!out.status.success(), "{cli} {args:?} should have failed: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Downloads a new credentials bundle and unzips it; returns the bundle's folder.
-fn download_bundle(server: &Server, key: &str, cluster: &str, into: &Path) -> PathBuf {
-    std::fs::create_dir_all(into).unwrap();
-    let zip = into.join(format!("{cluster}.zip"));
-    let auth = format!("Authorization: Bearer {key}");
-    let url = server.url(&format!("/api/v1/clusters/{cluster}/credentials"));
-    let (code, _) = curl(&["-X", "POST", "-H", &auth, "-o", zip.to_str().unwrap(), &url]);
-    assert_eq!(code, 200);
-    common::run("unzip", &["-q", "-o", zip.to_str().unwrap(), "-d", into.to_str().unwrap()]);
-    into.join(cluster)
 }
 
 fn create_active(server: &Server, key: &str, name: &str, nodes: u32) -> serde_json::Value {

@@ -7,26 +7,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{curl, Server};
+use common::{curl, docker_with as docker, download_bundle, Server};
 use serde_json::json;
 
 const CLIS: [&str; 2] = ["/usr/local/bin/docker", "/usr/bin/docker"];
-
-fn docker(cli: &str, bundle: &Path, args: &[&str]) -> Output {
-    Command::new("bash")
-        .arg("-c")
-        .arg(format!("cd / && source '{}/docker.env' && exec \"$@\"", bundle.display()))
-        .arg("bash")
-        .arg(cli)
-        .args(args)
-        .env("DOCKER_BUILDKIT", "0")
-        .output()
-        .expect("run the docker CLI")
-}
 
 /// CLI cases: the arguments, and the answer the CLI must print.
 const CLI_CASES: &[(&[&str], &str)] = &[
@@ -160,17 +147,6 @@ fn escaped_tenant_processes() -> Vec<String> {
         .collect()
 }
 
-fn bundle_for(server: &Server, key: &str, cluster: &str) -> PathBuf {
-    let into = server.data.path().join("bundles");
-    std::fs::create_dir_all(&into).unwrap();
-    let zip = into.join("b.zip");
-    let url = server.url(&format!("/api/v1/clusters/{cluster}/credentials"));
-    let (code, _) = curl(&["-H", &format!("Authorization: Bearer {key}"), "-o", zip.to_str().unwrap(), &url]);
-    assert_eq!(code, 200);
-    common::run("unzip", &["-q", "-o", zip.to_str().unwrap(), "-d", into.to_str().unwrap()]);
-    into.join(cluster)
-}
-
 #[test]
 fn the_escape_catalog_is_refused_and_leaves_the_host_as_it_was() {
     let server = Server::start("escapes");
@@ -179,7 +155,7 @@ fn the_escape_catalog_is_refused_and_leaves_the_host_as_it_was() {
     assert_eq!(code, 201, "{created}");
     let detail = server
         .wait_cluster(&key, "jail", Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active");
-    let bundle = bundle_for(&server, &key, "jail");
+    let bundle = download_bundle(&server, &key, "jail", &server.data.path().join("bundles"));
     let victim = docker(CLIS[0], &bundle, &["run", "-d", "--name", "victim", "busybox", "sleep", "600"]);
     assert!(victim.status.success(), "{}", String::from_utf8_lossy(&victim.stderr));
 

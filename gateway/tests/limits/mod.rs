@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use gateway::{EndpointConfig, EndpointLimits, Gateway, GatewayOptions};
+use gateway::{EndpointLimits, Gateway, GatewayOptions};
 use tokio::process::{Child, Command};
 
 use super::support::{CliEnv, CLI_NEW, CLUSTER_ID};
@@ -58,20 +58,7 @@ fn stderr_of(o: &std::process::Output) -> String {
 
 pub(crate) async fn bounds_hold_per_client_and_cluster(fx: &Fixture<'_>) {
     let limited = Gateway::with_options(fx.directory.clone(), GatewayOptions { limits: LIMITS, ..Default::default() });
-    let server = fx.ca.server();
-    limited
-        .open(EndpointConfig {
-            cluster_id: CLUSTER_ID.into(),
-            cluster_name: "limited".into(),
-            token: format!("token://{CLUSTER_ID}"),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ca_pem: fx.ca.cert_pem.clone(),
-            server_cert_pem: server.cert_pem.clone(),
-            server_key_pem: server.key_pem.clone(),
-            revoked_fingerprints: Vec::new(),
-        })
-        .await
-        .unwrap();
+    limited.open(super::endpoint_config(&fx.ca, "limited")).await.unwrap();
     let port = limited.local_addr(CLUSTER_ID).unwrap().port();
     let on_limited = |name: &str| {
         let env = fx.env_for(name, &fx.ca, &fx.ca.client(name));

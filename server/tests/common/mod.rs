@@ -5,7 +5,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -279,4 +279,30 @@ pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
                 && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map(|c| c.contains(&marker)).unwrap_or(false)
         })
         .collect()
+}
+
+/// Runs a docker CLI after `source <bundle>/docker.env`, from another directory.
+pub fn docker_with(cli: &str, bundle: &Path, args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("cd / && source '{}/docker.env' && exec \"$@\"", bundle.display()))
+        .arg("bash")
+        .arg(cli)
+        .args(args)
+        // The classic builder: BuildKit sessions do not pass the endpoint.
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("run the docker CLI")
+}
+
+/// Downloads a new credentials bundle and unzips it; returns the bundle's folder.
+pub fn download_bundle(server: &Server, key: &str, cluster: &str, into: &Path) -> PathBuf {
+    std::fs::create_dir_all(into).unwrap();
+    let zip = into.join(format!("{cluster}.zip"));
+    let auth = format!("Authorization: Bearer {key}");
+    let url = server.url(&format!("/api/v1/clusters/{cluster}/credentials"));
+    let (code, _) = curl(&["-X", "POST", "-H", &auth, "-o", zip.to_str().unwrap(), &url]);
+    assert_eq!(code, 200);
+    run("unzip", &["-q", "-o", zip.to_str().unwrap(), "-d", into.to_str().unwrap()]);
+    into.join(cluster)
 }
