@@ -16,11 +16,9 @@ INSTANCE=contain-$$
 EXTRA_SEGMENT_FLAGS=(--segment-memory-mib 1024 --segment-vcpus 1)
 . "$(dirname "$0")/lib/panel.sh"
 
-for c in quiet noisy; do api -o /dev/null -X POST --data "{\"cluster_name\":\"$c\",\"nodes\":1}" "$BASE/api/v1/clusters"; done
 for c in quiet noisy; do
-  for _ in $(seq 1 600); do api "$BASE/api/v1/clusters/$c" | grep -q '"status":"active"' && break; sleep 0.2; done
-  api "$BASE/api/v1/clusters/$c" | grep -q '"status":"active"' || die "cluster $c did not become active"
-  api -o "$WORK/$c.zip" "$BASE/api/v1/clusters/$c/credentials"
+  create_active "$c" 1
+  api -o "$WORK/$c.zip" -X POST "$BASE/api/v1/clusters/$c/credentials"
   unzip -q -o "$WORK/$c.zip" -d "$WORK"
 done
 on() { (cd / && source "$WORK/$1/docker.env" && shift && docker "$@"); }

@@ -13,11 +13,7 @@ ENDPOINT_PORTS=27300-27309
 INSTANCE=idle-$$
 EXTRA_SEGMENT_FLAGS=(--segment-memory-mib 1024 --segment-vcpus 1)
 . "$(dirname "$0")/lib/panel.sh"
-for c in a b c; do api -o /dev/null -X POST --data "{\"cluster_name\":\"$c\",\"nodes\":3}" "$BASE/api/v1/clusters"; done
-for c in a b c; do
-  for _ in $(seq 1 600); do api "$BASE/api/v1/clusters/$c" | grep -q '"status":"active"' && break; sleep 0.2; done
-  api "$BASE/api/v1/clusters/$c" | grep -q '"status":"active"' || die "cluster $c did not become active"
-done
+for c in a b c; do create_active "$c" 3; done
 # (The API's JSON has no final newline: grep -o gives one id per line.)
 IDS=$(for c in a b c; do api "$BASE/api/v1/clusters/$c" | grep -o '"token":"token://[0-9a-f-]*' | cut -d/ -f3; done)
 [ "$(wc -l <<<"$IDS")" = 3 ] || die "could not read the clusters' ids"

@@ -3,8 +3,8 @@
 # shellcheck shell=bash
 #
 # Set before sourcing: BRIDGE, BRIDGE_ADDR, PORT, ENDPOINT_PORTS (a range), INSTANCE, and
-# optionally EXTRA_SEGMENT_FLAGS (an array). Provides: TARGET, WORK, BASE, KEY, api, and
-# SEGMENT_FLAGS; the server runs as SERVER_PID until the script exits.
+# optionally EXTRA_SEGMENT_FLAGS (an array). Provides: TARGET, WORK, BASE, KEY, api,
+# create_active and SEGMENT_FLAGS; the server runs as SERVER_PID until the script exits.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 cd "$REPO_ROOT"
@@ -37,3 +37,10 @@ KEY=$(curl -sf -b "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" -
   "$BASE/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
 [ -n "$KEY" ] || die "could not make an API key"
 api() { curl -s -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" "$@"; }
+
+# Creates cluster $1 with $2 segments and waits (up to 2 minutes) until it is active.
+create_active() {
+  api -o /dev/null -X POST --data "{\"cluster_name\":\"$1\",\"nodes\":$2}" "$BASE/api/v1/clusters"
+  for _ in $(seq 1 600); do api "$BASE/api/v1/clusters/$1" | grep -q '"status":"active"' && return 0; sleep 0.2; done
+  die "cluster $1 did not become active"
+}
