@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import type { Page } from "@playwright/test";
 import { test, expect, uniqueEmail, PASSWORD, signUp } from "./fixtures";
 
@@ -70,6 +71,9 @@ test("a cluster: create, watch it build live, get access, revoke, grow, delete",
   const id = token.replace("token://", "");
   await expect(page.locator("#cluster-docker-host")).toHaveText(/^tcp:\/\/.+:\d+$/);
   await expect(page.locator("#cluster-apparmor")).toHaveText(/^AppArmor: (enforced|not enforced on this host)/);
+  // How services are reached depends on the kernel: a VIP where it has IPVS, DNS otherwise.
+  const ipvs = fs.existsSync("/proc/net/ip_vs");
+  await expect(page.locator("#cluster-service-endpoints")).toContainText(ipvs ? "virtual IP" : "no IPVS");
 
   // The segments table.
   const n1 = page.locator(`#segments tr[data-segment="${id}-n1"]`);
