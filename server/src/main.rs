@@ -23,8 +23,10 @@ use config::{Cli, Command, Common, Serve};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr: stdout is the answer of commands such as `list`.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let common = cli.common;
