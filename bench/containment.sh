@@ -3,8 +3,8 @@
 # "quiet" and "noisy". The quiet cluster's `docker ps` (through its endpoint) and the
 # panel's home page are timed while the noisy cluster runs nothing, then a fork bomb, CPU
 # burners, a memory hog and a disk writer, one at a time (each bounded in time and size).
-# Prints the median latency under each load and its ratio to the idle median, measured
-# in the same run. Usage: bench/containment.sh [samples per phase, default 15]
+# Prints the median latency under each load and its ratio to the idle median of the
+# phase just before it. Usage: bench/containment.sh [samples per phase, default 15]
 # SKIP_BUILD=1 reuses the release build.
 set -euo pipefail
 SAMPLES=${1:-15}
@@ -49,16 +49,17 @@ declare -A LOADS=(
   [disk]="run -d --name load busybox timeout 60 dd if=/dev/zero of=/fill bs=1M count=2048"
 )
 
-on quiet pull busybox >/dev/null 2>&1 || true
-read -r idle_ps idle_panel < <(measure)
-echo "idle: docker ps ${idle_ps} ms, panel ${idle_panel} ms (medians of $SAMPLES)"
+# Each load is measured right after an idle phase of its own: the ratio compares two
+# neighbouring phases, not a load with an idle figure from minutes before.
+echo "medians of $SAMPLES; each load against the idle phase just before it"
 for load in fork-bomb cpu memory disk; do
+  read -r idle_ps idle_panel < <(measure)
   eval "on noisy ${LOADS[$load]}" >/dev/null
   sleep 3
   read -r ps panel < <(measure)
   state=$(on noisy inspect -f '{{.State.Status}} oom={{.State.OOMKilled}} exit={{.State.ExitCode}}' load 2>/dev/null || echo gone)
   on noisy rm -f load >/dev/null 2>&1 || true
   awk -v l="$load" -v p="$ps" -v ip="$idle_ps" -v w="$panel" -v iw="$idle_panel" -v s="$state" \
-    'BEGIN {printf "%-9s docker ps %4d ms (%.2fx idle), panel %4d ms (%.2fx idle); noisy container: %s\n", l, p, p/ip, w, (iw ? w/iw : 0), s}'
+    'BEGIN {printf "%-9s docker ps %3d -> %3d ms (%.2fx), panel %3d -> %3d ms (%.2fx); noisy container: %s\n", l, ip, p, p/ip, iw, w, (iw ? w/iw : 0), s}'
   sleep 2
 done
