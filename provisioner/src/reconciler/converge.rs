@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
 use segments::bollard::models::LocalNodeState;
-use segments::{NodeRole, SegmentEngine, SegmentSpec, SegmentState, SegmentTls};
+use segments::{NodeRole, SegmentDocker, SegmentSpec, SegmentState, SegmentTls};
 use uuid::Uuid;
 
 use super::roles::{manager_ordinals, stale_nodes, NodeEntry};
-use super::{Outcome, Reconciler, CONVERGE_DEADLINE};
+use super::{Outcome, Reconciler};
 use crate::clock::now_ms;
 use crate::cluster::{segment_name, ClusterStatus};
 use crate::endpoints::EndpointSpec;
@@ -20,24 +20,17 @@ use crate::event::EventKind;
 use crate::storage::{ClusterRow, SegmentRow};
 use crate::{token_of, SEGMENT_READY};
 
-/// How long a freshly started segment may take to answer Docker.
-const START_PATIENCE: Duration = Duration::from_secs(60);
-/// How long a running segment may take to answer a health check.
-const HEALTH_PATIENCE: Duration = Duration::from_secs(3);
-/// How long a running segment whose Docker stopped answering may stay silent before it is
-/// restarted.
-const HANG_PATIENCE: Duration = Duration::from_secs(10);
-/// How long joined nodes may take to be reported ready.
-const READY_PATIENCE: Duration = Duration::from_secs(30);
-
 /// A segment that answers Docker.
 struct Live {
     row: SegmentRow,
     address: Ipv4Addr,
-    engine: SegmentEngine,
+    engine: Box<dyn SegmentDocker>,
 }
 
 impl Reconciler {
+    /// One pass towards the desired state; moves the cluster to `active` once there, or to
+    /// `error` once converging took longer than [`super::Patience::converge_deadline`].
+    #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     pub(super) async fn converge(&self, row: ClusterRow) -> Result<Outcome> {
         let p = &self.inner.provisioner;
         let mut status: ClusterStatus = row.status.parse()?;
@@ -67,7 +60,7 @@ impl Reconciler {
             }
             Err(err) => {
                 let waited = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
-                if status.is_converging() && waited > CONVERGE_DEADLINE {
+                if status.is_converging() && waited > self.inner.patience.converge_deadline {
                     tracing::warn!(cluster = %row.id, error = %err, "converging ran out of time");
                     let reason = format!(
                         "{status} did not finish within {} minutes: {}",
@@ -99,6 +92,7 @@ impl Reconciler {
         self.inner.provisioner.storage.move_cluster_status(id, from.as_str(), to.as_str(), reason, now_ms()).await
     }
 
+    #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
         let segments = self.ensure_segment_rows(row).await?;
         self.isolate(&segments).await?;
@@ -193,15 +187,16 @@ impl Reconciler {
 
     /// Starts the segment if it does not run (recording a fault if it ran before), and
     /// waits until its Docker answers.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id, segment = %segment.name))]
     async fn bring_up(&self, cluster: &ClusterRow, mut segment: SegmentRow, status: ClusterStatus) -> Result<Live> {
         let p = &self.inner.provisioner;
-        let driver = &self.inner.driver;
+        let (driver, docker, patience) = (&self.inner.driver, &self.inner.docker, &self.inner.patience);
         let address = parse_address(&segment)?;
         let socket = driver.docker_socket(&segment.name);
         let n = segment.ordinal;
         let state = driver.state(&segment.name).await?;
         if state == SegmentState::Running {
-            match SegmentEngine::wait_ready(&socket, HEALTH_PATIENCE).await {
+            match docker.wait_ready(&socket, patience.health).await {
                 Ok(engine) => return Ok(Live { row: segment, address, engine }),
                 Err(err) if segment.state == SEGMENT_READY => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
@@ -224,7 +219,7 @@ impl Reconciler {
             }
             driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
         }
-        let engine = SegmentEngine::wait_ready(&socket, START_PATIENCE).await?;
+        let engine = docker.wait_ready(&socket, patience.start).await?;
         if segment.state != SEGMENT_READY {
             p.record(&cluster.id, EventKind::Progress, &format!("Segment n{n} answers Docker")).await;
         }
@@ -233,16 +228,17 @@ impl Reconciler {
     }
 
     /// After a failed health check of a running segment: whether it hangs, that is, its
-    /// domain keeps running for [`HANG_PATIENCE`] while Docker stays silent. A dockerd that
+    /// domain keeps running for [`super::Patience::hang`] while Docker stays silent. A dockerd that
     /// died takes its domain down a moment later (then this returns false at once, and the
     /// caller starts it again), a slow one answers meanwhile.
     async fn hangs(&self, name: &str, socket: &std::path::Path) -> Result<bool> {
-        let deadline = Instant::now() + HANG_PATIENCE;
+        let patience = &self.inner.patience;
+        let deadline = Instant::now() + patience.hang;
         while Instant::now() < deadline {
             if self.inner.driver.state(name).await? != SegmentState::Running {
                 return Ok(false);
             }
-            if SegmentEngine::wait_ready(socket, Duration::from_millis(500)).await.is_ok() {
+            if self.inner.docker.wait_ready(socket, patience.hang_probe).await.is_ok() {
                 return Ok(false);
             }
         }
@@ -285,6 +281,7 @@ impl Reconciler {
 
     /// One swarm across the segments: init on the first if no segment manages one, join
     /// the others, forget nodes of replaced segments, set the managers, wait until ready.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
     async fn ensure_swarm(&self, cluster: &ClusterRow, live: &[Live]) -> Result<()> {
         let p = &self.inner.provisioner;
         let locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
@@ -361,7 +358,7 @@ impl Reconciler {
     }
 
     async fn wait_nodes_ready(&self, leader: &Live, ids: &[String]) -> Result<()> {
-        let deadline = Instant::now() + READY_PATIENCE;
+        let deadline = Instant::now() + self.inner.patience.nodes_ready;
         loop {
             let nodes = leader.engine.nodes().await?;
             let not_ready: Vec<&String> =

@@ -10,6 +10,7 @@ use crate::storage::ClusterRow;
 impl Reconciler {
     /// Removes the cluster's endpoint, segments (domains, mounts, directories, addresses)
     /// and finally its rows. Safe to repeat after an interruption: each step checks first.
+    #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     pub(super) async fn teardown(&self, row: &ClusterRow) -> Result<Outcome> {
         let p = &self.inner.provisioner;
         p.endpoints.close(&row.id).await;
