@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::account::Account;
 use crate::clock::now_ms;
-use crate::cluster::ClusterStatus;
+use crate::cluster::{Action, ClusterStatus};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::storage::BundleRow;
@@ -35,7 +35,7 @@ impl Provisioner {
     pub async fn download_credentials(&self, account: &Account, name: &str) -> Result<CredentialsZip> {
         let row = self.owned_cluster(account, name).await?;
         let status: ClusterStatus = row.status.parse()?;
-        if !matches!(status, ClusterStatus::Active | ClusterStatus::Growing) {
+        if !status.permits(Action::DownloadCredentials) {
             return Err(Error::Conflict(format!("The cluster is {status}, not active yet. Retry when it is active.")));
         }
         let ca = self.cluster_ca(&row)?;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use provisioner::reconciler::{Outcome, Patience};
-use provisioner::ClusterStatus;
+use provisioner::{ClusterStatus, SegmentStatus};
 use segments::{NodeRole, BASE_IMAGE_REF, SWARM_DATA, SWARM_MANAGER};
 use support::{short_patience, Fixture, Hold};
 
@@ -37,7 +37,7 @@ async fn assert_converged(f: &Fixture, id: &str, segments: usize) {
     assert_eq!(f.status(id).await, Some(ClusterStatus::Active), "{:?}", f.reason(id).await);
     let rows = f.segments(id).await;
     assert_eq!(rows.len(), segments);
-    assert!(rows.iter().all(|s| s.state == "ready"), "{rows:?}");
+    assert!(rows.iter().all(|s| s.state == SegmentStatus::Ready), "{rows:?}");
     let members = membership(f);
     let swarms: BTreeSet<_> = members.iter().map(|(_, sw, _)| sw.clone()).collect();
     assert_eq!(swarms.len(), 1, "{members:?}");
@@ -73,6 +73,10 @@ async fn a_three_segment_cluster_is_built_to_active_with_the_right_roles() {
         assert_eq!(peers, addresses, "{name} reaches exactly its cluster");
     }
     assert!(f.events(&id).await.iter().any(|e| e.starts_with("Cluster active")));
+    // Stored under the same names as before the states were typed.
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM segments").fetch_all(f.p.storage().pool()).await.unwrap();
+    assert_eq!(stored, vec!["ready"; 3]);
 }
 
 #[tokio::test]

@@ -17,8 +17,9 @@ use crate::cluster::{segment_name, ClusterStatus};
 use crate::endpoints::EndpointSpec;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
+use crate::segment::SegmentStatus;
 use crate::storage::{ClusterRow, SegmentRow};
-use crate::{token_of, SEGMENT_READY};
+use crate::token_of;
 
 /// A segment that answers Docker.
 struct Live {
@@ -106,8 +107,8 @@ impl Reconciler {
             futures::try_join!(async { infrastructure.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
         let p = &self.inner.provisioner;
         for l in &live {
-            let was_down = l.row.state == "down";
-            if p.storage.set_segment_state(&l.row.id, SEGMENT_READY, None, now_ms()).await? && was_down {
+            let was_down = l.row.state == SegmentStatus::Down;
+            if p.storage.set_segment_state(&l.row.id, SegmentStatus::Ready, None, now_ms()).await? && was_down {
                 p.record(&row.id, EventKind::Progress, &format!("Segment n{} repaired", l.row.ordinal)).await;
             }
         }
@@ -141,7 +142,7 @@ impl Reconciler {
                 name: segment_name(&cluster.id, ordinal as u32),
                 address: String::new(),
                 generation: cluster.generation,
-                state: "pending".into(),
+                state: SegmentStatus::Pending,
                 state_reason: None,
                 cert_pem: String::new(),
                 key_pem: String::new(),
@@ -171,7 +172,7 @@ impl Reconciler {
                 // Rebuild: a fresh segment under the same name and address.
                 self.inner.driver.remove(&segment.name).await?;
                 p.storage.set_segment_generation(&segment.id, cluster.generation, now_ms()).await?;
-                p.storage.set_segment_state(&segment.id, "pending", None, now_ms()).await?;
+                p.storage.set_segment_state(&segment.id, SegmentStatus::Pending, None, now_ms()).await?;
                 p.record(
                     &cluster.id,
                     EventKind::Progress,
@@ -179,7 +180,7 @@ impl Reconciler {
                 )
                 .await;
                 segment.generation = cluster.generation;
-                segment.state = "pending".into();
+                segment.state = SegmentStatus::Pending;
             }
         }
         Ok(segments)
@@ -198,7 +199,7 @@ impl Reconciler {
         if state == SegmentState::Running {
             match docker.wait_ready(&socket, patience.health).await {
                 Ok(engine) => return Ok(Live { row: segment, address, engine }),
-                Err(err) if segment.state == SEGMENT_READY => {
+                Err(err) if segment.state == SegmentStatus::Ready => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
                     self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
                     if self.hangs(&segment.name, &socket).await? {
@@ -210,20 +211,20 @@ impl Reconciler {
                 Err(_) => {}
             }
         } else {
-            if segment.state == SEGMENT_READY {
+            if segment.state == SegmentStatus::Ready {
                 self.mark_down(cluster, &mut segment, "its processes stopped").await?;
-            } else if segment.state == "pending" {
+            } else if segment.state == SegmentStatus::Pending {
                 let what = if status == ClusterStatus::Growing { "Adding" } else { "Starting" };
                 p.record(&cluster.id, EventKind::Progress, &format!("{what} segment n{n} ({address})")).await;
-                p.storage.set_segment_state(&segment.id, "starting", None, now_ms()).await?;
+                p.storage.set_segment_state(&segment.id, SegmentStatus::Starting, None, now_ms()).await?;
             }
             driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
         }
         let engine = docker.wait_ready(&socket, patience.start).await?;
-        if segment.state != SEGMENT_READY {
+        if segment.state != SegmentStatus::Ready {
             p.record(&cluster.id, EventKind::Progress, &format!("Segment n{n} answers Docker")).await;
         }
-        p.storage.set_segment_state(&segment.id, "running", None, now_ms()).await?;
+        p.storage.set_segment_state(&segment.id, SegmentStatus::Running, None, now_ms()).await?;
         Ok(Live { row: segment, address, engine })
     }
 
@@ -249,8 +250,8 @@ impl Reconciler {
     /// repaired once it is ready again.
     async fn mark_down(&self, cluster: &ClusterRow, segment: &mut SegmentRow, why: &str) -> Result<()> {
         let p = &self.inner.provisioner;
-        p.storage.set_segment_state(&segment.id, "down", Some(why), now_ms()).await?;
-        segment.state = "down".into();
+        p.storage.set_segment_state(&segment.id, SegmentStatus::Down, Some(why), now_ms()).await?;
+        segment.state = SegmentStatus::Down;
         let message = format!("Segment n{} is down ({why}); repairing it", segment.ordinal);
         p.record(&cluster.id, EventKind::Progress, &message).await;
         tracing::warn!(cluster = %cluster.id, segment = %segment.name, "{message}");

@@ -11,8 +11,8 @@ use segments::SegmentState;
 
 use super::Reconciler;
 use crate::error::Result;
+use crate::segment::SegmentStatus;
 use crate::storage::ClusterRow;
-use crate::SEGMENT_READY;
 
 /// How often an active cluster that looks healthy gets a full pass anyway.
 pub(super) const FULL_PASS_EVERY: Duration = Duration::from_secs(30);
@@ -28,7 +28,7 @@ impl Reconciler {
         }
         let segments = self.inner.provisioner.storage.segments_of(&row.id).await?;
         let complete = segments.len() as i64 == row.desired_segments
-            && segments.iter().all(|s| s.state == SEGMENT_READY && s.generation == row.generation);
+            && segments.iter().all(|s| s.state == SegmentStatus::Ready && s.generation == row.generation);
         if !complete {
             return Ok(false);
         }

@@ -5,6 +5,7 @@ use futures::future::try_join_all;
 use super::{Outcome, Reconciler};
 use crate::clock::now_ms;
 use crate::error::Result;
+use crate::segment::SegmentStatus;
 use crate::storage::ClusterRow;
 
 impl Reconciler {
@@ -16,7 +17,7 @@ impl Reconciler {
         p.endpoints.close(&row.id).await;
         let segments = p.storage.segments_of(&row.id).await?;
         try_join_all(segments.iter().map(|segment| async move {
-            p.storage.set_segment_state(&segment.id, "removing", None, now_ms()).await?;
+            p.storage.set_segment_state(&segment.id, SegmentStatus::Removing, None, now_ms()).await?;
             self.inner.driver.remove(&segment.name).await?;
             // The address is free again only once the segment is really gone.
             p.storage.delete_segment(&segment.id).await
