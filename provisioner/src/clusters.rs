@@ -76,7 +76,7 @@ impl Provisioner {
         validate_name(name)?;
         account.quotas.check_segments(segments)?;
         let id = Uuid::new_v4().to_string();
-        let ca = pki::new_cluster_ca(&id, name).map_err(|e| Error::Internal(format!("cluster CA: {e}")))?;
+        let ca = pki::new_cluster_ca(&id, name)?;
         let now = now_ms();
         let row = ClusterRow {
             id: id.clone(),

@@ -40,8 +40,7 @@ impl Provisioner {
         }
         let ca = self.cluster_ca(&row)?;
         let bundle_id = Uuid::new_v4().to_string();
-        let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))
-            .map_err(|e| Error::Internal(format!("client certificate: {e}")))?;
+        let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))?;
         let zip = bundle::build_zip(&bundle::BundleInput {
             cluster_name: &row.name,
             docker_host: &self.docker_host(row.endpoint_port as u16),
@@ -49,8 +48,7 @@ impl Provisioner {
             cert_pem: &cert.cert_pem,
             key_pem: &cert.key_pem,
             docker_version: &self.config.docker_version,
-        })
-        .map_err(|e| Error::Internal(format!("credentials zip: {e}")))?;
+        })?;
         self.storage
             .insert_bundle(&BundleRow {
                 id: bundle_id,

@@ -162,8 +162,7 @@ impl Reconciler {
                     &segment.name,
                     &[ip, IpAddr::V4(Ipv4Addr::LOCALHOST)],
                     &[segment.name.clone(), "localhost".into()],
-                )
-                .map_err(|e| Error::Internal(format!("segment certificate: {e}")))?;
+                )?;
                 p.storage.set_segment_cert(&segment.id, &cert.cert_pem, &cert.key_pem, now_ms()).await?;
                 segment.cert_pem = cert.cert_pem;
                 segment.key_pem = cert.key_pem;
@@ -262,8 +261,7 @@ impl Reconciler {
         let flavor = &self.inner.provisioner.config.flavor;
         // A CA whose key is dropped right here: no client certificate can ever chain to it,
         // so nobody but the host (over the unix socket) can drive this dockerd.
-        let lock = pki::new_cluster_ca(&segment.name, "client lock")
-            .map_err(|e| Error::Internal(format!("client lock CA: {e}")))?;
+        let lock = pki::new_cluster_ca(&segment.name, "client lock")?;
         Ok(SegmentSpec {
             name: segment.name.clone(),
             address,
@@ -387,8 +385,7 @@ impl Reconciler {
             Ok(ip) => (vec![ip], vec![]),
             Err(_) => (vec![], vec![host.clone()]),
         };
-        let cert = pki::issue_server_cert(&ca, &format!("{} endpoint", cluster.name), &ips, &dns)
-            .map_err(|e| Error::Internal(format!("endpoint certificate: {e}")))?;
+        let cert = pki::issue_server_cert(&ca, &format!("{} endpoint", cluster.name), &ips, &dns)?;
         p.endpoints
             .open(EndpointSpec {
                 cluster_id: cluster.id.clone(),

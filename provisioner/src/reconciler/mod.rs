@@ -188,25 +188,13 @@ impl Reconciler {
     /// between creating a segment and recording it, or during a delete.
     pub async fn remove_orphans(&self) -> Result<usize> {
         let known = self.inner.provisioner.storage.all_segment_names().await?;
-        let on_host = self.inner.driver.list().await.map_err(crate::Error::from)?;
+        let on_host = self.inner.driver.list().await?;
         let mut removed = 0;
         for name in on_host.into_iter().filter(|n| !known.contains(n)) {
             tracing::info!(segment = %name, "removing a leftover segment");
-            self.inner.driver.remove(&name).await.map_err(crate::Error::from)?;
+            self.inner.driver.remove(&name).await?;
             removed += 1;
         }
         Ok(removed)
-    }
-}
-
-impl From<segments::SegmentError> for crate::Error {
-    fn from(err: segments::SegmentError) -> Self {
-        crate::Error::Internal(format!("segment: {err}"))
-    }
-}
-
-impl From<segments::EngineError> for crate::Error {
-    fn from(err: segments::EngineError) -> Self {
-        crate::Error::Internal(format!("docker: {err}"))
     }
 }
