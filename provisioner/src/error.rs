@@ -101,6 +101,9 @@ impl Error {
     }
 }
 
+/// Shorthand for results of provisioner operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +132,3 @@ mod tests {
         assert!(wait.is_user_facing());
     }
 }
-
-/// Shorthand for results of provisioner operations.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
