@@ -68,21 +68,59 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// By the domain's own status ([`provisioner::Error::status`]), so that the panel answers
+/// each error as the JSON API does; the variant then carries that status to the browser.
 #[cfg(feature = "ssr")]
 impl From<provisioner::Error> for AppError {
     fn from(err: provisioner::Error) -> Self {
-        use provisioner::Error as E;
-        match err {
-            E::Invalid(m) => AppError::Invalid(m),
-            E::Unauthorized(m) => AppError::Unauthorized(m),
-            E::Forbidden(m) => AppError::Forbidden(m),
-            E::NotFound(m) => AppError::NotFound(m),
-            E::Conflict(m) | E::QuotaExceeded(m) => AppError::Conflict(m),
-            err @ E::TooManyAttempts { .. } => AppError::TooManyRequests(err.to_string()),
-            internal => {
-                tracing::error!(error = %internal, "internal error in a server function");
+        use http::StatusCode as S;
+        if !err.is_user_facing() {
+            tracing::error!(error = %err, "internal error in a server function");
+            return AppError::Internal;
+        }
+        let message = err.to_string();
+        match err.status() {
+            S::UNPROCESSABLE_ENTITY => AppError::Invalid(message),
+            S::UNAUTHORIZED => AppError::Unauthorized(message),
+            S::FORBIDDEN => AppError::Forbidden(message),
+            S::NOT_FOUND => AppError::NotFound(message),
+            S::CONFLICT => AppError::Conflict(message),
+            S::TOO_MANY_REQUESTS => AppError::TooManyRequests(message),
+            other => {
+                tracing::error!(error = %err, status = %other, "a domain error without a panel variant");
                 AppError::Internal
             }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_panel_answers_each_domain_error_with_the_domain_status() {
+        use provisioner::Error as E;
+        let errors = [
+            E::Invalid("bad name".into()),
+            E::Unauthorized("sign in".into()),
+            E::Forbidden("no".into()),
+            E::NotFound("none".into()),
+            E::Conflict("busy".into()),
+            E::QuotaExceeded("3 of 3 clusters".into()),
+            E::TooManyAttempts { retry_after: Duration::from_secs(5) },
+            E::Internal("internal-detail-7f3a".into()),
+        ];
+        for err in errors {
+            let (status, user_message) = (err.status(), err.user_message());
+            let app = AppError::from(err);
+            assert_eq!(app.status(), status, "{app:?}");
+            if status.is_client_error() {
+                assert_eq!(app.to_string(), user_message);
+            }
+            assert!(!app.to_string().contains("internal-detail"));
         }
     }
 }

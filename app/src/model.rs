@@ -62,25 +62,32 @@ impl ClusterState {
     pub fn is_converging(self) -> bool {
         !matches!(self, ClusterState::Active | ClusterState::Error)
     }
+}
 
-    /// Whether credentials can be downloaded (there is something to connect to).
-    pub fn has_credentials(self) -> bool {
-        matches!(self, ClusterState::Active | ClusterState::Growing)
-    }
+/// What the cluster's status permits now, as the provisioner decides it
+/// (`provisioner::ClusterStatus::permits`): the panel offers exactly these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permits {
+    /// Segments can be added.
+    pub grow: bool,
+    /// The segments can be replaced.
+    pub rebuild: bool,
+    /// A delete can be asked for (it is not already under way).
+    pub delete: bool,
+    /// Credentials can be downloaded (there is something to connect to).
+    pub download_credentials: bool,
+}
 
-    /// Whether segments can be added now.
-    pub fn can_grow(self) -> bool {
-        self == ClusterState::Active
-    }
-
-    /// Whether the segments can be replaced now.
-    pub fn can_rebuild(self) -> bool {
-        matches!(self, ClusterState::Active | ClusterState::Error)
-    }
-
-    /// Whether a delete can be asked for (it is not already under way).
-    pub fn can_delete(self) -> bool {
-        self != ClusterState::Deleting
+#[cfg(feature = "ssr")]
+impl From<provisioner::ClusterStatus> for Permits {
+    fn from(status: provisioner::ClusterStatus) -> Self {
+        use provisioner::Action;
+        Permits {
+            grow: status.permits(Action::Grow),
+            rebuild: status.permits(Action::Rebuild),
+            delete: status.permits(Action::Delete),
+            download_credentials: status.permits(Action::DownloadCredentials),
+        }
     }
 }
 
@@ -112,6 +119,8 @@ pub struct ClusterView {
     pub id: String,
     pub name: String,
     pub state: ClusterState,
+    /// What its owner may ask of it now.
+    pub permits: Permits,
     /// Why the cluster is in `error` (or what it is waiting for), when known.
     pub reason: Option<String>,
     pub desired_segments: u32,

@@ -1,7 +1,9 @@
-//! Clusters: names, the status state machine, and what a cluster looks like to its owner.
+//! Clusters: names, the status state machine, and which actions each status permits.
 
 use std::fmt;
 use std::str::FromStr;
+
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 
@@ -10,7 +12,8 @@ use crate::error::{Error, Result};
 /// `new → building → active`; `active → growing → active`; `active|error → rebuilding →
 /// active`; anything `→ deleting → (gone)`; a step that cannot succeed ends in `error`,
 /// with the reason stored next to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ClusterStatus {
     New,
     Building,
@@ -52,6 +55,69 @@ impl ClusterStatus {
             self,
             ClusterStatus::New | ClusterStatus::Building | ClusterStatus::Growing | ClusterStatus::Rebuilding
         )
+    }
+
+    /// Whether a cluster in this status may be asked to do `action`: the one rule the
+    /// provisioner enforces and the panel and API show.
+    pub fn permits(self, action: Action) -> bool {
+        match action {
+            // Growing adds segments to a working swarm; during a build there is none yet.
+            Action::Grow => self == ClusterStatus::Active,
+            // A rebuild is also the way out of `error`.
+            Action::Rebuild => matches!(self, ClusterStatus::Active | ClusterStatus::Error),
+            Action::Delete => self != ClusterStatus::Deleting,
+            // Only once there is something to connect to.
+            Action::DownloadCredentials => matches!(self, ClusterStatus::Active | ClusterStatus::Growing),
+        }
+    }
+
+    /// The actions this status permits, in [`Action::ALL`] order.
+    pub fn permitted(self) -> Vec<Action> {
+        Action::ALL.into_iter().filter(|a| self.permits(*a)).collect()
+    }
+
+    /// The statuses that permit `action`, in life order.
+    pub fn permitting(action: Action) -> Vec<ClusterStatus> {
+        ClusterStatus::ALL.into_iter().filter(|s| s.permits(action)).collect()
+    }
+}
+
+/// What an owner may ask of a cluster; [`ClusterStatus::permits`] says when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Add segments.
+    Grow,
+    /// Replace every segment, keeping the cluster's identity.
+    Rebuild,
+    /// Remove the cluster and its segments.
+    Delete,
+    /// Issue a new credentials bundle.
+    DownloadCredentials,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 4] = [Action::Grow, Action::Rebuild, Action::Delete, Action::DownloadCredentials];
+
+    /// The name in JSON (`download_credentials`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Grow => "grow",
+            Action::Rebuild => "rebuild",
+            Action::Delete => "delete",
+            Action::DownloadCredentials => "download_credentials",
+        }
+    }
+
+    /// The verb in messages to users ("it can only grow when...").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Grow => "grow",
+            Action::Rebuild => "rebuild",
+            Action::Delete => "delete",
+            Action::DownloadCredentials => "download credentials",
+        }
     }
 }
 
@@ -119,6 +185,21 @@ mod tests {
             assert_eq!(status.as_str().parse::<ClusterStatus>().unwrap(), status);
         }
         assert!("rebuilding-swarm".parse::<ClusterStatus>().is_err());
+    }
+
+    #[test]
+    fn each_status_permits_what_the_state_machine_allows() {
+        use ClusterStatus as S;
+        assert_eq!(ClusterStatus::permitting(Action::Grow), vec![S::Active]);
+        assert_eq!(ClusterStatus::permitting(Action::Rebuild), vec![S::Active, S::Error]);
+        assert_eq!(ClusterStatus::permitting(Action::DownloadCredentials), vec![S::Active, S::Growing]);
+        assert_eq!(
+            ClusterStatus::permitting(Action::Delete),
+            vec![S::New, S::Building, S::Active, S::Growing, S::Rebuilding, S::Error]
+        );
+        assert_eq!(S::Deleting.permitted(), vec![]);
+        assert_eq!(serde_json::to_value(Action::DownloadCredentials).unwrap(), "download_credentials");
+        assert_eq!(serde_json::to_value(S::Rebuilding).unwrap(), "rebuilding");
     }
 
     #[test]

@@ -5,10 +5,11 @@ use uuid::Uuid;
 
 use crate::account::Account;
 use crate::clock::now_ms;
-use crate::cluster::{validate_name, ClusterStatus};
+use crate::cluster::{validate_name, Action, ClusterStatus};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::storage::{ClusterRow, EventRow, SegmentRow};
+use crate::segment::SegmentStatus;
+use crate::storage::{ClusterRow, EventRow, Generation, SegmentRow, Transition};
 use crate::Provisioner;
 
 /// A cluster as its owner sees it in a list.
@@ -31,7 +32,7 @@ pub struct SegmentInfo {
     pub name: String,
     pub ordinal: u32,
     pub address: String,
-    pub state: String,
+    pub state: SegmentStatus,
     pub state_reason: Option<String>,
     pub memory_mib: u64,
     pub vcpus: u32,
@@ -75,7 +76,7 @@ impl Provisioner {
         validate_name(name)?;
         account.quotas.check_segments(segments)?;
         let id = Uuid::new_v4().to_string();
-        let ca = pki::new_cluster_ca(&id, name).map_err(|e| Error::Internal(format!("cluster CA: {e}")))?;
+        let ca = pki::new_cluster_ca(&id, name)?;
         let now = now_ms();
         let row = ClusterRow {
             id: id.clone(),
@@ -108,7 +109,9 @@ impl Provisioner {
             )));
         }
         account.quotas.check_segments(segments)?;
-        self.transition(&row, &[ClusterStatus::Active], ClusterStatus::Growing, Some(segments), false, "grow").await?;
+        let change =
+            Change { to: ClusterStatus::Growing, desired_segments: Some(segments), generation: Generation::Keep };
+        self.transition(&row, Action::Grow, change).await?;
         self.record(&row.id, EventKind::Action, &format!("Grow to {segments} segments requested")).await;
         self.wake_reconciler();
         self.cluster_summary(account, name).await
@@ -117,15 +120,8 @@ impl Provisioner {
     /// Replaces all of a cluster's segments, keeping its identity, name, CA and endpoint.
     pub async fn rebuild_cluster(&self, account: &Account, name: &str) -> Result<ClusterSummary> {
         let row = self.owned_cluster(account, name).await?;
-        self.transition(
-            &row,
-            &[ClusterStatus::Active, ClusterStatus::Error],
-            ClusterStatus::Rebuilding,
-            None,
-            true,
-            "rebuild",
-        )
-        .await?;
+        let change = Change { to: ClusterStatus::Rebuilding, desired_segments: None, generation: Generation::Next };
+        self.transition(&row, Action::Rebuild, change).await?;
         self.record(&row.id, EventKind::Action, "Rebuild requested").await;
         self.wake_reconciler();
         self.cluster_summary(account, name).await
@@ -134,9 +130,8 @@ impl Provisioner {
     /// Deletes a cluster: the reconciler removes its segments, then the cluster.
     pub async fn delete_cluster(&self, account: &Account, name: &str) -> Result<()> {
         let row = self.owned_cluster(account, name).await?;
-        let from: Vec<ClusterStatus> =
-            ClusterStatus::ALL.into_iter().filter(|s| *s != ClusterStatus::Deleting).collect();
-        self.transition(&row, &from, ClusterStatus::Deleting, None, false, "delete").await?;
+        let change = Change { to: ClusterStatus::Deleting, desired_segments: None, generation: Generation::Keep };
+        self.transition(&row, Action::Delete, change).await?;
         self.record(&row.id, EventKind::Action, "Delete requested").await;
         self.wake_reconciler();
         Ok(())
@@ -203,34 +198,24 @@ impl Provisioner {
             .ok_or_else(|| Error::NotFound(format!("You have no cluster named {:?}.", name.trim())))
     }
 
-    async fn transition(
-        &self,
-        row: &ClusterRow,
-        from: &[ClusterStatus],
-        to: ClusterStatus,
-        desired_segments: Option<u32>,
-        bump_generation: bool,
-        what: &str,
-    ) -> Result<()> {
-        let from_names: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-        let moved = self
-            .storage
-            .transition_cluster(
-                &row.id,
-                &from_names,
-                to.as_str(),
-                desired_segments.map(i64::from),
-                bump_generation,
-                now_ms(),
-            )
-            .await?;
-        if moved {
+    /// Makes `change` if the cluster's status permits `action` (checked in the same SQL
+    /// statement as the change, so that concurrent requests cannot both succeed).
+    async fn transition(&self, row: &ClusterRow, action: Action, change: Change) -> Result<()> {
+        let transition = Transition {
+            from: ClusterStatus::permitting(action),
+            to: change.to,
+            desired_segments: change.desired_segments.map(i64::from),
+            generation: change.generation,
+        };
+        if self.storage.transition_cluster(&row.id, &transition, now_ms()).await? {
             return Ok(());
         }
         let current = self.storage.cluster_by_id(&row.id).await?.map(|r| r.status).unwrap_or_default();
+        let from: Vec<&str> = transition.from.iter().map(|s| s.as_str()).collect();
         Err(Error::Conflict(format!(
-            "The cluster is {current}; it can only {what} when it is {}.",
-            from_names.join(" or ")
+            "The cluster is {current}; it can only {} when it is {}.",
+            action.verb(),
+            from.join(" or ")
         )))
     }
 
@@ -244,7 +229,7 @@ impl Provisioner {
             name: row.name.clone(),
             ordinal: row.ordinal as u32,
             address: row.address.clone(),
-            state: row.state.clone(),
+            state: row.state,
             state_reason: row.state_reason.clone(),
             memory_mib: self.config.flavor.memory_mib,
             vcpus: self.config.flavor.vcpus,
@@ -261,10 +246,17 @@ impl Provisioner {
     }
 }
 
+/// What an accepted request changes besides the status.
+struct Change {
+    to: ClusterStatus,
+    desired_segments: Option<u32>,
+    generation: Generation,
+}
+
 fn summarize(row: ClusterRow, segments: &[SegmentRow], flavor: &str) -> ClusterSummary {
     ClusterSummary {
         status: row.status.parse().unwrap_or(ClusterStatus::Error),
-        ready_segments: segments.iter().filter(|s| s.state == crate::SEGMENT_READY).count() as u32,
+        ready_segments: segments.iter().filter(|s| s.state == SegmentStatus::Ready).count() as u32,
         desired_segments: row.desired_segments as u32,
         status_reason: row.status_reason,
         flavor: flavor.to_owned(),

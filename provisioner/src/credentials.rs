@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::account::Account;
 use crate::clock::now_ms;
-use crate::cluster::ClusterStatus;
+use crate::cluster::{Action, ClusterStatus};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::storage::BundleRow;
@@ -35,13 +35,12 @@ impl Provisioner {
     pub async fn download_credentials(&self, account: &Account, name: &str) -> Result<CredentialsZip> {
         let row = self.owned_cluster(account, name).await?;
         let status: ClusterStatus = row.status.parse()?;
-        if !matches!(status, ClusterStatus::Active | ClusterStatus::Growing) {
+        if !status.permits(Action::DownloadCredentials) {
             return Err(Error::Conflict(format!("The cluster is {status}, not active yet. Retry when it is active.")));
         }
         let ca = self.cluster_ca(&row)?;
         let bundle_id = Uuid::new_v4().to_string();
-        let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))
-            .map_err(|e| Error::Internal(format!("client certificate: {e}")))?;
+        let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))?;
         let zip = bundle::build_zip(&bundle::BundleInput {
             cluster_name: &row.name,
             docker_host: &self.docker_host(row.endpoint_port as u16),
@@ -49,8 +48,7 @@ impl Provisioner {
             cert_pem: &cert.cert_pem,
             key_pem: &cert.key_pem,
             docker_version: &self.config.docker_version,
-        })
-        .map_err(|e| Error::Internal(format!("credentials zip: {e}")))?;
+        })?;
         self.storage
             .insert_bundle(&BundleRow {
                 id: bundle_id,

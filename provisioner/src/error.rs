@@ -1,11 +1,14 @@
-//! The provisioner's error type: what went wrong, in terms a caller can act on.
+//! The provisioner's error type: what went wrong, in terms a caller can act on, and the
+//! one mapping from it to an HTTP status that the panel and the JSON API both answer with.
 
 use std::time::Duration;
 
+use http::StatusCode;
+
 /// Everything a provisioner operation can fail with.
 ///
-/// The variants a user can cause carry a message meant for that user; `Storage` and
-/// `Internal` carry details meant for the log only (the panel shows a generic message).
+/// The variants a user can cause carry a message meant for that user; the others keep
+/// their cause for the log only (users read a generic message, see [`Error::user_message`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is not acceptable; the message says which field and why.
@@ -39,7 +42,19 @@ pub enum Error {
     /// this; the message says how).
     #[error("secret key: {0}")]
     SecretKey(#[from] crate::secret_key::SecretKeyError),
-    /// Something on our side failed; the detail is for the log.
+    /// A segment could not be created, inspected or removed (libvirt, the host).
+    #[error("segment: {0}")]
+    Segment(#[from] segments::SegmentError),
+    /// A segment's dockerd did not answer, or refused an operation.
+    #[error("docker: {0}")]
+    Docker(#[from] segments::EngineError),
+    /// A certificate or key could not be made.
+    #[error("certificates: {0}")]
+    Pki(#[from] pki::PkiError),
+    /// A credentials zip could not be built.
+    #[error("credentials zip: {0}")]
+    Bundle(#[from] bundle::BundleError),
+    /// Something else on our side failed; the detail is for the log.
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -47,7 +62,32 @@ pub enum Error {
 impl Error {
     /// Whether the message is safe and useful to show to the user who caused it.
     pub fn is_user_facing(&self) -> bool {
-        !matches!(self, Error::Storage(_) | Error::Migrate(_) | Error::SecretKey(_) | Error::Internal(_))
+        !self.status().is_server_error()
+    }
+
+    /// The HTTP status the panel and the JSON API answer this error with.
+    ///
+    /// Invalid input is 422 and a quota refusal 403, as Kubernetes answers a failed
+    /// validation and an exceeded quota: the request was well formed (a body that is not
+    /// is the API's own 400), and a quota is a limit of the account, not a clash with the
+    /// cluster's state (409).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) | Error::QuotaExceeded(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Storage(_)
+            | Error::Migrate(_)
+            | Error::SecretKey(_)
+            | Error::Segment(_)
+            | Error::Docker(_)
+            | Error::Pki(_)
+            | Error::Bundle(_)
+            | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
     /// What a user may read of this error: the message itself when it is meant for users,
@@ -61,6 +101,9 @@ impl Error {
     }
 }
 
+/// Shorthand for results of provisioner operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,8 +113,22 @@ mod tests {
         let err = Error::Internal("dockerd at /var/lib/x/run/docker.sock did not answer".into());
         assert!(!err.user_message().contains("/var/lib"));
         assert_eq!(Error::Conflict("taken".into()).user_message(), "taken");
+        let docker = Error::from(segments::EngineError::Unexpected {
+            socket: "run/docker.sock".into(),
+            detail: "internal-detail-7f3a".into(),
+        });
+        assert!(!docker.user_message().contains("internal-detail"));
+        assert!(docker.to_string().contains("internal-detail"), "the cause is kept for the log");
+        assert_eq!(docker.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn statuses_per_case() {
+        assert_eq!(Error::Invalid("x".into()).status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(Error::QuotaExceeded("x".into()).status(), StatusCode::FORBIDDEN);
+        assert_eq!(Error::Conflict("x".into()).status(), StatusCode::CONFLICT);
+        let wait = Error::TooManyAttempts { retry_after: Duration::from_secs(3) };
+        assert_eq!(wait.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(wait.is_user_facing());
     }
 }
-
-/// Shorthand for results of provisioner operations.
-pub type Result<T, E = Error> = std::result::Result<T, E>;

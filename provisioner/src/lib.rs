@@ -20,6 +20,7 @@ pub mod quota;
 pub mod reconciler;
 mod secret;
 pub mod secret_key;
+pub mod segment;
 pub mod storage;
 pub mod throttle;
 
@@ -29,7 +30,7 @@ use tokio::sync::Notify;
 
 pub use account::Account;
 pub use auth::{ApiKey, NewSession};
-pub use cluster::ClusterStatus;
+pub use cluster::{Action, ClusterStatus};
 pub use cluster_ca::open_secret_key;
 pub use clusters::{token_of, ClusterDetail, ClusterEvent, ClusterSummary, SegmentInfo};
 pub use config::{Flavor, ProvisionerConfig};
@@ -40,13 +41,11 @@ pub use placement::{PlacedContainer, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;
 pub use secret_key::{SecretKey, SecretKeyError};
+pub use segment::SegmentStatus;
 pub use storage::Storage;
 
 /// The TLS port of each segment's Docker daemon, as listed by `docker info` and discovery.
 pub const DOCKER_TLS_PORT: u16 = 42376;
-
-/// The segment state meaning "runs and answers Docker, member of the Swarm".
-pub const SEGMENT_READY: &str = "ready";
 
 /// The service's domain layer.
 #[derive(Clone)]

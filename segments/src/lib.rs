@@ -9,6 +9,10 @@
 //! dockerd as the segment's only service: if dockerd dies, the domain stops, and
 //! [`SegmentDriver::state`] reports [`SegmentState::Stopped`] until `ensure` restarts it.
 //!
+//! The reconciler sees a segment through two narrow traits only: [`SegmentDriver`] (the
+//! domain) and [`SegmentDocker`] (its dockerd, reached through a [`DockerConnector`]), so
+//! that fakes can stand in for both in its tests.
+//!
 //! Segments are unprivileged: each runs in a user namespace that maps its root to host id
 //! 100000 (ids 0-65535 to 100000-165535), with a capability bounding set cut to what
 //! nested Docker uses. The shared root filesystem reaches it through an idmapped mount
@@ -50,6 +54,7 @@ mod libvirt;
 mod link_filter;
 mod mounts;
 mod pids;
+mod segment_docker;
 mod spec;
 mod swarm;
 mod userns;
@@ -73,6 +78,7 @@ pub use libvirt::LibvirtSegments;
 pub use link_filter::{chain_of as link_chain, mac_address, SEGMENTS_CHAIN, TABLE as LINK_FILTER_TABLE};
 pub use mounts::{parse_mountinfo, MountEntry};
 pub use pids::{cgroup_dir as pids_cgroup_dir, containers_share as containers_pids_share, MIN_PIDS};
+pub use segment_docker::{DockerConnector, SegmentDocker, UnixSocketDocker};
 pub use spec::{validate_name, SegmentSpec, SegmentState, SegmentTls};
 pub use swarm::{JoinTokens, LocalSwarm, NodeRole, SwarmNode, SWARM_PORT};
 

@@ -192,10 +192,10 @@ fn Facts(page: RwSignal<ClusterPageData>) -> AnyView {
 #[component]
 fn Access(page: RwSignal<ClusterPageData>) -> AnyView {
     let name = page.with_untracked(|p| p.cluster.name.clone());
-    let state = Memo::new(move |_| page.with(|p| p.cluster.state));
+    let state = Memo::new(move |_| page.with(|p| (p.cluster.state, p.cluster.permits)));
     (move || {
         let name = name.clone();
-        let body = if state.get().has_credentials() {
+        let body = if state.get().1.download_credentials {
             let zip = format!("{name}.zip");
             view! {
                 <ol class="steps">
@@ -223,7 +223,7 @@ fn Access(page: RwSignal<ClusterPageData>) -> AnyView {
                 </p>
             }
             .into_any()
-        } else if state.get() == ClusterState::Error {
+        } else if state.get().0 == ClusterState::Error {
             view! { <p id="no-access">"The cluster is in error: rebuild it, or delete it and create a new one."</p> }
                 .into_any()
         } else {
@@ -408,13 +408,13 @@ fn bundle_row(bundle: BundleView, name: String, actions: Actions) -> impl IntoVi
 fn Manage(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
     let name = page.with_untracked(|p| p.cluster.name.clone());
     let sizing =
-        Memo::new(move |_| page.with(|p| (p.cluster.state, p.cluster.desired_segments, p.max_segments_per_cluster)));
+        Memo::new(move |_| page.with(|p| (p.cluster.permits, p.cluster.desired_segments, p.max_segments_per_cluster)));
     let grow_pending = actions.grow.pending();
     let rebuild_pending = actions.rebuild.pending();
     let grow_name = name.clone();
     let grow = move || {
-        let (state, desired, max) = sizing.get();
-        if !state.can_grow() {
+        let (permits, desired, max) = sizing.get();
+        if !permits.grow {
             view! { <p class="muted">"Segments can be added once the cluster is active."</p> }.into_any()
         } else if desired >= max {
             view! {
@@ -441,7 +441,7 @@ fn Manage(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
         }
     };
     let rebuild = move || {
-        if sizing.get().0.can_rebuild() {
+        if sizing.get().0.rebuild {
             let name = name.clone();
             view! {
                 <ActionForm action=actions.rebuild attr:class="inline" attr:id="rebuild">
@@ -517,7 +517,7 @@ fn event_row(event: EventView) -> impl IntoView {
 #[component]
 fn Delete(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
     let name = page.with_untracked(|p| p.cluster.name.clone());
-    let can_delete = Memo::new(move |_| page.with(|p| p.cluster.state.can_delete()));
+    let can_delete = Memo::new(move |_| page.with(|p| p.cluster.permits.delete));
     let pending = actions.delete.pending();
     let form = move || {
         if !can_delete.get() {

@@ -84,7 +84,7 @@ fn ClusterList(initial: ClusterListData, create: ServerAction<CreateCluster>) ->
 #[component]
 fn ClusterCard(cluster: ClusterView, slots: u32) -> AnyView {
     let href = format!("/clusters/{}", cluster.name);
-    let access = cluster.state.has_credentials().then(|| format!("{href}#get-access"));
+    let access = cluster.permits.download_credentials.then(|| format!("{href}#get-access"));
     view! {
         <li class="cluster-card" data-cluster=cluster.name.clone()>
             <p class="kind">"Docker Swarm cluster"</p>

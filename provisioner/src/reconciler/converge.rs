@@ -7,37 +7,31 @@ use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
 use segments::bollard::models::LocalNodeState;
-use segments::{NodeRole, SegmentEngine, SegmentSpec, SegmentState, SegmentTls};
+use segments::{NodeRole, SegmentDocker, SegmentSpec, SegmentState, SegmentTls};
 use uuid::Uuid;
 
 use super::roles::{manager_ordinals, stale_nodes, NodeEntry};
-use super::{Outcome, Reconciler, CONVERGE_DEADLINE};
+use super::{Outcome, Reconciler};
 use crate::clock::now_ms;
 use crate::cluster::{segment_name, ClusterStatus};
 use crate::endpoints::EndpointSpec;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
+use crate::segment::SegmentStatus;
 use crate::storage::{ClusterRow, SegmentRow};
-use crate::{token_of, SEGMENT_READY};
-
-/// How long a freshly started segment may take to answer Docker.
-const START_PATIENCE: Duration = Duration::from_secs(60);
-/// How long a running segment may take to answer a health check.
-const HEALTH_PATIENCE: Duration = Duration::from_secs(3);
-/// How long a running segment whose Docker stopped answering may stay silent before it is
-/// restarted.
-const HANG_PATIENCE: Duration = Duration::from_secs(10);
-/// How long joined nodes may take to be reported ready.
-const READY_PATIENCE: Duration = Duration::from_secs(30);
+use crate::token_of;
 
 /// A segment that answers Docker.
 struct Live {
     row: SegmentRow,
     address: Ipv4Addr,
-    engine: SegmentEngine,
+    engine: Box<dyn SegmentDocker>,
 }
 
 impl Reconciler {
+    /// One pass towards the desired state; moves the cluster to `active` once there, or to
+    /// `error` once converging took longer than [`super::Patience::converge_deadline`].
+    #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     pub(super) async fn converge(&self, row: ClusterRow) -> Result<Outcome> {
         let p = &self.inner.provisioner;
         let mut status: ClusterStatus = row.status.parse()?;
@@ -67,7 +61,7 @@ impl Reconciler {
             }
             Err(err) => {
                 let waited = Duration::from_millis((now_ms() - row.updated_at).max(0) as u64);
-                if status.is_converging() && waited > CONVERGE_DEADLINE {
+                if status.is_converging() && waited > self.inner.patience.converge_deadline {
                     tracing::warn!(cluster = %row.id, error = %err, "converging ran out of time");
                     let reason = format!(
                         "{status} did not finish within {} minutes: {}",
@@ -99,6 +93,7 @@ impl Reconciler {
         self.inner.provisioner.storage.move_cluster_status(id, from.as_str(), to.as_str(), reason, now_ms()).await
     }
 
+    #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
         let segments = self.ensure_segment_rows(row).await?;
         self.isolate(&segments).await?;
@@ -112,8 +107,8 @@ impl Reconciler {
             futures::try_join!(async { infrastructure.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
         let p = &self.inner.provisioner;
         for l in &live {
-            let was_down = l.row.state == "down";
-            if p.storage.set_segment_state(&l.row.id, SEGMENT_READY, None, now_ms()).await? && was_down {
+            let was_down = l.row.state == SegmentStatus::Down;
+            if p.storage.set_segment_state(&l.row.id, SegmentStatus::Ready, None, now_ms()).await? && was_down {
                 p.record(&row.id, EventKind::Progress, &format!("Segment n{} repaired", l.row.ordinal)).await;
             }
         }
@@ -147,7 +142,7 @@ impl Reconciler {
                 name: segment_name(&cluster.id, ordinal as u32),
                 address: String::new(),
                 generation: cluster.generation,
-                state: "pending".into(),
+                state: SegmentStatus::Pending,
                 state_reason: None,
                 cert_pem: String::new(),
                 key_pem: String::new(),
@@ -167,8 +162,7 @@ impl Reconciler {
                     &segment.name,
                     &[ip, IpAddr::V4(Ipv4Addr::LOCALHOST)],
                     &[segment.name.clone(), "localhost".into()],
-                )
-                .map_err(|e| Error::Internal(format!("segment certificate: {e}")))?;
+                )?;
                 p.storage.set_segment_cert(&segment.id, &cert.cert_pem, &cert.key_pem, now_ms()).await?;
                 segment.cert_pem = cert.cert_pem;
                 segment.key_pem = cert.key_pem;
@@ -177,7 +171,7 @@ impl Reconciler {
                 // Rebuild: a fresh segment under the same name and address.
                 self.inner.driver.remove(&segment.name).await?;
                 p.storage.set_segment_generation(&segment.id, cluster.generation, now_ms()).await?;
-                p.storage.set_segment_state(&segment.id, "pending", None, now_ms()).await?;
+                p.storage.set_segment_state(&segment.id, SegmentStatus::Pending, None, now_ms()).await?;
                 p.record(
                     &cluster.id,
                     EventKind::Progress,
@@ -185,7 +179,7 @@ impl Reconciler {
                 )
                 .await;
                 segment.generation = cluster.generation;
-                segment.state = "pending".into();
+                segment.state = SegmentStatus::Pending;
             }
         }
         Ok(segments)
@@ -193,17 +187,18 @@ impl Reconciler {
 
     /// Starts the segment if it does not run (recording a fault if it ran before), and
     /// waits until its Docker answers.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id, segment = %segment.name))]
     async fn bring_up(&self, cluster: &ClusterRow, mut segment: SegmentRow, status: ClusterStatus) -> Result<Live> {
         let p = &self.inner.provisioner;
-        let driver = &self.inner.driver;
+        let (driver, docker, patience) = (&self.inner.driver, &self.inner.docker, &self.inner.patience);
         let address = parse_address(&segment)?;
         let socket = driver.docker_socket(&segment.name);
         let n = segment.ordinal;
         let state = driver.state(&segment.name).await?;
         if state == SegmentState::Running {
-            match SegmentEngine::wait_ready(&socket, HEALTH_PATIENCE).await {
+            match docker.wait_ready(&socket, patience.health).await {
                 Ok(engine) => return Ok(Live { row: segment, address, engine }),
-                Err(err) if segment.state == SEGMENT_READY => {
+                Err(err) if segment.state == SegmentStatus::Ready => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
                     self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
                     if self.hangs(&segment.name, &socket).await? {
@@ -215,34 +210,35 @@ impl Reconciler {
                 Err(_) => {}
             }
         } else {
-            if segment.state == SEGMENT_READY {
+            if segment.state == SegmentStatus::Ready {
                 self.mark_down(cluster, &mut segment, "its processes stopped").await?;
-            } else if segment.state == "pending" {
+            } else if segment.state == SegmentStatus::Pending {
                 let what = if status == ClusterStatus::Growing { "Adding" } else { "Starting" };
                 p.record(&cluster.id, EventKind::Progress, &format!("{what} segment n{n} ({address})")).await;
-                p.storage.set_segment_state(&segment.id, "starting", None, now_ms()).await?;
+                p.storage.set_segment_state(&segment.id, SegmentStatus::Starting, None, now_ms()).await?;
             }
             driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
         }
-        let engine = SegmentEngine::wait_ready(&socket, START_PATIENCE).await?;
-        if segment.state != SEGMENT_READY {
+        let engine = docker.wait_ready(&socket, patience.start).await?;
+        if segment.state != SegmentStatus::Ready {
             p.record(&cluster.id, EventKind::Progress, &format!("Segment n{n} answers Docker")).await;
         }
-        p.storage.set_segment_state(&segment.id, "running", None, now_ms()).await?;
+        p.storage.set_segment_state(&segment.id, SegmentStatus::Running, None, now_ms()).await?;
         Ok(Live { row: segment, address, engine })
     }
 
     /// After a failed health check of a running segment: whether it hangs, that is, its
-    /// domain keeps running for [`HANG_PATIENCE`] while Docker stays silent. A dockerd that
+    /// domain keeps running for [`super::Patience::hang`] while Docker stays silent. A dockerd that
     /// died takes its domain down a moment later (then this returns false at once, and the
     /// caller starts it again), a slow one answers meanwhile.
     async fn hangs(&self, name: &str, socket: &std::path::Path) -> Result<bool> {
-        let deadline = Instant::now() + HANG_PATIENCE;
+        let patience = &self.inner.patience;
+        let deadline = Instant::now() + patience.hang;
         while Instant::now() < deadline {
             if self.inner.driver.state(name).await? != SegmentState::Running {
                 return Ok(false);
             }
-            if SegmentEngine::wait_ready(socket, Duration::from_millis(500)).await.is_ok() {
+            if self.inner.docker.wait_ready(socket, patience.hang_probe).await.is_ok() {
                 return Ok(false);
             }
         }
@@ -253,8 +249,8 @@ impl Reconciler {
     /// repaired once it is ready again.
     async fn mark_down(&self, cluster: &ClusterRow, segment: &mut SegmentRow, why: &str) -> Result<()> {
         let p = &self.inner.provisioner;
-        p.storage.set_segment_state(&segment.id, "down", Some(why), now_ms()).await?;
-        segment.state = "down".into();
+        p.storage.set_segment_state(&segment.id, SegmentStatus::Down, Some(why), now_ms()).await?;
+        segment.state = SegmentStatus::Down;
         let message = format!("Segment n{} is down ({why}); repairing it", segment.ordinal);
         p.record(&cluster.id, EventKind::Progress, &message).await;
         tracing::warn!(cluster = %cluster.id, segment = %segment.name, "{message}");
@@ -265,8 +261,7 @@ impl Reconciler {
         let flavor = &self.inner.provisioner.config.flavor;
         // A CA whose key is dropped right here: no client certificate can ever chain to it,
         // so nobody but the host (over the unix socket) can drive this dockerd.
-        let lock = pki::new_cluster_ca(&segment.name, "client lock")
-            .map_err(|e| Error::Internal(format!("client lock CA: {e}")))?;
+        let lock = pki::new_cluster_ca(&segment.name, "client lock")?;
         Ok(SegmentSpec {
             name: segment.name.clone(),
             address,
@@ -285,6 +280,7 @@ impl Reconciler {
 
     /// One swarm across the segments: init on the first if no segment manages one, join
     /// the others, forget nodes of replaced segments, set the managers, wait until ready.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
     async fn ensure_swarm(&self, cluster: &ClusterRow, live: &[Live]) -> Result<()> {
         let p = &self.inner.provisioner;
         let locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
@@ -361,7 +357,7 @@ impl Reconciler {
     }
 
     async fn wait_nodes_ready(&self, leader: &Live, ids: &[String]) -> Result<()> {
-        let deadline = Instant::now() + READY_PATIENCE;
+        let deadline = Instant::now() + self.inner.patience.nodes_ready;
         loop {
             let nodes = leader.engine.nodes().await?;
             let not_ready: Vec<&String> =
@@ -389,8 +385,7 @@ impl Reconciler {
             Ok(ip) => (vec![ip], vec![]),
             Err(_) => (vec![], vec![host.clone()]),
         };
-        let cert = pki::issue_server_cert(&ca, &format!("{} endpoint", cluster.name), &ips, &dns)
-            .map_err(|e| Error::Internal(format!("endpoint certificate: {e}")))?;
+        let cert = pki::issue_server_cert(&ca, &format!("{} endpoint", cluster.name), &ips, &dns)?;
         p.endpoints
             .open(EndpointSpec {
                 cluster_id: cluster.id.clone(),

@@ -7,17 +7,15 @@
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use segments::{SegmentEngine, SegmentState};
+use segments::SegmentState;
 
 use super::Reconciler;
 use crate::error::Result;
+use crate::segment::SegmentStatus;
 use crate::storage::ClusterRow;
-use crate::SEGMENT_READY;
 
 /// How often an active cluster that looks healthy gets a full pass anyway.
 pub(super) const FULL_PASS_EVERY: Duration = Duration::from_secs(30);
-/// How long a segment may take to answer the quick look (a full pass follows if it does not).
-const QUICK_PATIENCE: Duration = Duration::from_secs(1);
 
 impl Reconciler {
     /// Whether `row` (an active cluster) may skip a full pass: one succeeded less than
@@ -30,14 +28,16 @@ impl Reconciler {
         }
         let segments = self.inner.provisioner.storage.segments_of(&row.id).await?;
         let complete = segments.len() as i64 == row.desired_segments
-            && segments.iter().all(|s| s.state == SEGMENT_READY && s.generation == row.generation);
+            && segments.iter().all(|s| s.state == SegmentStatus::Ready && s.generation == row.generation);
         if !complete {
             return Ok(false);
         }
-        let driver = &self.inner.driver;
+        let (driver, docker) = (&self.inner.driver, &self.inner.docker);
+        // A full pass follows if a segment does not answer within the quick look's patience.
+        let patience = self.inner.patience.quick_look;
         let answers = join_all(segments.iter().map(|s| async move {
             matches!(driver.state(&s.name).await, Ok(SegmentState::Running))
-                && SegmentEngine::wait_ready(&driver.docker_socket(&s.name), QUICK_PATIENCE).await.is_ok()
+                && docker.wait_ready(&driver.docker_socket(&s.name), patience).await.is_ok()
         }))
         .await;
         Ok(answers.into_iter().all(|ok| ok))

@@ -1,7 +1,12 @@
 //! The reconciler: compares each cluster's desired state (SQL) with what libvirt and Docker
 //! report, and acts until they agree. Every step checks the world first, so a pass can be
 //! interrupted anywhere (server killed, libvirtd restarted) and the next one carries on.
+//!
+//! It sees the world only through its [`Context`]: a [`SegmentDriver`] for the segments and
+//! a [`DockerConnector`] for their dockerds, both narrow traits, so that its tests run
+//! against fakes (`tests/support/`).
 
+mod context;
 mod converge;
 mod health;
 mod roles;
@@ -12,12 +17,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use segments::SegmentDriver;
+use segments::{DockerConnector, SegmentDriver, UnixSocketDocker};
 
 use crate::cluster::ClusterStatus;
 use crate::error::Result;
 use crate::Provisioner;
 
+pub use context::{Context, Patience};
 pub use roles::{manager_ordinals, stale_nodes, NodeEntry};
 
 /// How often clusters are looked at when nothing wakes the reconciler: also how soon a
@@ -26,7 +32,8 @@ const TICK: Duration = Duration::from_secs(2);
 /// Retry delays after failed passes: doubling, capped.
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(15);
-/// A build, grow or rebuild that has not converged after this long ends in `error`.
+/// A build, grow or rebuild that has not converged after this long ends in `error` (the
+/// default of [`Patience::converge_deadline`]).
 pub const CONVERGE_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
 /// Drives clusters towards their desired state.
@@ -38,7 +45,9 @@ pub struct Reconciler {
 struct Inner {
     provisioner: Provisioner,
     driver: Arc<dyn SegmentDriver>,
+    docker: Arc<dyn DockerConnector>,
     base_image_tar: PathBuf,
+    patience: Patience,
     /// Clusters with a pass under way, and when failing ones may be retried.
     running: Mutex<HashMap<String, Schedule>>,
 }
@@ -64,10 +73,30 @@ pub enum Outcome {
 }
 
 impl Reconciler {
-    /// A reconciler for this provisioner's clusters, running segments with `driver`.
+    /// A reconciler for this provisioner's clusters, running segments with `driver` and
+    /// reaching their Docker over their unix sockets, with the production [`Patience`].
     pub fn new(provisioner: Provisioner, driver: Arc<dyn SegmentDriver>, base_image_tar: PathBuf) -> Self {
+        Self::with_context(Context {
+            provisioner,
+            driver,
+            docker: Arc::new(UnixSocketDocker),
+            base_image_tar,
+            patience: Patience::default(),
+        })
+    }
+
+    /// A reconciler over this context (tests pass fakes of the segments and their Docker).
+    pub fn with_context(context: Context) -> Self {
+        let Context { provisioner, driver, docker, base_image_tar, patience } = context;
         Reconciler {
-            inner: Arc::new(Inner { provisioner, driver, base_image_tar, running: Mutex::new(HashMap::new()) }),
+            inner: Arc::new(Inner {
+                provisioner,
+                driver,
+                docker,
+                base_image_tar,
+                patience,
+                running: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
@@ -159,25 +188,13 @@ impl Reconciler {
     /// between creating a segment and recording it, or during a delete.
     pub async fn remove_orphans(&self) -> Result<usize> {
         let known = self.inner.provisioner.storage.all_segment_names().await?;
-        let on_host = self.inner.driver.list().await.map_err(crate::Error::from)?;
+        let on_host = self.inner.driver.list().await?;
         let mut removed = 0;
         for name in on_host.into_iter().filter(|n| !known.contains(n)) {
             tracing::info!(segment = %name, "removing a leftover segment");
-            self.inner.driver.remove(&name).await.map_err(crate::Error::from)?;
+            self.inner.driver.remove(&name).await?;
             removed += 1;
         }
         Ok(removed)
-    }
-}
-
-impl From<segments::SegmentError> for crate::Error {
-    fn from(err: segments::SegmentError) -> Self {
-        crate::Error::Internal(format!("segment: {err}"))
-    }
-}
-
-impl From<segments::EngineError> for crate::Error {
-    fn from(err: segments::EngineError) -> Self {
-        crate::Error::Internal(format!("docker: {err}"))
     }
 }

@@ -5,17 +5,19 @@ use futures::future::try_join_all;
 use super::{Outcome, Reconciler};
 use crate::clock::now_ms;
 use crate::error::Result;
+use crate::segment::SegmentStatus;
 use crate::storage::ClusterRow;
 
 impl Reconciler {
     /// Removes the cluster's endpoint, segments (domains, mounts, directories, addresses)
     /// and finally its rows. Safe to repeat after an interruption: each step checks first.
+    #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     pub(super) async fn teardown(&self, row: &ClusterRow) -> Result<Outcome> {
         let p = &self.inner.provisioner;
         p.endpoints.close(&row.id).await;
         let segments = p.storage.segments_of(&row.id).await?;
         try_join_all(segments.iter().map(|segment| async move {
-            p.storage.set_segment_state(&segment.id, "removing", None, now_ms()).await?;
+            p.storage.set_segment_state(&segment.id, SegmentStatus::Removing, None, now_ms()).await?;
             self.inner.driver.remove(&segment.name).await?;
             // The address is free again only once the segment is really gone.
             p.storage.delete_segment(&segment.id).await

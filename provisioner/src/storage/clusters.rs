@@ -5,7 +5,32 @@ use std::ops::RangeInclusive;
 use sqlx::FromRow;
 
 use super::{is_unique_violation, Storage};
+use crate::cluster::ClusterStatus;
 use crate::error::{Error, Result};
+
+/// Whether a transition keeps the cluster's segments or starts a new generation of them
+/// (a rebuild: the reconciler replaces every segment of an older generation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generation {
+    /// The segments stay.
+    Keep,
+    /// Every segment is to be replaced.
+    Next,
+}
+
+/// A change of a cluster's status, made only while it is in one of `from`, with the
+/// desired state that goes with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The statuses the change may start from.
+    pub from: Vec<ClusterStatus>,
+    /// The status it ends in.
+    pub to: ClusterStatus,
+    /// The new number of segments, if it changes.
+    pub desired_segments: Option<i64>,
+    /// Whether the segments are to be replaced.
+    pub generation: Generation,
+}
 
 /// A cluster as stored: desired state (segments, generation) and observed status.
 #[derive(Clone, Debug, FromRow)]
@@ -160,29 +185,22 @@ impl Storage {
         Ok(())
     }
 
-    /// Moves a cluster from one of `from` to `to`, changing its desired segments and/or
-    /// generation in the same step. Returns false if its status was not one of `from`
-    /// (another request got there first), so concurrent requests cannot both succeed.
-    pub async fn transition_cluster(
-        &self,
-        id: &str,
-        from: &[&str],
-        to: &str,
-        desired_segments: Option<i64>,
-        bump_generation: bool,
-        now: i64,
-    ) -> Result<bool> {
-        let placeholders = vec!["?"; from.len()].join(", ");
+    /// Makes `change` (status, desired segments and generation in one step). Returns false
+    /// if the cluster's status was not one of `change.from` (another request got there
+    /// first), so concurrent requests cannot both succeed.
+    pub async fn transition_cluster(&self, id: &str, change: &Transition, now: i64) -> Result<bool> {
+        let placeholders = vec!["?"; change.from.len()].join(", ");
         let sql = format!(
             "UPDATE clusters SET status = ?, status_reason = NULL, updated_at = ?,
                     desired_segments = COALESCE(?, desired_segments),
                     generation = generation + ?
              WHERE id = ? AND status IN ({placeholders})"
         );
+        let bump = i64::from(change.generation == Generation::Next);
         let mut query =
-            sqlx::query(&sql).bind(to).bind(now).bind(desired_segments).bind(i64::from(bump_generation)).bind(id);
-        for status in from {
-            query = query.bind(*status);
+            sqlx::query(&sql).bind(change.to.as_str()).bind(now).bind(change.desired_segments).bind(bump).bind(id);
+        for status in &change.from {
+            query = query.bind(status.as_str());
         }
         Ok(query.execute(self.pool()).await?.rows_affected() == 1)
     }

@@ -13,7 +13,7 @@ mod sign_in_attempts;
 pub use accounts::AccountRow;
 pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
-pub use clusters::ClusterRow;
+pub use clusters::{ClusterRow, Generation, Transition};
 pub use events::EventRow;
 pub use segments::{AddressPool, SegmentRow};
 

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use super::Storage;
 use crate::error::{Error, Result};
+use crate::segment::SegmentStatus;
 
 /// A segment as stored.
 #[derive(Clone, Debug, FromRow)]
@@ -16,7 +17,7 @@ pub struct SegmentRow {
     pub name: String,
     pub address: String,
     pub generation: i64,
-    pub state: String,
+    pub state: SegmentStatus,
     pub state_reason: Option<String>,
     pub cert_pem: String,
     pub key_pem: String,
@@ -64,7 +65,7 @@ impl Storage {
         .bind(&row.name)
         .bind(address.to_string())
         .bind(row.generation)
-        .bind(&row.state)
+        .bind(row.state)
         .bind(&row.state_reason)
         .bind(&row.cert_pem)
         .bind(&row.key_pem)
@@ -85,7 +86,13 @@ impl Storage {
     }
 
     /// Sets a segment's observed state and its reason. Returns whether it changed.
-    pub async fn set_segment_state(&self, id: &str, state: &str, reason: Option<&str>, now: i64) -> Result<bool> {
+    pub async fn set_segment_state(
+        &self,
+        id: &str,
+        state: SegmentStatus,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE segments SET state = ?, state_reason = ?, updated_at = ?
              WHERE id = ? AND (state IS NOT ? OR state_reason IS NOT ?)",

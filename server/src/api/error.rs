@@ -1,5 +1,6 @@
-//! API errors: `{"error": "..."}` with the matching HTTP status, as Carina's API did.
-//! Internal details are logged, never sent.
+//! API errors: `{"error": "..."}` with the matching HTTP status, as Carina's API did. The
+//! status of a domain error is the provisioner's own ([`provisioner::Error::status`]), the
+//! same the panel answers with. Internal details are logged, never sent.
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +19,8 @@ impl ApiError {
         ApiError { status: StatusCode::UNAUTHORIZED, message: message.into() }
     }
 
-    /// 400 with a message.
+    /// 400 with a message: a body that is not JSON of the expected shape (values that are
+    /// well formed but not acceptable are the domain's 422).
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
@@ -26,16 +28,7 @@ impl ApiError {
 
 impl From<provisioner::Error> for ApiError {
     fn from(err: provisioner::Error) -> Self {
-        use provisioner::Error as E;
-        let status = match &err {
-            E::Invalid(_) => StatusCode::BAD_REQUEST,
-            E::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            E::Forbidden(_) | E::QuotaExceeded(_) => StatusCode::FORBIDDEN,
-            E::NotFound(_) => StatusCode::NOT_FOUND,
-            E::Conflict(_) => StatusCode::CONFLICT,
-            E::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            E::Storage(_) | E::Migrate(_) | E::SecretKey(_) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = err.status();
         let message = if err.is_user_facing() {
             err.to_string()
         } else {

@@ -1,6 +1,6 @@
 //! JSON shapes of the API, close to Carina's (`cluster_name`, `nodes`, `status`...).
 
-use provisioner::{BundleInfo, ClusterDetail, ClusterSummary, SegmentInfo};
+use provisioner::{Action, BundleInfo, ClusterDetail, ClusterStatus, ClusterSummary, SegmentInfo, SegmentStatus};
 use serde::{Deserialize, Serialize};
 
 /// `GET /account`.
@@ -17,8 +17,10 @@ pub struct AccountJson {
 pub struct ClusterJson {
     pub id: String,
     pub cluster_name: String,
-    pub status: String,
+    pub status: ClusterStatus,
     pub status_reason: Option<String>,
+    /// What the status permits now (`grow`, `rebuild`, `delete`, `download_credentials`).
+    pub actions: Vec<Action>,
     pub nodes: u32,
     pub ready_nodes: u32,
     pub flavor: String,
@@ -30,8 +32,9 @@ impl From<ClusterSummary> for ClusterJson {
         ClusterJson {
             id: c.id,
             cluster_name: c.name,
-            status: c.status.to_string(),
+            status: c.status,
             status_reason: c.status_reason,
+            actions: c.status.permitted(),
             nodes: c.desired_segments,
             ready_nodes: c.ready_segments,
             flavor: c.flavor,
@@ -68,7 +71,7 @@ impl From<ClusterDetail> for ClusterDetailJson {
 pub struct SegmentJson {
     pub name: String,
     pub address: String,
-    pub state: String,
+    pub state: SegmentStatus,
     pub state_reason: Option<String>,
     pub memory_mib: u64,
     pub vcpus: u32,

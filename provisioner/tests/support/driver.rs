@@ -1,0 +1,104 @@
+//! A recording fake of [`SegmentDriver`] over the fake [`World`].
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use segments::{SegmentDriver, SegmentError, SegmentSpec, SegmentState};
+
+use super::world::{Seg, World};
+
+/// The fake host's segments.
+pub struct FakeDriver {
+    pub world: World,
+}
+
+/// The socket the fake host gives segment `name`: a relative, made-up path that only the
+/// fake Docker understands.
+pub fn socket_of(name: &str) -> PathBuf {
+    Path::new("fake-host").join(name).join("docker.sock")
+}
+
+/// The segment a fake socket belongs to.
+pub fn segment_of(socket: &Path) -> String {
+    socket.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn failed(message: String) -> SegmentError {
+    SegmentError::InvalidConfig(message)
+}
+
+#[async_trait]
+impl SegmentDriver for FakeDriver {
+    async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError> {
+        self.world.enter("ensure", &spec.name).await.map_err(failed)?;
+        {
+            let mut state = self.world.state();
+            let seg = state.segments.entry(spec.name.clone()).or_insert_with(|| Seg {
+                spec: spec.clone(),
+                running: false,
+                hung: false,
+                starts: 0,
+                images: BTreeSet::new(),
+                containers: BTreeSet::new(),
+                node: None,
+            });
+            if !seg.running {
+                // A stopped segment is redefined from the spec and starts with a fresh dockerd.
+                seg.spec = spec.clone();
+                seg.running = true;
+                seg.hung = false;
+                seg.starts += 1;
+            }
+        }
+        self.world.leave("ensure", &spec.name).await;
+        Ok(())
+    }
+
+    async fn stop(&self, name: &str) -> Result<(), SegmentError> {
+        self.world.enter("stop", name).await.map_err(failed)?;
+        if let Some(seg) = self.world.state().segments.get_mut(name) {
+            seg.running = false;
+        }
+        self.world.leave("stop", name).await;
+        Ok(())
+    }
+
+    async fn allow_peers(&self, name: &str, _address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
+        self.world.enter("allow_peers", name).await.map_err(failed)?;
+        self.world.state().peers.insert(name.to_owned(), peers.to_vec());
+        self.world.leave("allow_peers", name).await;
+        Ok(())
+    }
+
+    async fn state(&self, name: &str) -> Result<SegmentState, SegmentError> {
+        self.world.enter("state", name).await.map_err(failed)?;
+        Ok(match self.world.segment(name) {
+            None => SegmentState::Absent,
+            Some(seg) if seg.running => SegmentState::Running,
+            Some(_) => SegmentState::Stopped,
+        })
+    }
+
+    async fn remove(&self, name: &str) -> Result<(), SegmentError> {
+        self.world.enter("remove", name).await.map_err(failed)?;
+        // Its /var/lib/docker goes too: images, containers and swarm membership.
+        self.world.state().segments.remove(name);
+        self.world.leave("remove", name).await;
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<String>, SegmentError> {
+        self.world.enter("list", "*").await.map_err(failed)?;
+        Ok(self.world.state().segments.keys().cloned().collect())
+    }
+
+    fn docker_socket(&self, name: &str) -> PathBuf {
+        socket_of(name)
+    }
+
+    fn apparmor_enforced(&self) -> bool {
+        false
+    }
+}
