@@ -326,10 +326,13 @@ impl SegmentDriver for LibvirtSegments {
             return Ok(());
         }
         // The MAC the running interface has: a segment defined before MACs were derived
-        // from addresses keeps the one libvirt chose until it is defined again.
-        let mac = self.live_mac(name).await?.unwrap_or_else(|| link_filter::mac_address(address));
-        let arp_peers = wanted.iter().copied().chain([self.config.gateway]).collect();
-        link_filter::ensure(name, &LinkIdentity { address, mac, arp_peers }).await?;
+        // from addresses keeps the one libvirt chose until it is defined again. A segment
+        // that does not run sends nothing: `ensure` writes its chain, with these peers
+        // (recorded below), before it starts, and the chain is written once, not twice.
+        if let Some(mac) = self.live_mac(name).await? {
+            let arp_peers = wanted.iter().copied().chain([self.config.gateway]).collect();
+            link_filter::ensure(name, &LinkIdentity { address, mac, arp_peers }).await?;
+        }
         isolation::allow_peers(&self.config.bridge, name, address, &wanted).await?;
         self.allowed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), (address, wanted));
         Ok(())

@@ -113,6 +113,27 @@ async fn ebtables(args: &[&str]) -> Result<String, SegmentError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Applies an `ebtables-restore` batch, leaving every chain it does not name alone.
+async fn restore(batch: &str) -> Result<(), SegmentError> {
+    use tokio::io::AsyncWriteExt;
+    let failed = |detail: String| SegmentError::Command { command: "ebtables-restore --noflush".into(), detail };
+    let mut child = Command::new("flock")
+        .args([LOCK_FILE, "ebtables-restore", "--noflush"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(e.to_string()))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| failed("no stdin".into()))?;
+    stdin.write_all(batch.as_bytes()).await.map_err(|e| failed(e.to_string()))?;
+    drop(stdin);
+    let out = child.wait_with_output().await.map_err(|e| failed(e.to_string()))?;
+    if !out.status.success() {
+        return Err(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+    }
+    Ok(())
+}
+
 async fn listing(chain: &str) -> Option<String> {
     ebtables(&["-L", chain]).await.ok()
 }
@@ -135,15 +156,14 @@ pub async fn ensure(segment: &str, id: &LinkIdentity) -> Result<(), SegmentError
         if current.is_none() {
             ebtables(&["-N", &chain]).await?;
         }
-        // While the rules are rewritten, and should one of them fail, frames that fall
-        // off the chain's end drop.
-        ebtables(&["-P", &chain, "DROP"]).await?;
-        ebtables(&["-F", &chain]).await?;
-        for rule in &wanted {
-            let mut args = vec!["-A", chain.as_str()];
-            args.extend(rule.split(' '));
-            ebtables(&args).await?;
+        // Should a rule ever be missing, frames that fall off the chain's end drop.
+        if !current.as_deref().is_some_and(|listing| listing.contains("policy: DROP")) {
+            ebtables(&["-P", &chain, "DROP"]).await?;
         }
+        // One transaction (and one process, not one a rule): declaring the chain in the
+        // batch flushes it, and its rules are replaced at once.
+        let appends: String = wanted.iter().map(|rule| format!("-A {chain} {rule}\n")).collect();
+        restore(&format!("*{TABLE}\n:{chain} DROP\n{appends}COMMIT\n")).await?;
     }
     let jump = jump(segment);
     if !main.lines().any(|l| l.trim() == jump) {

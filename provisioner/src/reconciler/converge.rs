@@ -119,9 +119,11 @@ impl Reconciler {
     /// bridge (before they start, so that the Swarm forms across the allowed paths only).
     async fn isolate(&self, segments: &[SegmentRow]) -> Result<()> {
         let addresses = segments.iter().map(parse_address).collect::<Result<Vec<_>>>()?;
-        for (segment, own) in segments.iter().zip(&addresses) {
-            self.inner.driver.allow_peers(&segment.name, *own, &addresses).await?;
-        }
+        let allowed = segments
+            .iter()
+            .zip(&addresses)
+            .map(|(segment, own)| self.inner.driver.allow_peers(&segment.name, *own, &addresses));
+        try_join_all(allowed).await?;
         Ok(())
     }
 
