@@ -41,7 +41,65 @@ async function seenStatuses(page: Page): Promise<string[]> {
   });
 }
 
-test("a cluster: create, watch it build live, get access, revoke, grow, delete", async ({ page }) => {
+/**
+ * Revoking the page's only bundle: the first click only asks, naming the certificate as
+ * its row does; Cancel leaves it valid; the confirmed submit revokes it. The same steps
+ * with and without JavaScript.
+ */
+async function revokeBundleAfterConfirming(page: Page, name: string): Promise<void> {
+  const bundle = page.locator("#bundles tr[data-bundle]");
+  await expect(bundle).toHaveCount(1);
+  const shown = (await bundle.locator("code").textContent()) ?? "";
+  await bundle.getByRole("link", { name: "Revoke" }).click();
+  const confirm = page.locator("#confirm-revoke-bundle");
+  await expect(confirm).toContainText(`Revoke the certificate ${shown}`);
+  await expect(confirm).toContainText("Clients using it stop working at once");
+  await expect(bundle.locator(".badge")).toHaveCount(0);
+  await confirm.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
+  await expect(confirm).toHaveCount(0);
+  await expect(bundle.locator(".badge")).toHaveCount(0);
+
+  await bundle.getByRole("link", { name: "Revoke" }).click();
+  await confirm.getByRole("button", { name: "Revoke" }).click();
+  await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
+  await expect(bundle.locator(".badge")).toHaveText("revoked");
+  await expect(bundle).toHaveClass(/revoked/);
+  await expect(confirm).toHaveCount(0);
+}
+
+/**
+ * Rebuilding: the first click only says what would be lost (the user's containers, none
+ * here, not Carina's own); Cancel and a forged single POST leave the cluster active; the
+ * confirmed submit rebuilds it. The same steps with and without JavaScript.
+ */
+async function rebuildAfterConfirming(page: Page, name: string): Promise<void> {
+  await page.click("#rebuild");
+  const confirm = page.locator("#confirm-rebuild");
+  await expect(confirm).toContainText("No containers of yours run on this cluster now");
+  await expect(confirm).toContainText("and their data, will be lost");
+  await expect(page.locator("#cluster-status")).toHaveText("active");
+  await confirm.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
+  await expect(confirm).toHaveCount(0);
+
+  // A stale or forged post without the confirmation does nothing.
+  const forged = await page.request.post("/api/rebuild_cluster", { form: { name } });
+  expect(forged.ok()).toBe(false);
+  const stale = await page.request.post("/api/rebuild_cluster", { form: { name, confirm: "" } });
+  expect(stale.ok()).toBe(false);
+  await page.reload();
+  await expect(page.locator("#cluster-status")).toHaveText("active");
+  await expect(page.locator("#history")).not.toContainText("Rebuild");
+
+  await page.click("#rebuild");
+  await confirm.getByRole("button", { name: "Rebuild" }).click();
+  await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
+  await expect(page.locator("#history")).toContainText("Rebuild", { timeout: BUILD });
+  await expect(page.locator("#cluster-status")).toHaveText("active", { timeout: BUILD });
+}
+
+test("a cluster: create, watch it build live, get access, revoke, rebuild, grow, delete", async ({ page }) => {
   test.setTimeout(300_000);
   await signUp(page, uniqueEmail("swarm"));
   await expect(page).toHaveURL(/\/clusters$/);
@@ -97,11 +155,11 @@ test("a cluster: create, watch it build live, get access, revoke, grow, delete",
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-credentials")]);
   expect(download.suggestedFilename()).toBe(`${name}.zip`);
   await expect(page).toHaveURL(new RegExp(`/clusters/${name}$`));
-  const bundle = page.locator("#bundles tr[data-bundle]");
-  await expect(bundle).toHaveCount(1);
-  await bundle.locator("button", { hasText: "Revoke" }).click();
-  await expect(bundle.locator(".badge")).toHaveText("revoked");
-  await expect(bundle).toHaveClass(/revoked/);
+  await revokeBundleAfterConfirming(page, name);
+  await rebuildAfterConfirming(page, name);
+  // The rebuild's steps reload the page once (after the forged post): watch it afresh.
+  await waitForLive(page);
+  await watchStatus(page);
 
   // Grow to 2: growing, then active with two ready segments, still without a reload.
   await page.selectOption("#field-grow-segments", "2");
@@ -162,11 +220,63 @@ test("the live stream needs a session", async ({ request, baseURL }) => {
   expect(response.status()).toBe(401);
 });
 
+/**
+ * Revoking an API key: the first click only asks, naming the key as its row does; Cancel
+ * leaves it valid; the confirmed submit revokes it. With and without JavaScript.
+ */
+async function revokeKeyAfterConfirming(page: Page): Promise<void> {
+  await expect(page).toHaveURL(/\/account$/);
+  await page.fill("#field-key-name", "ci-runner");
+  await page.click("#create-api-key button[type=submit]");
+  const row = page.locator("tr", { hasText: "ci-runner" });
+  await expect(row).toHaveCount(1);
+  await row.getByRole("link", { name: "Revoke" }).click();
+  const confirm = page.locator("#confirm-revoke-key");
+  await expect(confirm).toContainText("Revoke the key ci-runner");
+  await expect(confirm).toContainText("Clients using it stop working at once");
+  await expect(row.locator(".badge")).toHaveCount(0);
+  await confirm.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(confirm).toHaveCount(0);
+  await expect(row.locator(".badge")).toHaveCount(0);
+
+  // A forged post without the confirmation does nothing.
+  const id = new URL((await row.getByRole("link", { name: "Revoke" }).getAttribute("href")) ?? "", "http://x").searchParams.get("revoke");
+  expect((await page.request.post("/api/revoke_api_key", { form: { id: id ?? "" } })).ok()).toBe(false);
+  await page.reload();
+  await expect(row.locator(".badge")).toHaveCount(0);
+
+  await row.getByRole("link", { name: "Revoke" }).click();
+  await confirm.getByRole("button", { name: "Revoke" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(row.locator(".badge")).toHaveText("revoked");
+  await expect(confirm).toHaveCount(0);
+}
+
+test("revoking an API key asks first", async ({ page }) => {
+  const email = uniqueEmail("keys");
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/clusters$/);
+  // A client-side navigation: the account page runs hydrated.
+  await page.getByRole("link", { name: email }).click();
+  await revokeKeyAfterConfirming(page);
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
-  test("create a cluster with the plain form, see it become active, delete it", async ({ page }) => {
-    test.setTimeout(180_000);
+  test("revoking an API key asks first, with plain forms", async ({ page }) => {
+    await page.goto("/signup");
+    await page.fill("#field-email", uniqueEmail("nojs-keys"));
+    await page.fill("#field-password", PASSWORD);
+    await page.click("#sign-up button[type=submit]");
+    await expect(page).toHaveURL(/\/clusters$/);
+    await page.goto("/account");
+    await revokeKeyAfterConfirming(page);
+  });
+
+  test("create a cluster with the plain form, see it become active, revoke, rebuild, delete it", async ({ page }) => {
+    test.setTimeout(240_000);
     await page.goto("/signup");
     await page.fill("#field-email", uniqueEmail("nojs-cluster"));
     await page.fill("#field-password", PASSWORD);
@@ -189,6 +299,10 @@ test.describe("without JavaScript", () => {
     await expect(form).toHaveAttribute("action", `/clusters/${name}/credentials.zip`);
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-credentials")]);
     expect(download.suggestedFilename()).toBe(`${name}.zip`);
+    // Without JavaScript the new bundle shows once the page is loaded again.
+    await page.reload();
+    await revokeBundleAfterConfirming(page, name);
+    await rebuildAfterConfirming(page, name);
 
     await page.fill("#field-delete-confirm", "wrong");
     await page.click("#delete-cluster button[type=submit]");

@@ -1,4 +1,5 @@
-//! Form pieces: the error line under a form and a password field with a show/hide toggle.
+//! Form pieces: the error line under a form, the box of a destructive action's
+//! confirmation step, and a password field with a show/hide toggle.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -21,6 +22,18 @@ pub fn FormError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
         <Show when=move || message.get().is_some()>
             <p class="form-error" role="alert">{move || message.get()}</p>
         </Show>
+    }
+}
+
+/// The confirmation step of a destructive action (rebuild, revoke): says what will be lost
+/// and holds the confirmed submit with a way back (`children`). Announced to screen
+/// readers as it appears in place of the action's button.
+#[component]
+pub fn Confirmation(id: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="confirm" id=id role="alert">
+            {children()}
+        </div>
     }
 }
 

@@ -35,11 +35,15 @@ pub async fn create_api_key(name: String) -> Result<NewApiKeyView, AppError> {
     Ok(NewApiKeyView { key: view_of(key), secret })
 }
 
-/// Revokes one of the account's API keys.
+/// Revokes one of the account's API keys, only from the confirmation step (`confirm` is
+/// [`CONFIRMED`](super::CONFIRMED)): clients using it stop working at once. Then back to
+/// the account page, out of that step.
 #[server(prefix = "/api", endpoint = "revoke_api_key")]
-pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+pub async fn revoke_api_key(id: String, confirm: String) -> Result<(), AppError> {
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
+    super::require_confirmation(&confirm, "Nothing was revoked.")?;
     provisioner()?.revoke_api_key(&account, &id).await.map_err(fail)?;
+    leptos_axum::redirect("/account");
     Ok(())
 }

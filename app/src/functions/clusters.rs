@@ -48,12 +48,17 @@ pub async fn grow_cluster(name: String, segments: u32) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Replaces all of a cluster's segments, keeping its name, CA and endpoint.
+/// Replaces all of a cluster's segments, keeping its name, CA and endpoint; only from the
+/// confirmation step (`confirm` is [`CONFIRMED`](super::CONFIRMED)), since the containers
+/// on the old segments are lost. Then back to the cluster's page, out of that step.
 #[server(prefix = "/api", endpoint = "rebuild_cluster")]
-pub async fn rebuild_cluster(name: String) -> Result<(), AppError> {
+pub async fn rebuild_cluster(name: String, confirm: String) -> Result<(), AppError> {
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
+    super::require_confirmation(&confirm, "Nothing was rebuilt.")?;
     provisioner()?.rebuild_cluster(&account, &name).await.map_err(fail)?;
+    // The name is one of the account's clusters (the rebuild found it): no escaping needed.
+    leptos_axum::redirect(&format!("/clusters/{name}"));
     Ok(())
 }
 
@@ -70,11 +75,16 @@ pub async fn delete_cluster(name: String, confirm: String) -> Result<(), AppErro
 }
 
 /// Revokes one of a cluster's credentials bundles: its certificate stops working at once.
+/// Only from the confirmation step (`confirm` is [`CONFIRMED`](super::CONFIRMED)); then
+/// back to the cluster's page, out of that step.
 #[server(prefix = "/api", endpoint = "revoke_bundle")]
-pub async fn revoke_bundle(name: String, bundle: String) -> Result<(), AppError> {
+pub async fn revoke_bundle(name: String, bundle: String, confirm: String) -> Result<(), AppError> {
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
+    super::require_confirmation(&confirm, "Nothing was revoked.")?;
     provisioner()?.revoke_credentials(&account, &name, &bundle).await.map_err(fail)?;
+    // The name is one of the account's clusters (the revoke found it): no escaping needed.
+    leptos_axum::redirect(&format!("/clusters/{name}"));
     Ok(())
 }
 

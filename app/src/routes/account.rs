@@ -2,14 +2,16 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{action_error, FormError};
+use crate::components::form::{action_error, Confirmation, FormError};
 use crate::components::layout::{ErrorPanel, Session};
 use crate::format::{plural, utc_minute};
 use crate::functions::account::{api_keys, CreateApiKey, RevokeApiKey};
 use crate::functions::auth::SignOut;
-use crate::model::AccountView;
+use crate::functions::CONFIRMED;
+use crate::model::{AccountView, ApiKeyView};
 
 /// The account page.
 #[component]
@@ -54,12 +56,15 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
     }
 }
 
-/// Personal API keys for the JSON API: create (the secret is shown once) and revoke.
+/// Personal API keys for the JSON API: create (the secret is shown once) and revoke. A
+/// row's "Revoke" is a plain link to `?revoke=<key>`, where the page asks first (rendered
+/// by the server too, so it holds without JavaScript).
 #[component]
 fn ApiKeys() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_keys());
+    let query = use_query_map();
     view! {
         <section class="card">
             <h2>"API keys"</h2>
@@ -78,12 +83,18 @@ fn ApiKeys() -> impl IntoView {
                     <code id="new-api-key">{new_key.secret}</code>
                 </div>
             })}
+            <FormError message=action_error(revoke)/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
+                    // The key being confirmed, while it is still there to revoke.
+                    let revoking = query.read().get("revoke");
                     match keys.await {
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No keys yet."</p> }.into_any(),
                         Ok(list) => view! {
+                            {revoking
+                                .and_then(|id| list.iter().find(|k| k.id == id && !k.revoked).cloned())
+                                .map(|key| view! { <RevokeKeyConfirmation key action=revoke/> })}
                             <table class="list">
                                 <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
                                 <tbody>
@@ -98,10 +109,9 @@ fn ApiKeys() -> impl IntoView {
                                                     view! { <span class="badge">"revoked"</span> }.into_any()
                                                 } else {
                                                     view! {
-                                                        <ActionForm action=revoke>
-                                                            <input type="hidden" name="id" value=key.id/>
-                                                            <button type="submit" class="danger small">"Revoke"</button>
-                                                        </ActionForm>
+                                                        <A href=format!("/account?revoke={}", key.id) scroll=false attr:class="button danger small">
+                                                            "Revoke"
+                                                        </A>
                                                     }.into_any()
                                                 }}
                                             </td>
@@ -114,5 +124,25 @@ fn ApiKeys() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The step before revoking an API key: names it as its row does and says what stops working.
+#[component]
+fn RevokeKeyConfirmation(key: ApiKeyView, action: ServerAction<RevokeApiKey>) -> impl IntoView {
+    let pending = action.pending();
+    view! {
+        <Confirmation id="confirm-revoke-key">
+            <p>
+                "Revoke the key " <strong>{key.name}</strong> " (" <code>{format!("{}…", key.prefix)}</code> ")? "
+                "Clients using it stop working at once."
+            </p>
+            <ActionForm action attr:class="inline">
+                <input type="hidden" name="id" value=key.id/>
+                <input type="hidden" name="confirm" value=CONFIRMED/>
+                <button type="submit" class="danger" disabled=move || pending.get()>"Revoke"</button>
+                <A href="/account" scroll=false attr:class="button">"Cancel"</A>
+            </ActionForm>
+        </Confirmation>
     }
 }

@@ -5,15 +5,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::cluster::{SegmentsBar, StatusBadge};
-use crate::components::form::{action_error, FormError};
+use crate::components::form::{action_error, Confirmation, FormError};
 use crate::components::layout::ErrorPanel;
 use crate::components::live::{follow, LiveBadge, LiveState, NoScriptRefresh};
 use crate::error::AppError;
 use crate::format::{memory, plural, utc_minute};
 use crate::functions::clusters::{cluster_page, DeleteCluster, GrowCluster, RebuildCluster, RevokeBundle};
+use crate::functions::CONFIRMED;
 use crate::model::{BundleView, ClusterPageData, ClusterState, EventView, SegmentPlacementView, SegmentView};
 
 /// The page's forms. Created by the page, under the routes, where the error of a plain
@@ -348,14 +349,28 @@ fn segment_row(s: SegmentView) -> impl IntoView {
     }
 }
 
-/// The credentials bundles issued so far, each revocable.
+/// The credentials bundles issued so far, each revocable. A row's "Revoke" is a plain
+/// link to `?revoke=<bundle>`, where the page asks first (rendered by the server too, so
+/// it holds without JavaScript).
 #[component]
 fn Bundles(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
     let name = page.with_untracked(|p| p.cluster.name.clone());
     let bundles = Memo::new(move |_| page.with(|p| p.bundles.clone()));
+    let query = use_query_map();
+    // The bundle being confirmed, while it is still there to revoke.
+    let revoking = Memo::new(move |_| {
+        let id = query.read().get("revoke")?;
+        bundles.with(|list| list.iter().find(|b| b.id == id && !b.revoked).cloned())
+    });
+    let confirm_name = name.clone();
     view! {
         <section class="card" id="bundles">
             <h2>"Credentials"</h2>
+            {move || {
+                revoking.get().map(|bundle| {
+                    view! { <RevokeBundleConfirmation name=confirm_name.clone() bundle action=actions.revoke/> }
+                })
+            }}
             <FormError message=action_error(actions.revoke)/>
             {move || {
                 let list = bundles.get();
@@ -367,7 +382,7 @@ fn Bundles(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
                         <table class="list">
                             <thead><tr><th>"Certificate"</th><th>"Issued"</th><th></th></tr></thead>
                             <tbody>
-                                {list.into_iter().map(|b| bundle_row(b, name.clone(), actions)).collect_view()}
+                                {list.into_iter().map(|b| bundle_row(b, name.clone())).collect_view()}
                             </tbody>
                         </table>
                     }
@@ -379,7 +394,7 @@ fn Bundles(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
     .into_any()
 }
 
-fn bundle_row(bundle: BundleView, name: String, actions: Actions) -> impl IntoView {
+fn bundle_row(bundle: BundleView, name: String) -> impl IntoView {
     let key = bundle.id.clone();
     view! {
         <tr class:revoked=bundle.revoked data-bundle=key>
@@ -390,11 +405,9 @@ fn bundle_row(bundle: BundleView, name: String, actions: Actions) -> impl IntoVi
                     view! { <span class="badge">"revoked"</span> }.into_any()
                 } else {
                     view! {
-                        <ActionForm action=actions.revoke>
-                            <input type="hidden" name="name" value=name/>
-                            <input type="hidden" name="bundle" value=bundle.id/>
-                            <button type="submit" class="danger small">"Revoke"</button>
-                        </ActionForm>
+                        <A href=format!("/clusters/{name}?revoke={}", bundle.id) scroll=false attr:class="button danger small">
+                            "Revoke"
+                        </A>
                     }
                     .into_any()
                 }}
@@ -403,14 +416,41 @@ fn bundle_row(bundle: BundleView, name: String, actions: Actions) -> impl IntoVi
     }
 }
 
-/// Grow and rebuild, each offered only when the cluster can take it.
+/// The step before revoking a bundle: names it as its row does and says what stops working.
+#[component]
+fn RevokeBundleConfirmation(name: String, bundle: BundleView, action: ServerAction<RevokeBundle>) -> impl IntoView {
+    let pending = action.pending();
+    let cancel = format!("/clusters/{name}");
+    view! {
+        <Confirmation id="confirm-revoke-bundle">
+            <p>
+                "Revoke the certificate " <code>{format!("{}…", bundle.fingerprint_prefix)}</code>
+                {format!(", issued {}? ", utc_minute(bundle.created_at))}
+                "Clients using it stop working at once; download new credentials for them."
+            </p>
+            <ActionForm action attr:class="inline">
+                <input type="hidden" name="name" value=name/>
+                <input type="hidden" name="bundle" value=bundle.id/>
+                <input type="hidden" name="confirm" value=CONFIRMED/>
+                <button type="submit" class="danger" disabled=move || pending.get()>"Revoke"</button>
+                <A href=cancel scroll=false attr:class="button">"Cancel"</A>
+            </ActionForm>
+        </Confirmation>
+    }
+}
+
+/// Grow and rebuild, each offered only when the cluster can take it. "Rebuild cluster" is
+/// a plain link to `?confirm=rebuild`, where the page says what would be lost and asks
+/// (rendered by the server too, so it holds without JavaScript).
 #[component]
 fn Manage(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
     let name = page.with_untracked(|p| p.cluster.name.clone());
     let sizing =
         Memo::new(move |_| page.with(|p| (p.cluster.permits, p.cluster.desired_segments, p.max_segments_per_cluster)));
     let grow_pending = actions.grow.pending();
-    let rebuild_pending = actions.rebuild.pending();
+    let query = use_query_map();
+    let confirming = Memo::new(move |_| query.read().get("confirm").as_deref() == Some("rebuild"));
+    let lost = Memo::new(move |_| page.with(|p| users_containers(&p.placement)));
     let grow_name = name.clone();
     let grow = move || {
         let (permits, desired, max) = sizing.get();
@@ -441,13 +481,15 @@ fn Manage(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
         }
     };
     let rebuild = move || {
-        if sizing.get().0.rebuild {
-            let name = name.clone();
+        if sizing.get().0.rebuild && confirming.get() {
+            view! { <RebuildConfirmation name=name.clone() lost action=actions.rebuild/> }.into_any()
+        } else if sizing.get().0.rebuild {
             view! {
-                <ActionForm action=actions.rebuild attr:class="inline" attr:id="rebuild">
-                    <input type="hidden" name="name" value=name/>
-                    <button type="submit" disabled=move || rebuild_pending.get()>"Rebuild cluster"</button>
-                </ActionForm>
+                <p class="inline">
+                    <A href=format!("/clusters/{name}?confirm=rebuild") scroll=false attr:id="rebuild" attr:class="button">
+                        "Rebuild cluster…"
+                    </A>
+                </p>
             }
             .into_any()
         } else {
@@ -471,6 +513,50 @@ fn Manage(page: RwSignal<ClusterPageData>, actions: Actions) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// The owner's containers on the cluster now (Carina's own left out), and whether some
+/// segment's Docker did not answer, so that there may be more.
+fn users_containers(placement: &[SegmentPlacementView]) -> (u32, bool) {
+    placement.iter().fold((0, false), |(count, unknown), segment| match &segment.containers {
+        Some(list) => (count + list.iter().filter(|c| !c.infrastructure).count() as u32, unknown),
+        None => (count, true),
+    })
+}
+
+/// What a rebuild would lose, in words.
+fn rebuild_loss(count: u32, unknown: bool) -> String {
+    let running = match (count, unknown) {
+        (0, false) => "No containers of yours run on this cluster now".to_owned(),
+        (0, true) => "Some segments are not answering, so the containers on them are not counted".to_owned(),
+        (n, false) => format!(
+            "{} of yours {} on this cluster now",
+            plural(n, "container", "containers"),
+            if n == 1 { "runs" } else { "run" }
+        ),
+        (n, true) => format!("At least {} of yours run on this cluster now", plural(n, "container", "containers")),
+    };
+    format!(
+        "{running}. Rebuilding replaces every segment with a fresh one: all containers on the old segments, and their data, will be lost. This cannot be undone."
+    )
+}
+
+/// The step before a rebuild: what will be lost, then the confirmed submit or a way back.
+#[component]
+fn RebuildConfirmation(name: String, lost: Memo<(u32, bool)>, action: ServerAction<RebuildCluster>) -> impl IntoView {
+    let pending = action.pending();
+    let cancel = format!("/clusters/{name}");
+    view! {
+        <Confirmation id="confirm-rebuild">
+            <p>{move || { let (count, unknown) = lost.get(); rebuild_loss(count, unknown) }}</p>
+            <ActionForm action attr:class="inline">
+                <input type="hidden" name="name" value=name/>
+                <input type="hidden" name="confirm" value=CONFIRMED/>
+                <button type="submit" class="danger" disabled=move || pending.get()>"Rebuild"</button>
+                <A href=cancel scroll=false attr:class="button">"Cancel"</A>
+            </ActionForm>
+        </Confirmation>
+    }
 }
 
 /// The cluster's history: build steps, the owner's actions, and the docker requests the
@@ -573,5 +659,41 @@ fn ClusterGone() -> impl IntoView {
             <p>"This cluster and its segments are gone."</p>
             <p><A href="/clusters" attr:class="button">"Your clusters"</A></p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ContainerView;
+
+    fn container(name: &str, infrastructure: bool) -> ContainerView {
+        ContainerView {
+            id: name.into(),
+            name: name.into(),
+            image: "nginx".into(),
+            state: "running".into(),
+            status: "Up".into(),
+            infrastructure,
+        }
+    }
+
+    fn segment(containers: Option<Vec<ContainerView>>) -> SegmentPlacementView {
+        SegmentPlacementView { segment: "s".into(), ordinal: 1, address: String::new(), containers }
+    }
+
+    #[test]
+    fn a_rebuild_counts_only_the_owners_containers() {
+        let infra = || vec![container("swarm-data", true), container("swarm-manager", true)];
+        let mut n1 = infra();
+        n1.push(container("web.1", false));
+        let mut n2 = infra();
+        n2.push(container("web.2", false));
+        assert_eq!(users_containers(&[segment(Some(n1.clone())), segment(Some(n2))]), (2, false));
+        assert_eq!(users_containers(&[segment(Some(infra()))]), (0, false));
+        assert_eq!(users_containers(&[segment(Some(n1)), segment(None)]), (1, true));
+        assert!(rebuild_loss(2, false).starts_with("2 containers of yours run on this cluster now."));
+        assert!(rebuild_loss(1, false).starts_with("1 container of yours runs"));
+        assert!(rebuild_loss(0, false).contains("will be lost"));
     }
 }
