@@ -261,7 +261,19 @@ impl SegmentDriver for LibvirtSegments {
             DomainStatus::Present { ours: false, owner, .. } => {
                 return Err(SegmentError::NameTaken { name: spec.name.clone(), owner });
             }
-            DomainStatus::Present { active: true, .. } => return Ok(()),
+            DomainStatus::Present { active: true, .. } => {
+                // Started by an earlier ensure that may have died before it handed the
+                // segment its cgroups: the segment's init waits for them (and dockerd with
+                // it), so hand them over now. Idempotent.
+                let name = spec.name.clone();
+                let controller = self
+                    .with_conn(move |conn| {
+                        let id = lookup(conn, &name)?.and_then(|dom| dom.get_id());
+                        id.ok_or_else(|| SegmentError::InvalidConfig(format!("domain {name} stopped meanwhile")))
+                    })
+                    .await?;
+                return userns::hand_over_libvirt_cgroups(&spec.name, controller).await;
+            }
             _ => {}
         }
 
