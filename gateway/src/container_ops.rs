@@ -70,7 +70,15 @@ pub(crate) async fn route(
                 .map(str::to_owned)
                 .or_else(|| is_full_id(&located.reference).then(|| located.reference.clone()));
             let headers = req.parts.headers.clone();
-            let resp = located.seg.forward(method.clone(), &pq, &headers, req.into_body()).await?;
+            let body = if action == "update" {
+                // The default process limit holds after updates too.
+                let mut update = req.json().clone();
+                policy::defaults::apply_to_container_update(&mut update);
+                body::full(policy::body::canonical(&update))
+            } else {
+                req.into_body()
+            };
+            let resp = located.seg.forward(method.clone(), &pq, &headers, body).await?;
             if resp.status().is_success() {
                 if let Some(id) = id {
                     if method == Method::DELETE {

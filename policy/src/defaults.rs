@@ -27,6 +27,19 @@ pub fn apply_to_container_create(body: &mut Value) {
     }
 }
 
+/// A `POST /containers/{id}/update` that lifts a container's process limit (`PidsLimit`
+/// 0 or negative: unlimited, as `docker update --pids-limit -1` sends) gets the default
+/// instead. One that leaves it out, or sends `null` (the CLI does when it changes other
+/// resources), keeps the container's current limit.
+pub fn apply_to_container_update(body: &mut Value) {
+    let Some(body) = body.as_object_mut() else { return };
+    let lifted =
+        body.iter().any(|(key, value)| key_matches(key, "PidsLimit") && value.as_i64().is_some_and(|n| n <= 0));
+    if lifted {
+        set_if_unlimited(body, "PidsLimit");
+    }
+}
+
 /// Adds the default `Limits.Pids` to a service spec's `TaskTemplate.Resources`.
 pub fn apply_to_service_spec(spec: &mut Value) {
     let Some(spec) = spec.as_object_mut() else { return };
@@ -79,6 +92,21 @@ mod tests {
         let mut body = json!({"Image": "a", "Memory": 5});
         apply_to_container_create(&mut body);
         assert_eq!(body, json!({"Image": "a", "Memory": 5, "PidsLimit": DEFAULT_PIDS_LIMIT}));
+    }
+
+    #[test]
+    fn updates_cannot_lift_the_pids_limit() {
+        let mut body = json!({"PidsLimit": -1, "Memory": 5});
+        apply_to_container_update(&mut body);
+        assert_eq!(body, json!({"PidsLimit": DEFAULT_PIDS_LIMIT, "Memory": 5}));
+        let mut body = json!({"pidslimit": 0});
+        apply_to_container_update(&mut body);
+        assert_eq!(body, json!({"pidslimit": DEFAULT_PIDS_LIMIT}));
+        for kept in [json!({"PidsLimit": null, "Memory": 5}), json!({"Memory": 5}), json!({"PidsLimit": 100})] {
+            let mut body = kept.clone();
+            apply_to_container_update(&mut body);
+            assert_eq!(body, kept);
+        }
     }
 
     #[test]

@@ -93,6 +93,16 @@ async fn folded_keys_are_judged_and_forwarded(fx: &Fixture<'_>) {
     assert_eq!(status, 201, "{answer}");
     let out = fx.cli.ok(CLI_NEW, &["inspect", "-f", "{{.HostConfig.PidsLimit}}", "ownlimit"]).await;
     assert_eq!(out.trim(), "64");
+    // An update may change the limit, but not lift it; one about other resources keeps it.
+    for (args, limit) in [
+        (&["update", "--pids-limit", "-1", "ownlimit"][..], policy::defaults::DEFAULT_PIDS_LIMIT.to_string()),
+        (&["update", "--pids-limit", "100", "ownlimit"][..], "100".to_string()),
+        (&["update", "--cpu-shares", "512", "ownlimit"][..], "100".to_string()),
+    ] {
+        fx.cli.ok(CLI_NEW, args).await;
+        let out = fx.cli.ok(CLI_NEW, &["inspect", "-f", "{{.HostConfig.PidsLimit}}", "ownlimit"]).await;
+        assert_eq!(out.trim(), limit, "after {args:?}");
+    }
     fx.cli.ok(CLI_NEW, &["rm", "folded", "ownlimit"]).await;
 }
 
