@@ -44,6 +44,9 @@ async fn list(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let segs = ctx.cluster().nonempty_segments().await?;
     let path = ctx.upq("/networks", &req.query);
     let answers = fanout::successes(fanout::get_json_all(&segs, &path).await)?;
+    // Swarm networks as a manager knows them: a worker keeps its copy of a removed one
+    // for a moment after its last container left, and one engine would not list it.
+    let manager = swarm_mode::manager(ctx).await.ok().map(|m| m.name.clone());
     let mut merged: Vec<Value> = Vec::new();
     for (seg, list) in answers {
         for net in list.as_array().into_iter().flatten() {
@@ -51,7 +54,9 @@ async fn list(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
             if is_local(&net) {
                 let name = net.get("Name").and_then(Value::as_str).unwrap_or("").to_owned();
                 net["Name"] = json!(format!("{}/{}", seg.name, name));
-            } else if merged.iter().any(|n| n.get("Id") == net.get("Id")) {
+            } else if manager.as_ref().is_some_and(|m| *m != seg.name)
+                || merged.iter().any(|n| n.get("Id") == net.get("Id"))
+            {
                 continue;
             }
             merged.push(net);
@@ -94,19 +99,30 @@ fn set_field(object: &mut Value, name: &str, value: Value) {
     }
 }
 
+/// A cluster-wide network's create body as the manager gets it: no driver means
+/// `overlay`, and an overlay is attachable so that standalone containers (Compose's,
+/// `docker run --network`) join it from any segment. The docker CLI sends
+/// `Attachable: false` unless asked, so it is set regardless; only the ingress network
+/// cannot be attachable. A swarm-scoped network of another driver (`--scope swarm -d
+/// macvlan`) is left as asked.
+fn as_cluster_network(body: &mut Value) {
+    let driver = field(body, "Driver").and_then(Value::as_str).map(str::trim).unwrap_or("");
+    let overlay = matches!(driver, "" | "overlay");
+    if driver.is_empty() {
+        set_field(body, "Driver", json!("overlay"));
+    }
+    if overlay && !field(body, "Ingress").and_then(Value::as_bool).unwrap_or(false) {
+        set_field(body, "Attachable", json!(true));
+    }
+}
+
 /// `POST /networks/create`: a cluster-wide network on a manager (see the module), a
 /// local one on every segment.
 async fn create(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let mut body = req.json().clone();
     let pq = ctx.upq("/networks/create", &req.query);
     if spans_the_cluster(&body) {
-        set_field(&mut body, "Driver", json!("overlay"));
-        // Standalone containers (Compose's, `docker run --network`) join it from any
-        // segment. The docker CLI sends `false` unless asked, so it is set regardless;
-        // only the ingress network cannot be attachable.
-        if !field(&body, "Ingress").and_then(Value::as_bool).unwrap_or(false) {
-            set_field(&mut body, "Attachable", json!(true));
-        }
+        as_cluster_network(&mut body);
         let manager = swarm_mode::manager(ctx).await?;
         return Ok(upstream::passthrough(manager.request_json(Method::POST, &pq, &body).await?));
     }
@@ -213,4 +229,34 @@ async fn prune(ctx: &Ctx, req: ApiRequest) -> Result<Response<Body>, ApiError> {
         names.extend(v.get("NetworksDeleted").and_then(Value::as_array).into_iter().flatten().cloned());
     }
     Ok(body::json_response(StatusCode::OK, &json!({ "NetworksDeleted": names })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_networks_are_attachable_overlays_unless_asked_otherwise() {
+        let cases = [
+            (json!({"Name": "app", "Driver": null}), json!({"Name": "app", "Driver": "overlay", "Attachable": true})),
+            (
+                json!({"Name": "app", "driver": "overlay", "Attachable": false}),
+                json!({"Name": "app", "driver": "overlay", "Attachable": true}),
+            ),
+            (
+                json!({"Name": "ingress", "Driver": "overlay", "Ingress": true}),
+                json!({"Name": "ingress", "Driver": "overlay", "Ingress": true}),
+            ),
+            (
+                json!({"Name": "lan", "Driver": "macvlan", "Scope": "swarm"}),
+                json!({"Name": "lan", "Driver": "macvlan", "Scope": "swarm"}),
+            ),
+        ];
+        for (mut body, want) in cases {
+            assert!(spans_the_cluster(&body), "{body}");
+            as_cluster_network(&mut body);
+            assert_eq!(body, want);
+        }
+        assert!(!spans_the_cluster(&json!({"Name": "local", "Driver": "bridge"})));
+    }
 }
