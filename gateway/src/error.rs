@@ -3,7 +3,7 @@
 use http::StatusCode;
 use serde_json::json;
 
-use crate::body::{self, Body};
+use crate::transport::body::{self, Body};
 
 /// Why opening an endpoint failed.
 #[derive(Debug, thiserror::Error)]

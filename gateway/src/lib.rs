@@ -8,45 +8,30 @@
 //! attach/exec streams) go to the owning segment. Swarm-mode requests go to a manager.
 //! Every request passes the `policy` crate; refusals are answered 403 with the CARINA
 //! message and audited through [`ClusterDirectory::record_event`].
+//!
+//! Layout, outside in:
+//! - `endpoints`: the public face (open, revoke, close an endpoint);
+//! - `transport/`: the TLS listener, HTTP bodies, the pooled upstream clients to the
+//!   segments' dockerd, hijacked and bulk streams;
+//! - `request/`: one request classified once into a typed endpoint, its body, the
+//!   version prefix and the policy gate;
+//! - `api/`: one handler module per kind of object, dispatched on the typed endpoint;
+//! - `cluster/` and `placement/`: what the gateway knows of a cluster's segments, and
+//!   where a new container goes.
 
-mod binds;
-mod body;
+mod api;
 mod cluster;
-mod coalesce;
 mod config;
-mod container_ops;
-mod containers;
 mod directory;
+mod endpoints;
 mod error;
-mod events;
-mod exec;
-mod fanout;
-mod gateway;
-mod hijack;
-mod images;
-mod info;
 mod limits;
-mod listener;
-mod locality;
-mod locate;
-mod name_filter;
-mod networks;
 mod placement;
-mod plugins;
-mod policy_gate;
-mod query;
-mod rawstream;
-mod router;
-mod swarm_mode;
-mod system;
-mod tee;
-mod tls;
-mod units;
-mod upstream;
-mod volumes;
+mod request;
+mod transport;
 
 pub use config::EndpointConfig;
 pub use directory::{ClusterDirectory, DirectoryError, EndpointEvent, SegmentEndpoint};
+pub use endpoints::{Gateway, GatewayOptions};
 pub use error::GatewayError;
-pub use gateway::{Gateway, GatewayOptions};
 pub use limits::EndpointLimits;

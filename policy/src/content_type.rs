@@ -37,7 +37,12 @@ pub enum ContentTypeError {
 /// Checks the raw values of every `Content-Type` header of a request to `path` (API
 /// version prefix stripped, as for [`crate::check`]).
 pub fn check(method: &str, path: &str, values: &[&[u8]]) -> Result<(), ContentTypeError> {
-    let build = crate::route::classify(method, path) == crate::route::Endpoint::Build;
+    check_endpoint(crate::route::classify(method, path), values)
+}
+
+/// [`check`] for a request already classified.
+pub fn check_endpoint(endpoint: crate::Endpoint, values: &[&[u8]]) -> Result<(), ContentTypeError> {
+    let build = endpoint == crate::Endpoint::Build;
     let value = match values {
         [] => return Ok(()),
         [value] => *value,

@@ -56,10 +56,10 @@ mod volume;
 pub use container::binds_of_container_create;
 pub use log_driver::LOCAL_LOG_DRIVERS;
 pub use path::{bind_source_allowed, normalize_host_path, VOLUMES_ROOT};
+pub use route::{classify, request_segments, Endpoint};
 pub use rule::{Rule, Violation};
 pub use swarm::redact_swarm_inspect;
 
-use route::Endpoint;
 use serde_json::Value;
 
 /// Decides whether a Docker Engine API request is allowed.
@@ -90,10 +90,16 @@ pub struct Policy {
 impl Policy {
     /// [`check`] under this policy.
     pub fn check(&self, method: &str, path: &str, query: &str, body: Option<&Value>) -> Result<(), Violation> {
-        fixed_rules(method, path, query, body)?;
+        self.check_endpoint(classify(method, path), query, body)
+    }
+
+    /// [`Policy::check`] for a request already classified (the gateway classifies each
+    /// request once, for its router and for the policy alike).
+    pub fn check_endpoint(&self, endpoint: Endpoint, query: &str, body: Option<&Value>) -> Result<(), Violation> {
+        fixed_rules(endpoint, query, body)?;
         let Some(body) = body else { return Ok(()) };
         let extra = &self.extra_log_drivers;
-        match route::classify(method, path) {
+        match endpoint {
             Endpoint::ContainerCreate => log_driver::check_host_configs(&container::host_configs(body), extra),
             Endpoint::ContainerStart => log_driver::check_host_configs(&[body], extra),
             Endpoint::ServiceSpec => log_driver::check_service(body, extra),
@@ -103,11 +109,11 @@ impl Policy {
 }
 
 /// The rules no operator setting changes.
-fn fixed_rules(method: &str, path: &str, query: &str, body: Option<&Value>) -> Result<(), Violation> {
+fn fixed_rules(endpoint: Endpoint, query: &str, body: Option<&Value>) -> Result<(), Violation> {
     // Without a body there is nothing to judge: dockerd refuses an empty create, and a
     // start without a HostConfig is the normal case.
     let body_check = |judge: fn(&Value) -> Result<(), Violation>| body.map_or(Ok(()), judge);
-    match route::classify(method, path) {
+    match endpoint {
         Endpoint::ContainerCreate => body_check(container::check_create),
         Endpoint::ContainerStart => body_check(container::check_start),
         Endpoint::ContainerUpdate => body_check(container::check_update),
@@ -124,5 +130,5 @@ fn fixed_rules(method: &str, path: &str, query: &str, body: Option<&Value>) -> R
 /// Whether [`check`] reads this request's JSON body. If so, the gateway must refuse the
 /// request when the body does not parse (see the crate docs) rather than pass `None`.
 pub fn inspects_body(method: &str, path: &str) -> bool {
-    route::classify(method, path).reads_body()
+    classify(method, path).reads_body()
 }

@@ -2,7 +2,7 @@
 
 /// The endpoints the policy looks into; everything else is [`Endpoint::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
+pub enum Endpoint {
     /// `POST /containers/create`
     ContainerCreate,
     /// `POST /containers/{id}/start`
@@ -27,7 +27,7 @@ pub(crate) enum Endpoint {
 
 impl Endpoint {
     /// Whether the policy reads this endpoint's JSON body.
-    pub(crate) fn reads_body(self) -> bool {
+    pub fn reads_body(self) -> bool {
         matches!(
             self,
             Endpoint::ContainerCreate
@@ -40,19 +40,27 @@ impl Endpoint {
     }
 }
 
-/// Classifies a request. The path is taken as dockerd's router sees it: percent-decoded
-/// (a no-op on an already decoded path, as no Docker object name contains `%`), without
-/// an API version prefix (stripped here too if still present), and lexically cleaned.
-/// Container and plugin names may span several segments (`{name:.*}` routes), so those
-/// routes are matched by prefix and suffix.
-pub(crate) fn classify(method: &str, path: &str) -> Endpoint {
+/// The path's segments as dockerd's router sees them: percent-decoded (a no-op on an
+/// already decoded path, as no Docker object name contains `%`), lexically cleaned, and
+/// without an API version prefix (stripped here too if still present). The gateway
+/// routes on these and forwards exactly them, so what is judged is what dockerd routes.
+pub fn request_segments(path: &str) -> Vec<String> {
     let decoded = percent_decode(path, false);
     let clean = crate::path::normalize_host_path(&format!("/{decoded}"));
-    let segments: Vec<&str> = clean.split('/').filter(|s| !s.is_empty()).collect();
-    let segments = match segments.split_first() {
-        Some((first, rest)) if is_version(first) => rest,
-        _ => &segments[..],
-    };
+    let mut segments: Vec<String> = clean.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if segments.first().is_some_and(|first| is_version(first)) {
+        segments.remove(0);
+    }
+    segments
+}
+
+/// Classifies a request by its [`request_segments`]. Container and plugin names may span
+/// several segments (`{name:.*}` routes), so those routes are matched by prefix and
+/// suffix.
+pub fn classify(method: &str, path: &str) -> Endpoint {
+    let owned = request_segments(path);
+    let segments: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let segments = &segments[..];
     let post = method.eq_ignore_ascii_case("POST");
     let delete = method.eq_ignore_ascii_case("DELETE");
 

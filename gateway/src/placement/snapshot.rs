@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{ContainerFacts, ImageRef, Node, NodeContainer};
 use crate::cluster::{lock_mutex as lock, Cluster};
-use crate::upstream::Seg;
+use crate::transport::upstream::Seg;
 
 /// Reads every segment's state in parallel. Segments that do not answer are unhealthy.
 pub(crate) async fn gather(cluster: &Arc<Cluster>, segs: &[Arc<Seg>], with_images: bool) -> Vec<Node> {
