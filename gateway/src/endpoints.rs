@@ -126,7 +126,13 @@ impl Gateway {
             self.directory.clone(),
         ));
         let limits = ClusterLimits::new(self.options.limits);
-        let shared = Arc::new(EndpointShared::new(cluster, revoked, TlsAcceptor::from(config), limits));
+        let shared = Arc::new(EndpointShared::new(
+            cluster,
+            |conn, req| Box::pin(crate::entry::handle(conn, req)),
+            revoked,
+            TlsAcceptor::from(config),
+            limits,
+        ));
         let task = tokio::spawn(listener::serve(listener, shared.clone()));
         tracing::info!(cluster = %cfg.cluster_id, %local, "cluster endpoint open");
         self.endpoints()

@@ -13,8 +13,9 @@
 //! - `endpoints`: the public face (open, revoke, close an endpoint);
 //! - `transport/`: the TLS listener, HTTP bodies, the pooled upstream clients to the
 //!   segments' dockerd, hijacked and bulk streams;
-//! - `request/`: one request classified once into a typed endpoint, its body, the
-//!   version prefix and the policy gate;
+//! - `entry`: every request's way through: classified once into a typed endpoint
+//!   (`request/`: the endpoint, body, version prefix, policy gate), judged, then
+//!   dispatched;
 //! - `api/`: one handler module per kind of object, dispatched on the typed endpoint;
 //! - `cluster/` and `placement/`: what the gateway knows of a cluster's segments, and
 //!   where a new container goes.
@@ -24,8 +25,10 @@ mod cluster;
 mod config;
 mod directory;
 mod endpoints;
+mod entry;
 mod error;
 mod limits;
+mod lock;
 mod placement;
 mod request;
 mod transport;

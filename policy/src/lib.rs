@@ -44,6 +44,7 @@ mod container;
 pub mod content_type;
 pub mod defaults;
 mod json;
+mod local_volume;
 mod log_driver;
 mod mounts;
 mod path;

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::json;
+use crate::local_volume;
 use crate::path::{bind_source_allowed, normalize_host_path, shown};
 use crate::rule::{join_unique, Rule, Violation};
-use crate::volume;
 
 /// What the mounts of one request reach on the host.
 #[derive(Debug, Default)]
@@ -28,9 +28,13 @@ impl MountFindings {
         }
     }
 
-    /// Records a local volume filesystem type that is not allowed.
-    pub fn refused_fs_type(&mut self, fs_type: &str) {
-        self.refused_fs_types.push(fs_type.to_string());
+    /// Records what a local volume's driver options mount.
+    pub fn local_volume(&mut self, options: &Value) {
+        let found = local_volume::read(options);
+        for path in found.host_paths {
+            self.host_path(path);
+        }
+        self.refused_fs_types.extend(found.refused_fs_types.into_iter().map(str::to_owned));
     }
 
     /// Reads `HostConfig.Binds`: `src:dst[:mode]`. Like dockerd (`ParseMountRaw`), the
@@ -68,7 +72,7 @@ impl MountFindings {
             for volume_options in json::fields(mount, "VolumeOptions") {
                 for driver in json::fields(volume_options, "DriverConfig") {
                     for options in json::fields(driver, "Options") {
-                        volume::local_options(options, self);
+                        self.local_volume(options);
                     }
                 }
             }

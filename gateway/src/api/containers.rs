@@ -193,7 +193,7 @@ pub(crate) async fn create(ctx: &RequestContext, req: ApiRequest) -> Result<Resp
     let name = query::get(&req.query, "name").filter(|n| !n.is_empty());
     let segs = cluster.nonempty_segments().await?;
     // Images are always read: placement prefers segments that have the image.
-    let nodes = placement::gather(cluster, &segs, true).await;
+    let nodes = crate::cluster::snapshot::gather(cluster, &segs, true).await;
     if let Some(name) = &name {
         let wanted = name.trim_start_matches('/');
         for node in &nodes {
@@ -214,7 +214,7 @@ pub(crate) async fn create(ctx: &RequestContext, req: ApiRequest) -> Result<Resp
         Some(allowed) => nodes.into_iter().filter(|n| allowed.contains(&n.name)).collect(),
         None => nodes,
     };
-    let (chosen, guard) = placement::decide(cluster, nodes, &spec, &filters).map_err(ApiError::internal)?;
+    let (chosen, guard) = placement::decide(&cluster.pending, nodes, &spec, &filters).map_err(ApiError::internal)?;
     let seg = segs
         .iter()
         .find(|s| s.name == chosen)
@@ -230,7 +230,7 @@ pub(crate) async fn create(ctx: &RequestContext, req: ApiRequest) -> Result<Resp
         if let Some(id) = answer.get("Id").and_then(Value::as_str) {
             cluster.remember_owner(id, &seg.name);
             let facts = ContainerFacts::from_config(&body, body.get("HostConfig"));
-            crate::cluster::lock_mutex(&cluster.facts).insert(id.to_owned(), Arc::new(facts));
+            crate::lock::lock(&cluster.facts).insert(id.to_owned(), Arc::new(facts));
             guard.created(id);
             tracing::debug!(cluster = %cluster.id, segment = %seg.name, id, "container placed");
         }

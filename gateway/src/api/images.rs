@@ -248,7 +248,7 @@ pub(crate) async fn build_prune(ctx: &RequestContext, req: ApiRequest) -> Result
 pub(crate) async fn build(ctx: &RequestContext, req: ApiRequest) -> Result<Response<Body>, ApiError> {
     let cluster = ctx.cluster();
     let segs = cluster.nonempty_segments().await?;
-    let nodes = placement::gather(cluster, &segs, false).await;
+    let nodes = crate::cluster::snapshot::gather(cluster, &segs, false).await;
     let healthy: Vec<&placement::Node> = nodes.iter().filter(|n| n.healthy).collect();
     let chosen = spread::rank(&healthy, 0, 0)
         .first()

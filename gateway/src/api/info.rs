@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::api::units::bytes_size;
 use crate::error::ApiError;
-use crate::placement::{self, spread, Node};
+use crate::placement::{spread, Node};
 use crate::request::RequestContext;
 use crate::transport::body::{self, Body};
 
@@ -21,7 +21,7 @@ pub(crate) async fn info(ctx: &RequestContext) -> Result<Response<Body>, ApiErro
     for seg in segs.iter() {
         cluster.drop_info(&seg.name);
     }
-    let nodes = placement::gather(cluster, &segs, false).await;
+    let nodes = crate::cluster::snapshot::gather(cluster, &segs, false).await;
     let Some(base) = nodes.iter().find_map(|n| n.info.clone()) else {
         return Err(ApiError::unavailable("no segment of the cluster is reachable"));
     };

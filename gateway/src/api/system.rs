@@ -1,6 +1,6 @@
 //! `/_ping`, `/version`, `/system/df`, and routes answered by the first segment.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{header, HeaderValue, Method, Response, StatusCode};
@@ -8,23 +8,13 @@ use serde_json::{json, Value};
 
 use crate::api::containers::rewrite_summary;
 use crate::cluster::fanout;
-use crate::cluster::lock_mutex as lock;
+use crate::cluster::Versions;
 use crate::error::ApiError;
+use crate::lock::lock;
 use crate::request::{parse_version, ApiRequest, RequestContext, MAX_API_VERSION, MIN_API_VERSION};
 use crate::transport::body::{self, Body};
 
 const VERSION_TTL: Duration = Duration::from_secs(30);
-
-/// The segments' versions, folded: the lowest API version, and the first answer as a base.
-pub(crate) struct Versions {
-    pub api: String,
-    pub base: Value,
-}
-
-/// Per-cluster cache of [`Versions`] (ping is on every CLI command's path), and whether
-/// a refresh is under way.
-#[derive(Default)]
-pub(crate) struct VersionCache(Mutex<Option<(Instant, Arc<Versions>)>>, Mutex<bool>);
 
 async fn versions(ctx: &RequestContext) -> Arc<Versions> {
     let cluster = ctx.cluster();

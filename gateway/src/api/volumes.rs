@@ -96,7 +96,7 @@ async fn home_of(ctx: &RequestContext, name: &str) -> Result<(Arc<Seg>, String),
             return Ok((seg, name.to_owned()));
         }
     }
-    let nodes = placement::gather(cluster, &segs, false).await;
+    let nodes = crate::cluster::snapshot::gather(cluster, &segs, false).await;
     let candidates: Vec<&placement::Node> = nodes.iter().filter(|n| n.healthy).collect();
     let chosen = placement::spread::rank(&candidates, 0, 0).first().map(|n| n.name.clone());
     let seg = segs.iter().find(|s| Some(&s.name) == chosen.as_ref()).unwrap_or(&segs[0]).clone();

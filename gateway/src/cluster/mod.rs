@@ -1,6 +1,10 @@
 //! Per-cluster runtime state: its segments, and what the gateway remembers about them.
 
 pub(crate) mod fanout;
+pub(crate) mod snapshot;
+mod versions;
+
+pub(crate) use versions::{VersionCache, Versions};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -8,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use crate::directory::{ClusterDirectory, DirectoryError, EndpointEvent};
 use crate::error::ApiError;
-use crate::placement::Pending;
+use crate::placement::PendingPlacements;
 use crate::transport::upstream::{Pool, Seg};
 
-use lock_mutex as lock;
+use crate::lock::lock;
 
 /// How long the segment list from the directory is reused.
 const SEGMENTS_TTL: Duration = Duration::from_secs(2);
@@ -53,14 +57,9 @@ pub(crate) struct Cluster {
     /// Container id → its reservations, read once by inspect (or known from create).
     pub facts: Mutex<HashMap<String, Arc<crate::placement::ContainerFacts>>>,
     /// Placements decided but maybe not yet visible in a segment's container list.
-    pub pending: Mutex<Vec<Pending>>,
+    pub pending: Arc<PendingPlacements>,
     /// The segments' versions, for `/_ping` and `/version`.
-    pub versions: crate::api::system::VersionCache,
-}
-
-/// Locks, shrugging off poisoning (the state stays usable after a panic elsewhere).
-pub(crate) fn lock_mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    pub versions: VersionCache,
 }
 
 impl Cluster {
@@ -83,7 +82,7 @@ impl Cluster {
             execs: Mutex::default(),
             infos: Mutex::default(),
             facts: Mutex::default(),
-            pending: Mutex::default(),
+            pending: Arc::default(),
             versions: Default::default(),
         }
     }

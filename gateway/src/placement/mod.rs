@@ -2,19 +2,17 @@
 
 pub(crate) mod expr;
 pub(crate) mod filters;
-pub(crate) mod snapshot;
 pub(crate) mod spread;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cluster::{lock_mutex as lock, Cluster};
+use crate::lock::lock;
 pub(crate) use expr::SwarmFilters;
-pub(crate) use snapshot::gather;
 
 /// A placement not yet visible in its segment's container list counts for this long at most.
 const PENDING_TTL: Duration = Duration::from_secs(60);
@@ -201,10 +199,14 @@ pub(crate) struct Pending {
     at: Instant,
 }
 
+/// One cluster's placements in flight.
+#[derive(Debug, Default)]
+pub(crate) struct PendingPlacements(Mutex<Vec<Pending>>);
+
 /// Keeps a pending placement counted until the create is answered; dropped without
 /// [`PendingGuard::created`], the placement is forgotten (the create failed).
 pub(crate) struct PendingGuard {
-    cluster: Arc<Cluster>,
+    pending: Arc<PendingPlacements>,
     key: u64,
     done: bool,
 }
@@ -212,7 +214,7 @@ pub(crate) struct PendingGuard {
 impl PendingGuard {
     pub fn created(mut self, id: &str) {
         self.done = true;
-        let mut pending = lock(&self.cluster.pending);
+        let mut pending = lock(&self.pending.0);
         if let Some(p) = pending.iter_mut().find(|p| p.key == self.key) {
             p.id = Some(id.to_owned());
         }
@@ -222,7 +224,7 @@ impl PendingGuard {
 impl Drop for PendingGuard {
     fn drop(&mut self) {
         if !self.done {
-            lock(&self.cluster.pending).retain(|p| p.key != self.key);
+            lock(&self.pending.0).retain(|p| p.key != self.key);
         }
     }
 }
@@ -232,12 +234,12 @@ static PENDING_KEYS: AtomicU64 = AtomicU64::new(1);
 /// Filters and ranks, counting placements still in flight, and records this one as in
 /// flight, atomically: concurrent creates spread instead of all picking the same segment.
 pub(crate) fn decide(
-    cluster: &Arc<Cluster>,
+    in_flight: &Arc<PendingPlacements>,
     mut nodes: Vec<Node>,
     spec: &Spec,
     filters: &SwarmFilters,
 ) -> Result<(String, PendingGuard), String> {
-    let mut pending = lock(&cluster.pending);
+    let mut pending = lock(&in_flight.0);
     pending.retain(|p| p.at.elapsed() < PENDING_TTL);
     for p in pending.iter() {
         if let Some(node) = nodes.iter_mut().find(|n| n.name == p.segment) {
@@ -278,7 +280,7 @@ pub(crate) fn decide(
         at: Instant::now(),
     });
     drop(pending);
-    Ok((chosen, PendingGuard { cluster: cluster.clone(), key, done: false }))
+    Ok((chosen, PendingGuard { pending: in_flight.clone(), key, done: false }))
 }
 
 #[cfg(test)]

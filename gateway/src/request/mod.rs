@@ -1,9 +1,8 @@
 //! One request on an authenticated connection: its context, its typed [`Endpoint`], its
-//! body (streamed, or read and judged as JSON), and the entry that takes it through the
-//! revocation re-check, the version prefix, the policy and on to [`crate::api`].
+//! body (streamed, or read and judged as JSON), its version prefix, and the gate where
+//! the policy judges it.
 
 mod endpoint;
-mod entry;
 pub(crate) mod policy_gate;
 pub(crate) mod query;
 mod version;
@@ -14,11 +13,11 @@ use bytes::Bytes;
 use http::{request::Parts, Method};
 use hyper::body::Incoming;
 
+pub(crate) use endpoint::{classify, upstream_path};
 pub(crate) use endpoint::{
     Collection, ContainerAction, Endpoint, ImageRoute, NetworkRoute, PluginRoute, SwarmRoute, VolumeRoute,
 };
-pub(crate) use entry::handle;
-pub(crate) use version::{parse_version, MAX_API_VERSION, MIN_API_VERSION};
+pub(crate) use version::{check_version, parse_version, split_version, MAX_API_VERSION, MIN_API_VERSION};
 
 use crate::cluster::Cluster;
 use crate::error::ApiError;

@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -16,14 +19,20 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Cluster;
 use crate::limits::{ClusterLimits, Permit};
+use crate::transport::body::Body;
 use crate::transport::tls::{ClientId, Revocations};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// What answers a request on an authenticated connection (the API, given by
+/// `endpoints`: the transport knows nothing of what the requests mean).
+pub(crate) type Handler = fn(Arc<ConnCtx>, Request<Incoming>) -> BoxFuture<'static, Response<Body>>;
+
 /// State shared by a listener and all its connections.
 pub(crate) struct EndpointShared {
     pub cluster: Arc<Cluster>,
+    handler: Handler,
     pub revoked: Arc<Revocations>,
     /// Cancelled by `close`: stops the accept loop and every connection.
     pub cancel: CancellationToken,
@@ -35,9 +44,16 @@ pub(crate) struct EndpointShared {
 }
 
 impl EndpointShared {
-    pub fn new(cluster: Arc<Cluster>, revoked: Arc<Revocations>, acceptor: TlsAcceptor, limits: ClusterLimits) -> Self {
+    pub fn new(
+        cluster: Arc<Cluster>,
+        handler: Handler,
+        revoked: Arc<Revocations>,
+        acceptor: TlsAcceptor,
+        limits: ClusterLimits,
+    ) -> Self {
         Self {
             cluster,
+            handler,
             revoked,
             cancel: CancellationToken::new(),
             acceptor: RwLock::new(acceptor),
@@ -145,6 +161,7 @@ async fn connection(shared: Arc<EndpointShared>, tcp: TcpStream, peer: SocketAdd
         Err(refusal) => (None, Some(refusal)),
     };
     let cancel = shared.token_for(&client.fingerprint);
+    let handler = shared.handler;
     let ctx = Arc::new(ConnCtx { shared, client, cancel: cancel.clone() });
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
@@ -156,7 +173,7 @@ async fn connection(shared: Arc<EndpointShared>, tcp: TcpStream, peer: SocketAdd
                     resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
                     resp
                 }
-                None => crate::request::handle(ctx, req).await,
+                None => handler(ctx, req).await,
             })
         }
     });

@@ -102,8 +102,22 @@ fn piece() -> impl Strategy<Value = String> {
 /// A path: most start with a route family, as real requests do; some are noise.
 fn path() -> impl Strategy<Value = String> {
     let family = prop::sample::select(vec![
-        "containers", "volumes", "services", "swarm", "nodes", "plugins", "build", "images", "networks",
-        "secrets", "configs", "tasks", "exec", "v1.41/containers", "containers%2F", "./swarm",
+        "containers",
+        "volumes",
+        "services",
+        "swarm",
+        "nodes",
+        "plugins",
+        "build",
+        "images",
+        "networks",
+        "secrets",
+        "configs",
+        "tasks",
+        "exec",
+        "v1.41/containers",
+        "containers%2F",
+        "./swarm",
     ]);
     prop_oneof![
         4 => (family, prop::collection::vec(piece(), 0..4))

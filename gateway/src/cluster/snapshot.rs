@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{ContainerFacts, ImageRef, Node, NodeContainer};
-use crate::cluster::{lock_mutex as lock, Cluster};
+use super::Cluster;
+use crate::lock::lock;
+use crate::placement::{ContainerFacts, ImageRef, Node, NodeContainer};
 use crate::transport::upstream::Seg;
 
 /// Reads every segment's state in parallel. Segments that do not answer are unhealthy.

@@ -1,19 +1,25 @@
 //! The entry of every request: revocation re-check, version prefix, one classification,
-//! content type, body, policy, then [`crate::api::dispatch`].
+//! content type, body, policy, then [`crate::api::dispatch`]. It sits above `request` and
+//! `api`, which know nothing of it, and the listener reaches it only as the handler
+//! `endpoints` gives it.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use super::endpoint::{classify, upstream_path, Endpoint};
-use super::policy_gate;
-use super::version::{check_version, split_version};
-use super::{unsupported, ApiRequest, RequestBody, RequestContext};
 use crate::error::ApiError;
-use crate::transport::body::{self, Body, JSON_BODY_CAP};
+use crate::request::{
+    check_version, classify, policy_gate, split_version, unsupported, upstream_path, ApiRequest, Endpoint, RequestBody,
+    RequestContext,
+};
+use crate::transport::body::Body;
 use crate::transport::listener::ConnCtx;
+
+/// JSON bodies that must be inspected (policy, placement) are read whole up to this size.
+const JSON_BODY_CAP: usize = 10 * 1024 * 1024;
 
 /// Entry point of every request on an authenticated connection.
 pub(crate) async fn handle(conn: Arc<ConnCtx>, req: Request<Incoming>) -> Response<Body> {
@@ -72,7 +78,7 @@ async fn judge(
         return Err(policy_gate::refuse_malformed(ctx, describe(), e.to_string()).await);
     }
     let body = if endpoint.reads_json(&method) {
-        let bytes = body::read_capped(incoming, JSON_BODY_CAP).await?;
+        let bytes = read_capped(incoming, JSON_BODY_CAP).await?;
         let json = match policy::body::decode(&bytes) {
             Ok(json) => json,
             Err(e @ policy::body::BodyError::RepeatedKey { .. }) => {
@@ -92,4 +98,16 @@ async fn judge(
     let req = ApiRequest { parts, endpoint, path, query, body };
     policy_gate::check(ctx, &req).await?;
     Ok(req)
+}
+
+/// Reads a request body whole, refusing more than `cap` bytes with a clear error.
+async fn read_capped(body: Incoming, cap: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, cap).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body too large for the Carina cluster endpoint (limit {} MiB)", cap / (1024 * 1024)),
+        )),
+        Err(e) => Err(ApiError::bad_request(format!("cannot read request body: {e}"))),
+    }
 }
