@@ -14,10 +14,12 @@
 #   CARINA_SUITE          Debian suite of the segment root           [bookworm]
 #   CARINA_MIRROR         Debian mirror for debootstrap [derived from this machine's apt sources]
 #
-# Prints "==> ..." progress lines, then key=value lines describing the result.
+# Prints "==> ..." progress lines on stderr, then key=value lines describing the result.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/common.sh
+source "$here/lib/common.sh"
 # shellcheck source=lib/apt-mirror.sh
 source "$here/lib/apt-mirror.sh"
 # shellcheck source=lib/base-image.sh
@@ -42,12 +44,6 @@ ROOTFS_POST_VERSION=1
 BASE_IMAGE_VERSION=1
 BASE_IMAGE_REF=busybox:latest
 
-say() { echo "==> $*"; }
-die() {
-  echo "host-setup: $*" >&2
-  exit 1
-}
-
 [ "$(id -u)" = 0 ] || die "must run as root"
 
 # One setup at a time on this machine: libvirtd start and image builds are machine-wide.
@@ -57,15 +53,7 @@ flock 9
 
 # --- packages ---------------------------------------------------------------------------
 install_packages() {
-  local missing=() p
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "installing packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  ensure_debian_packages "${PACKAGES[@]}"
 }
 
 # --- libvirt prerequisites --------------------------------------------------------------
@@ -92,7 +80,7 @@ shared_root() {
   local tags
   tags=$(mount_tags self "$CARINA_SEGMENTS_ROOT")
   if [ -z "$tags" ]; then
-    say "making $CARINA_SEGMENTS_ROOT a shared mount"
+    log "making $CARINA_SEGMENTS_ROOT a shared mount"
     mount --bind "$CARINA_SEGMENTS_ROOT" "$CARINA_SEGMENTS_ROOT"
     tags=" |"
   fi
@@ -115,11 +103,11 @@ start_libvirtd() {
     case $tags in *master:*) return 0 ;; esac
     # Started by someone else, before the shared root existed: it would never see a
     # segment's overlay. Running domains survive a libvirtd restart, so restart it.
-    say "restarting libvirtd (it cannot see mounts under $CARINA_SEGMENTS_ROOT)"
+    log "restarting libvirtd (it cannot see mounts under $CARINA_SEGMENTS_ROOT)"
     kill "$pid"
     for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
-  say "starting libvirtd"
+  log "starting libvirtd"
   rm -f "$LIBVIRTD_PIDFILE"
   # Its own mount namespace: slave, so it receives the overlays mounted under the shared
   # root, and without the empty cgroup2 mount on which LXC domains fail to start.
@@ -174,7 +162,7 @@ link_filter() {
 
 bridge() {
   if ! ip link show dev "$CARINA_BRIDGE" >/dev/null 2>&1; then
-    say "creating bridge $CARINA_BRIDGE ($CARINA_BRIDGE_ADDR)"
+    log "creating bridge $CARINA_BRIDGE ($CARINA_BRIDGE_ADDR)"
     ip link add "$CARINA_BRIDGE" type bridge
   fi
   # The host has no IPv6 address on the bridge: nothing on "::" is reachable from it.
@@ -233,7 +221,7 @@ rootfs() {
     mirror=$CARINA_MIRROR
     [ -n "$mirror" ] || mirror=$(carina_apt_mirror "$CARINA_SUITE") ||
       die "no apt source serves $CARINA_SUITE; set CARINA_MIRROR"
-    say "building segment root filesystem: debootstrap $CARINA_SUITE from $mirror (about a minute)"
+    log "building segment root filesystem: debootstrap $CARINA_SUITE from $mirror (about a minute)"
     tmp="$CARINA_IMAGE_DIR/.build-rootfs-$hash"
     log="$CARINA_IMAGE_DIR/.build-rootfs-$hash.log"
     rm -rf "$tmp"
@@ -267,7 +255,7 @@ rootfs() {
     # shows under the segment's path) recorded in a segment's `lower` file.
     grep -q "lowerdir=$old[,:]" /proc/self/mountinfo ||
       grep -qsxF "$old" "$CARINA_SEGMENTS_ROOT"/*/*/lower || {
-      say "removing old root filesystem $old"
+      log "removing old root filesystem $old"
       rm -rf "$old"
     }
   done
@@ -280,7 +268,7 @@ base_image() {
   [ -x "$busybox" ] || die "busybox-static installs no busybox binary"
   stamp="ref=$BASE_IMAGE_REF busybox=$(dpkg-query -W -f='${Version}' busybox-static) v=$BASE_IMAGE_VERSION"
   if [ ! -f "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$stamp" ]; then
-    say "building base image $BASE_IMAGE_REF from busybox-static"
+    log "building base image $BASE_IMAGE_REF from busybox-static"
     carina_build_base_image "$busybox" "$out" "${BASE_IMAGE_REF%%:*}" "${BASE_IMAGE_REF##*:}"
     printf '%s' "$stamp" >"$out.stamp"
   fi
@@ -294,7 +282,7 @@ bridge
 check_cgroups
 rootfs
 base_image
-say "host ready"
+log "host ready"
 echo "segments_root=$CARINA_SEGMENTS_ROOT"
 echo "rootfs=$CARINA_IMAGE_DIR/rootfs"
 echo "base_image=$CARINA_IMAGE_DIR/base-image.tar"

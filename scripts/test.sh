@@ -34,11 +34,13 @@ cleanup() {
   rm -rf "$DATA"
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/" && break
+answered=0
+for _ in $(seq 1 150); do
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/" && { answered=1; break; }
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG_FILE"; die "the server did not start"; }
   sleep 0.2
 done
+[ "$answered" = 1 ] || { tail -n 50 "$LOG_FILE"; die "the server did not answer on port $PORT within 30 s"; }
 if ! (cd end2end && BASE_URL="http://127.0.0.1:$PORT" CI=true npx playwright test); then
   log "server log:"; tail -n 50 "$LOG_FILE"
   exit 1

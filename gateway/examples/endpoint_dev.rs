@@ -5,11 +5,14 @@
 //! `export` lines (endpoint and the first segment's direct socket), then `READY`, and runs
 //! until SIGINT/SIGTERM, when it stops the dockerds and removes their files.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
 
-use gateway::{EndpointConfig, Gateway};
-use support::{dockerd::Dockerds, pki::Ca, MemDirectory, CLUSTER_ID};
+use gateway::{EndpointConfig, Gateway, SegmentEndpoint, StaticDirectory};
+use testkit::dockerd::{busybox_tar, Dockerds};
+use testkit::tls::TestCa;
+
+const CLUSTER_ID: &str = "6d1c1a2e-5e0d-4b8a-9c1f-00000000de70";
 
 #[tokio::main]
 async fn main() {
@@ -23,7 +26,7 @@ async fn main() {
     let port: u16 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0);
 
     let dockerds = tokio::task::spawn_blocking(move || Dockerds::start(n)).await.unwrap();
-    let tar = support::busybox_tar(&dockerds.dir);
+    let tar = busybox_tar(&dockerds.dir);
     // One import, then save/load: every segment gets the same image id.
     let saved = dockerds.dir.join("busybox-image.tar");
     let o = dockerds.direct(0, &["import", tar.to_str().unwrap(), "busybox:latest"]);
@@ -34,19 +37,31 @@ async fn main() {
         let o = dockerds.direct(i, &["load", "-i", saved.to_str().unwrap()]);
         assert!(o.status.success(), "load failed: {}", String::from_utf8_lossy(&o.stderr));
     }
-    let ca = Ca::new("dev cluster CA");
+    let ca = TestCa::new("dev cluster");
     let server = ca.server();
     let client = ca.client("dev-bundle");
     let cert_path = ca.bundle(&bundle_dir, &client);
 
-    let directory = MemDirectory::for_dockerds(&dockerds);
+    let segments = dockerds
+        .daemons
+        .iter()
+        .enumerate()
+        .map(|(i, daemon)| SegmentEndpoint {
+            name: format!("{CLUSTER_ID}-n{}", i + 1),
+            address: Ipv4Addr::new(127, 0, 0, 11 + i as u8),
+            docker_socket: daemon.socket.clone(),
+            docker_root: daemon.data_root.clone(),
+            tls_port: 42376,
+        })
+        .collect();
+    let directory = Arc::new(StaticDirectory::new(CLUSTER_ID, segments));
     let gw = Gateway::new(directory);
     gw.open(EndpointConfig {
         cluster_id: CLUSTER_ID.into(),
         cluster_name: "dev".into(),
         token: format!("token://{CLUSTER_ID}"),
         bind: format!("127.0.0.1:{port}").parse().unwrap(),
-        ca_pem: ca.cert_pem.clone(),
+        ca_pem: ca.cert_pem().to_owned(),
         server_cert_pem: server.cert_pem,
         server_key_pem: server.key_pem,
         revoked_fingerprints: Vec::new(),

@@ -2,6 +2,7 @@
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 
@@ -10,8 +11,11 @@ use async_trait::async_trait;
 pub struct SegmentEndpoint {
     /// The segment (and Docker engine) name: `<cluster_uuid>-n1`.
     pub name: String,
-    /// Its IP; its dockerd also listens with TLS on :42376.
+    /// Its IP.
     pub address: Ipv4Addr,
+    /// The port of its dockerd's TLS listener: with the IP, the node address `docker info`
+    /// and inspect show, as classic Swarm did.
+    pub tls_port: u16,
     /// Host path of its dockerd unix socket.
     pub docker_socket: PathBuf,
     /// Host path of the segment's `/var/lib/docker` (used for the bind symlink check).
@@ -50,4 +54,37 @@ pub trait ClusterDirectory: Send + Sync + 'static {
     async fn segments(&self, cluster_id: &str) -> Result<Vec<SegmentEndpoint>, DirectoryError>;
     /// Audit a refusal (policy or infrastructure protection).
     async fn record_event(&self, cluster_id: &str, event: EndpointEvent);
+}
+
+/// A directory of one cluster whose segments are fixed, keeping refusals in memory: for
+/// an endpoint run without the panel (development, benchmarks) and for tests.
+#[derive(Debug, Default)]
+pub struct StaticDirectory {
+    /// The one cluster it knows.
+    pub cluster_id: String,
+    /// Its segments.
+    pub segments: Mutex<Vec<SegmentEndpoint>>,
+    /// Every refusal recorded, oldest first.
+    pub events: Mutex<Vec<EndpointEvent>>,
+}
+
+impl StaticDirectory {
+    /// A directory of `cluster_id` with these segments.
+    pub fn new(cluster_id: &str, segments: Vec<SegmentEndpoint>) -> Self {
+        StaticDirectory { cluster_id: cluster_id.to_owned(), segments: Mutex::new(segments), events: Mutex::default() }
+    }
+}
+
+#[async_trait]
+impl ClusterDirectory for StaticDirectory {
+    async fn segments(&self, cluster_id: &str) -> Result<Vec<SegmentEndpoint>, DirectoryError> {
+        if cluster_id != self.cluster_id {
+            return Err(DirectoryError::NotFound);
+        }
+        Ok(self.segments.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    async fn record_event(&self, _cluster_id: &str, event: EndpointEvent) {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
 }

@@ -34,7 +34,7 @@ mod request;
 mod transport;
 
 pub use config::EndpointConfig;
-pub use directory::{ClusterDirectory, DirectoryError, EndpointEvent, SegmentEndpoint};
+pub use directory::{ClusterDirectory, DirectoryError, EndpointEvent, SegmentEndpoint, StaticDirectory};
 pub use endpoints::{Gateway, GatewayOptions};
 pub use error::GatewayError;
 pub use limits::EndpointLimits;

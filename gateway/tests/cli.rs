@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use gateway::{EndpointConfig, Gateway};
 use support::dockerd::Dockerds;
-use support::pki::{Ca, Leaf};
-use support::{CliEnv, MemDirectory, CLI_NEW, CLI_OLD, CLUSTER_ID};
+use support::{directory_for, Ca, CliEnv, Leaf, CLI_NEW, CLI_OLD, CLUSTER_ID};
+use testkit::free_port;
 
 const BOTH: [&str; 2] = [CLI_NEW, CLI_OLD];
 
@@ -24,7 +24,7 @@ fn seg(i: usize) -> String {
 
 struct Fixture<'a> {
     dockerds: &'a Dockerds,
-    directory: Arc<MemDirectory>,
+    directory: Arc<gateway::StaticDirectory>,
     gateway: Gateway,
     ca: Ca,
     cli: CliEnv,
@@ -56,7 +56,7 @@ fn endpoint_config(ca: &Ca, cluster_name: &str) -> EndpointConfig {
         cluster_name: cluster_name.into(),
         token: format!("token://{CLUSTER_ID}"),
         bind: "127.0.0.1:0".parse().unwrap(),
-        ca_pem: ca.cert_pem.clone(),
+        ca_pem: ca.cert_pem().to_owned(),
         server_cert_pem: server.cert_pem.clone(),
         server_key_pem: server.key_pem.clone(),
         revoked_fingerprints: Vec::new(),
@@ -64,7 +64,7 @@ fn endpoint_config(ca: &Ca, cluster_name: &str) -> EndpointConfig {
 }
 
 async fn start(dockerds: &Dockerds) -> Fixture<'_> {
-    let directory = MemDirectory::for_dockerds(dockerds);
+    let directory = directory_for(dockerds);
     let gateway = Gateway::new(directory.clone());
     let ca = Ca::new("test cluster CA");
     gateway.open(endpoint_config(&ca, "testcluster")).await.unwrap();
@@ -124,10 +124,6 @@ async fn scenario(dockerds: &Dockerds) {
     step("certificates", certificates_are_enforced(&fx)).await;
     step("cleanup", cleanup(&fx)).await;
     fx.gateway.close(CLUSTER_ID).await;
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Runs one step with a deadline: a hang fails the test (and still cleans up).

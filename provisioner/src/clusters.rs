@@ -178,7 +178,7 @@ impl Provisioner {
         }
         let row = self.storage.cluster_by_id(id).await?.ok_or_else(not_found)?;
         let segments = self.storage.segments_of(&row.id).await?;
-        Ok(segments.iter().map(|s| format!("{}:{}", s.address, crate::DOCKER_TLS_PORT)).collect())
+        Ok(segments.iter().map(|s| format!("{}:{}", s.address, segments::DOCKERD_TLS_PORT)).collect())
     }
 
     /// `tcp://<endpoint host>:<port>`.

@@ -44,9 +44,6 @@ pub use secret_key::{SecretKey, SecretKeyError};
 pub use segment::SegmentStatus;
 pub use storage::Storage;
 
-/// The TLS port of each segment's Docker daemon, as listed by `docker info` and discovery.
-pub const DOCKER_TLS_PORT: u16 = 42376;
-
 /// The service's domain layer.
 #[derive(Clone)]
 pub struct Provisioner {

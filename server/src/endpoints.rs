@@ -75,6 +75,7 @@ impl ClusterDirectory for Directory {
                     docker_root: self.driver.layout(&row.name).docker(),
                     name: row.name,
                     address,
+                    tls_port: segments::DOCKERD_TLS_PORT,
                 })
             })
             .collect()

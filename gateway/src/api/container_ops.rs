@@ -98,7 +98,7 @@ async fn inspect(located: &Located, target: &str) -> Result<Response<Body>, ApiE
             serde_json::json!({
                 "Name": located.seg.name,
                 "IP": located.seg.address.to_string(),
-                "Addr": format!("{}:42376", located.seg.address),
+                "Addr": located.seg.engine_address.clone(),
             }),
         );
     }

@@ -46,7 +46,7 @@ fn node_of(seg: &Seg) -> serde_json::Value {
     serde_json::json!({
         "Name": seg.name,
         "Id": seg.name,
-        "Addr": format!("{}:42376", seg.address),
+        "Addr": seg.engine_address.clone(),
         "Ip": seg.address.to_string(),
     })
 }

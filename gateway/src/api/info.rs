@@ -11,8 +11,6 @@ use crate::transport::body::{self, Body};
 
 /// The filters `docker info` lists, as Carina printed them.
 const FILTERS: &str = "affinity, health, constraint, port, dependency";
-/// Each segment's dockerd listens with TLS on this port (what classic Swarm showed).
-const ENGINE_PORT: u16 = 42376;
 
 pub(crate) async fn info(ctx: &RequestContext) -> Result<Response<Body>, ApiError> {
     let cluster = ctx.cluster();
@@ -85,7 +83,7 @@ pub(crate) fn status_pairs(nodes: &[Node]) -> Vec<[String; 2]> {
     ];
     for n in nodes {
         let p = |k: &str, v: String| [format!("  └ {k}"), v];
-        pairs.push([format!(" {}", n.name), format!("{}:{}", n.address, ENGINE_PORT)]);
+        pairs.push([format!(" {}", n.name), n.address.clone()]);
         pairs.push(p("ID", n.id.clone()));
         pairs.push(p("Status", if n.healthy { "Healthy" } else { "Unhealthy" }.into()));
         let running = n.containers.iter().filter(|c| c.state == "running").count();

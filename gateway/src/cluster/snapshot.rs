@@ -25,7 +25,7 @@ async fn gather_one(cluster: &Arc<Cluster>, seg: &Arc<Seg>, with_images: bool) -
         }
     };
     let (info, list, images) = tokio::join!(cluster.info(seg), seg.get_json("/v1.41/containers/json?all=1"), images);
-    let mut node = Node { name: seg.name.clone(), address: seg.address.to_string(), ..Default::default() };
+    let mut node = Node { name: seg.name.clone(), address: seg.engine_address.clone(), ..Default::default() };
     let (info, list) = match (info, list) {
         (Ok(info), Ok(list)) => (info, list),
         (info, list) => {

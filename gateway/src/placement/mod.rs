@@ -85,6 +85,7 @@ pub(crate) struct ImageRef {
 pub(crate) struct Node {
     pub name: String,
     pub id: String,
+    /// `ip:port` of its dockerd's TLS listener.
     pub address: String,
     pub healthy: bool,
     pub ncpu: i64,

@@ -71,6 +71,7 @@ impl Pool {
             client: self.client(&endpoint.docker_socket),
             name: endpoint.name,
             address: endpoint.address,
+            engine_address: format!("{}:{}", endpoint.address, endpoint.tls_port),
             docker_root: endpoint.docker_root,
             socket: endpoint.docker_socket,
         }
@@ -81,6 +82,8 @@ impl Pool {
 pub(crate) struct Seg {
     pub name: String,
     pub address: Ipv4Addr,
+    /// `ip:port` of its dockerd's TLS listener.
+    pub engine_address: String,
     pub docker_root: PathBuf,
     socket: PathBuf,
     client: SocketClient,

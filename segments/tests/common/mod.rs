@@ -9,10 +9,9 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::Instant;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, SanType};
 use segments::{parse_cidr, HostConfig, LibvirtSegments, SegmentDriver, SegmentSpec, SegmentTls, LXC_SYSTEM_URI};
+use testkit::tls::TestCa;
 
 /// The test bridge and subnet: never the panel's.
 const TEST_BRIDGE: &str = "carinat0";
@@ -27,23 +26,9 @@ pub struct Setup {
 pub fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/host-setup.sh");
         let bridge = std::env::var("CARINA_TEST_BRIDGE").unwrap_or_else(|_| TEST_BRIDGE.into());
         let addr = std::env::var("CARINA_TEST_BRIDGE_ADDR").unwrap_or_else(|_| TEST_BRIDGE_ADDR.into());
-        let started = Instant::now();
-        let out = Command::new("bash")
-            .arg(&script)
-            .env("CARINA_BRIDGE", &bridge)
-            .env("CARINA_BRIDGE_ADDR", &addr)
-            .output()
-            .expect("run host-setup.sh");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "host-setup.sh failed");
-        eprintln!("timing: host setup {:.2}s", started.elapsed().as_secs_f64());
-        let values =
-            stdout.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-        Setup { values }
+        Setup { values: testkit::host::setup(&bridge, &addr) }
     })
 }
 
@@ -141,52 +126,25 @@ pub struct TestPki {
     pub client_key_pem: String,
 }
 
+/// A segment's TLS material made by the `pki` crate, as the provisioner makes it (the
+/// client CA is the cluster CA here, so tests can reach dockerd's TCP port).
 pub fn pki_for(name: &str, address: Ipv4Addr) -> TestPki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec![name.to_owned(), "localhost".to_owned()]).unwrap();
-    params.subject_alt_names.push(SanType::IpAddress(address.into()));
-    params.subject_alt_names.push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let cert = params.signed_by(&key, &issuer).unwrap();
-
-    let client_key = KeyPair::generate().unwrap();
-    let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    client_params.distinguished_name.push(DnType::CommonName, "client");
-    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
-
+    let ca = TestCa::new(name);
+    let server = ca.server_for(name, &[address.into(), Ipv4Addr::LOCALHOST.into()], &[name, "localhost"]);
+    let client = ca.client("client");
     TestPki {
         tls: SegmentTls {
-            ca_pem: ca_cert.pem(),
-            client_ca_pem: ca_cert.pem(),
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
+            ca_pem: ca.cert_pem().to_owned(),
+            client_ca_pem: ca.cert_pem().to_owned(),
+            cert_pem: server.cert_pem,
+            key_pem: server.key_pem,
         },
-        client_cert_pem: client_cert.pem(),
-        client_key_pem: client_key.serialize_pem(),
+        client_cert_pem: client.cert_pem,
+        client_key_pem: client.key_pem,
     }
 }
 
-/// Host pids of the processes named `comm` inside segment `name` (libvirt puts each
-/// domain in a cgroup named after it).
-pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
-    let marker = format!("-{name}.libvirt-lxc");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim() == comm).unwrap_or(false)
-                && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map(|c| c.contains(&marker)).unwrap_or(false)
-        })
-        .collect()
-}
+pub use testkit::segment_pids;
 
 /// Runs a shell command in segment `name`'s network namespace (entered through its dockerd).
 pub fn in_netns(name: &str, command: &str) -> std::process::Output {

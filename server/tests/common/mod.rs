@@ -3,10 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
@@ -15,36 +13,21 @@ use segments::{HostConfig, LibvirtSegments, SegmentDriver};
 pub const BRIDGE: &str = "carinat1";
 pub const BRIDGE_ADDR: &str = "10.216.0.1/24";
 pub const SEGMENTS_ROOT: &str = "/var/lib/carina-segments";
-pub const IMAGE_DIR: &str = "/var/lib/carina/images";
+pub const IMAGE_DIR: &str = testkit::host::IMAGE_DIR;
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Runs `scripts/host-setup.sh` for the test bridge, once per test binary.
 pub fn host_setup() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(host_setup_again);
+    testkit::host::setup(BRIDGE, BRIDGE_ADDR);
 }
 
 /// Runs `scripts/host-setup.sh` for the test bridge now (it starts libvirtd if it is not
 /// running).
 pub fn host_setup_again() {
-    {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/host-setup.sh");
-        let status = Command::new("bash")
-            .arg(script)
-            .env("CARINA_BRIDGE", BRIDGE)
-            .env("CARINA_BRIDGE_ADDR", BRIDGE_ADDR)
-            .env("CARINA_IMAGE_DIR", IMAGE_DIR)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run host-setup.sh");
-        assert!(status.success(), "host-setup.sh failed");
-    }
+    testkit::host::setup_now(BRIDGE, BRIDGE_ADDR);
 }
 
-/// A free TCP port on loopback.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use testkit::{free_port, segment_pids};
 
 /// A running server with its own data, and its own instance directory for segments.
 pub struct Server {
@@ -266,19 +249,6 @@ pub fn connects_from(name: &str, address: std::net::Ipv4Addr, port: u16) -> bool
         .status()
         .unwrap();
     status.success()
-}
-
-/// Host pids of the processes named `comm` inside segment `name`.
-pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
-    let marker = format!("-{name}.libvirt-lxc");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim() == comm).unwrap_or(false)
-                && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map(|c| c.contains(&marker)).unwrap_or(false)
-        })
-        .collect()
 }
 
 /// Runs a docker CLI after `source <bundle>/docker.env`, from another directory.

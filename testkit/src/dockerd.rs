@@ -176,3 +176,21 @@ fn unmount_below(dir: &Path) {
         }
     }
 }
+
+/// Writes a busybox root filesystem tar (for `docker import`).
+pub fn busybox_tar(dir: &Path) -> PathBuf {
+    let root = dir.join("bbroot");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for applet in [
+        "sh", "true", "false", "echo", "cat", "sleep", "yes", "head", "ls", "df", "ps", "dd", "env", "id", "hostname",
+        "wc", "seq", "tr", "printf", "tty", "stty",
+    ] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    let tar = dir.join("busybox.tar");
+    let st = std::process::Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg(".").status().unwrap();
+    assert!(st.success());
+    tar
+}
