@@ -21,7 +21,7 @@ pub(crate) struct MountFindings {
 
 impl MountFindings {
     /// Records a host path that will be bound (or mounted) as is.
-    pub fn host_path(&mut self, raw: &str) {
+    pub(crate) fn host_path(&mut self, raw: &str) {
         self.host_paths.push(normalize_host_path(raw));
         if !bind_source_allowed(raw) {
             self.refused_paths.push(shown(raw));
@@ -29,7 +29,7 @@ impl MountFindings {
     }
 
     /// Records what a local volume's driver options mount.
-    pub fn local_volume(&mut self, options: &Value) {
+    pub(crate) fn local_volume(&mut self, options: &Value) {
         let found = local_volume::read(options);
         for path in found.host_paths {
             self.host_path(path);
@@ -40,7 +40,7 @@ impl MountFindings {
     /// Reads `HostConfig.Binds`: `src:dst[:mode]`. Like dockerd (`ParseMountRaw`), the
     /// source is the text before the first `:`; a source starting with `/` is a host
     /// path, anything else a volume name, and a lone `dst` an anonymous volume.
-    pub fn binds(&mut self, host_config: &Value) {
+    pub(crate) fn binds(&mut self, host_config: &Value) {
         for binds in json::fields(host_config, "Binds") {
             for bind in json::strings(binds) {
                 let mut parts = bind.splitn(3, ':');
@@ -59,7 +59,7 @@ impl MountFindings {
     /// dockerd 20.10 anyway, so treating it as a bind is safe and needs no list of
     /// future types. A `Source` that is not absolute is refused for a bind (dockerd
     /// would too). Volume driver options are checked whatever the type.
-    pub fn mounts(&mut self, mounts: &Value) {
+    pub(crate) fn mounts(&mut self, mounts: &Value) {
         for mount in json::items(mounts) {
             let types: Vec<String> =
                 json::string_fields(mount, "Type").map(|t| t.trim().to_ascii_lowercase()).collect();
@@ -80,7 +80,7 @@ impl MountFindings {
     }
 
     /// The first violation found, paths (CARINA-1002) before filesystem types.
-    pub fn result(&self) -> Result<(), Violation> {
+    pub(crate) fn result(&self) -> Result<(), Violation> {
         if !self.refused_paths.is_empty() {
             return Err(Violation::with_detail(Rule::HostMountPath, join_unique(self.refused_paths.iter().cloned())));
         }
@@ -94,7 +94,7 @@ impl MountFindings {
     }
 
     /// The normalised host paths without repeats.
-    pub fn into_host_paths(self) -> Vec<String> {
+    pub(crate) fn into_host_paths(self) -> Vec<String> {
         let mut unique: Vec<String> = Vec::new();
         for path in self.host_paths {
             if !unique.contains(&path) {

@@ -6,7 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// A new random secret: 32 bytes from the OS, URL-safe base64.
-pub fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -14,7 +14,7 @@ pub fn new_secret() -> String {
 
 /// The hash stored in place of a secret. Secrets are long and random, so a fast hash is
 /// enough (no salt or stretching needed, unlike passwords).
-pub fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 

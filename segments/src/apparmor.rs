@@ -118,12 +118,12 @@ profile {profile} flags=(attach_disconnected,mediate_deleted) {{
 }
 
 /// Loads (or replaces) a profile file into the kernel.
-pub async fn load(profile_file: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn load(profile_file: &Path) -> Result<(), SegmentError> {
     parser(&["-r", "-W"], profile_file).await
 }
 
 /// Removes a loaded profile from the kernel.
-pub async fn unload(profile_file: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn unload(profile_file: &Path) -> Result<(), SegmentError> {
     parser(&["-R"], profile_file).await
 }
 

@@ -30,7 +30,7 @@ pub const MIN_DISK_MIB: u64 = 64;
 /// A segment made before disk quotas existed keeps a plain, non-empty docker directory:
 /// mounting an empty file system over it would hide its images and its Swarm state. It
 /// stays without a quota (logged) until it is rebuilt.
-pub async fn ensure_docker_disk(layout: &SegmentLayout, name: &str, size_mib: u64) -> Result<(), SegmentError> {
+pub(crate) async fn ensure_docker_disk(layout: &SegmentLayout, name: &str, size_mib: u64) -> Result<(), SegmentError> {
     let (image, dir) = (layout.docker_image(), layout.docker());
     if mounts::is_mount_point(&dir).await? {
         return Ok(());

@@ -4,31 +4,31 @@
 pub const DOCKERD_TLS_PORT: u16 = 42376;
 
 /// Inside the segment: where dockerd's TLS files are.
-pub const TLS_DIR: &str = "/etc/docker";
+pub(crate) const TLS_DIR: &str = "/etc/docker";
 /// File names in [`TLS_DIR`], in the order `ls` prints them.
-pub const CA_FILE: &str = "ca.pem";
+pub(crate) const CA_FILE: &str = "ca.pem";
 /// Inside the segment: the CA dockerd checks client certificates against (see
 /// [`crate::SegmentTls::client_ca_pem`]).
-pub const CLIENT_CA: &str = "/etc/carina/client-ca.pem";
+pub(crate) const CLIENT_CA: &str = "/etc/carina/client-ca.pem";
 /// Server certificate file name.
-pub const CERT_FILE: &str = "server-cert.pem";
+pub(crate) const CERT_FILE: &str = "server-cert.pem";
 /// Server key file name.
-pub const KEY_FILE: &str = "server-key.pem";
+pub(crate) const KEY_FILE: &str = "server-key.pem";
 
 /// Inside the segment: the init script, run by tini as PID 1's only child.
-pub const INIT_SCRIPT: &str = "/etc/carina/segment-init";
+pub(crate) const INIT_SCRIPT: &str = "/etc/carina/segment-init";
 /// Inside the segment: dockerd's configuration file, for what has no flag.
-pub const DAEMON_JSON: &str = "/etc/carina/daemon.json";
+pub(crate) const DAEMON_JSON: &str = "/etc/carina/daemon.json";
 /// Inside the segment: dockerd's log (on the host: `<segment>/run/dockerd.log`).
-pub const DOCKERD_LOG: &str = "/run/dockerd.log";
+pub(crate) const DOCKERD_LOG: &str = "/run/dockerd.log";
 /// In the host's pids and name=systemd cgroup hierarchies (which libvirt does not manage):
 /// the parent of each segment's own cgroup (made by the host before each start, see
 /// [`crate::userns`]).
-pub const HOST_CGROUP_DIR: &str = "/carina";
+pub(crate) const HOST_CGROUP_DIR: &str = "/carina";
 /// Controllers (by mount option) for which segments get a cgroup under [`HOST_CGROUP_DIR`].
-pub const SELF_MANAGED_CGROUPS: [&str; 2] = ["pids", "name=systemd"];
+pub(crate) const SELF_MANAGED_CGROUPS: [&str; 2] = ["pids", "name=systemd"];
 /// Inside the segment: tini, from the Debian root.
-pub const TINI: &str = "/usr/bin/tini";
+pub(crate) const TINI: &str = "/usr/bin/tini";
 
 /// dockerd's arguments. TLS on TCP also avoids dockerd 20.10's deliberate 15 s start-up
 /// delay for an unauthenticated TCP listener.
@@ -51,7 +51,7 @@ pub fn dockerd_args() -> Vec<String> {
 /// The content of [`DAEMON_JSON`]. dockerd 20.10 writes its identity key to
 /// `/etc/docker/key.json` unless told otherwise (there is no flag for it); there it would
 /// show up next to the TLS files that users list through `swarm-data`.
-pub fn daemon_json() -> String {
+pub(crate) fn daemon_json() -> String {
     "{\n  \"deprecated-key-path\": \"/var/lib/docker/key.json\"\n}\n".to_owned()
 }
 

@@ -8,7 +8,7 @@ use crate::userns::{CAPABILITIES, ID_BASE, ID_COUNT};
 use crate::{HostConfig, SegmentLayout, SegmentSpec};
 
 /// XML namespace of the metadata element that marks a domain as this instance's.
-pub const METADATA_URI: &str = "urn:x-carina:segment:1";
+pub(crate) const METADATA_URI: &str = "urn:x-carina:segment:1";
 /// Prefix used for [`METADATA_URI`] in the domain XML.
 const METADATA_PREFIX: &str = "carina";
 
@@ -123,7 +123,7 @@ fn fs(x: &mut String, source: &Path, target: &str) {
 
 /// Extracts the state dir from the metadata element libvirt hands back for
 /// [`METADATA_URI`] (libvirt may re-serialize it, with either quote style).
-pub fn owner_from_metadata(element: &str) -> Option<String> {
+pub(crate) fn owner_from_metadata(element: &str) -> Option<String> {
     let start = element.find("state-dir=")? + "state-dir=".len();
     let quote = element[start..].chars().next()?;
     if quote != '\'' && quote != '"' {
@@ -139,7 +139,7 @@ fn esc_path(path: &Path) -> String {
 }
 
 /// Escapes text for use in XML content and in attributes of either quote style.
-pub fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

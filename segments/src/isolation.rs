@@ -97,7 +97,7 @@ async fn listing(chain: &str) -> Result<String, SegmentError> {
 
 /// Makes `segment` (at `own`) allowed to reach exactly `peers` on `bridge`: adds the
 /// missing rules first, then removes the others, so that no allowed traffic drops.
-pub async fn allow_peers(bridge: &str, segment: &str, own: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
+pub(crate) async fn allow_peers(bridge: &str, segment: &str, own: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
     let chain = chain_name(bridge);
     let current = parse_rules(&listing(&chain).await?, &chain, segment);
     let wanted: BTreeSet<Ipv4Addr> = peers.iter().copied().filter(|p| *p != own).collect();
@@ -120,7 +120,7 @@ pub async fn allow_peers(bridge: &str, segment: &str, own: Ipv4Addr, peers: &[Ip
 }
 
 /// Removes every rule of `segment`. Idempotent; a missing chain means there is nothing.
-pub async fn forget(bridge: &str, segment: &str) -> Result<(), SegmentError> {
+pub(crate) async fn forget(bridge: &str, segment: &str) -> Result<(), SegmentError> {
     let chain = chain_name(bridge);
     let Ok(text) = listing(&chain).await else { return Ok(()) };
     for (_, words) in parse_rules(&text, &chain, segment) {

@@ -10,7 +10,7 @@ pub struct SegmentLayout {
 }
 
 /// Longest path the kernel accepts for a unix socket (`sun_path` holds 108 bytes with NUL).
-pub const MAX_SOCKET_PATH: usize = 107;
+pub(crate) const MAX_SOCKET_PATH: usize = 107;
 
 impl SegmentLayout {
     /// The layout of segment `name` under `state_dir`.

@@ -54,7 +54,7 @@ pub fn chain_of(segment: &str) -> String {
 
 /// Who a segment is on the wire, and whom it may talk ARP with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkIdentity {
+pub(crate) struct LinkIdentity {
     /// The segment's address.
     pub address: Ipv4Addr,
     /// The MAC its interface has ([`mac_address`] for segments defined since this filter
@@ -141,7 +141,7 @@ async fn listing(chain: &str) -> Option<String> {
 /// Makes sure the segment's chain holds exactly the rules for `id` and its interface jumps
 /// to it; rewrites the chain only when it differs (a changed address or peers, rules lost
 /// meanwhile). Called before every start of the domain and whenever its peers are checked.
-pub async fn ensure(segment: &str, id: &LinkIdentity) -> Result<(), SegmentError> {
+pub(crate) async fn ensure(segment: &str, id: &LinkIdentity) -> Result<(), SegmentError> {
     let _edit = EDITS.lock().await;
     let Some(main) = listing(SEGMENTS_CHAIN).await else {
         return Err(SegmentError::InvalidConfig(format!(
@@ -175,7 +175,7 @@ pub async fn ensure(segment: &str, id: &LinkIdentity) -> Result<(), SegmentError
 }
 
 /// Removes the segment's jump and chain. Idempotent.
-pub async fn forget(segment: &str) -> Result<(), SegmentError> {
+pub(crate) async fn forget(segment: &str) -> Result<(), SegmentError> {
     let _edit = EDITS.lock().await;
     let jump = jump(segment);
     if let Some(main) = listing(SEGMENTS_CHAIN).await {

@@ -60,14 +60,14 @@ fn unescape_octal(field: &str) -> String {
 }
 
 /// The mounts `pid` (or `self`) sees.
-pub async fn mounts_of(pid: &str) -> Result<Vec<MountEntry>, SegmentError> {
+pub(crate) async fn mounts_of(pid: &str) -> Result<Vec<MountEntry>, SegmentError> {
     let path = PathBuf::from(format!("/proc/{pid}/mountinfo"));
     let text = tokio::fs::read_to_string(&path).await.map_err(SegmentError::io("read", &path))?;
     Ok(parse_mountinfo(&text))
 }
 
 /// Mount points at or below `dir` in `mounts`, deepest first (the order to unmount them).
-pub fn mounts_under(mounts: &[MountEntry], dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn mounts_under(mounts: &[MountEntry], dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> =
         mounts.iter().filter(|m| m.mount_point.starts_with(dir)).map(|m| m.mount_point.clone()).collect();
     found.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
@@ -76,13 +76,13 @@ pub fn mounts_under(mounts: &[MountEntry], dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether `path` is a mount point in our namespace.
-pub async fn is_mount_point(path: &Path) -> Result<bool, SegmentError> {
+pub(crate) async fn is_mount_point(path: &Path) -> Result<bool, SegmentError> {
     Ok(mounts_of("self").await?.iter().any(|m| m.mount_point == path))
 }
 
 /// Mounts the segment's root: an overlay of the shared read-only `lower` with the
 /// segment's own `upper` and `work` directories.
-pub async fn mount_overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn mount_overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> Result<(), SegmentError> {
     for p in [lower, upper, work, target] {
         let s = p.to_string_lossy();
         // overlayfs splits its options on ',' (and lowerdir on ':').
@@ -96,7 +96,7 @@ pub async fn mount_overlay(lower: &Path, upper: &Path, work: &Path, target: &Pat
 
 /// Unmounts everything at or below `dir`, deepest first; falls back to a lazy unmount
 /// for a mount that is still busy.
-pub async fn unmount_all_under(dir: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn unmount_all_under(dir: &Path) -> Result<(), SegmentError> {
     for point in mounts_under(&mounts_of("self").await?, dir) {
         if run(Command::new("umount").arg(&point)).await.is_err() {
             run(Command::new("umount").arg("-l").arg(&point)).await?;
@@ -107,7 +107,7 @@ pub async fn unmount_all_under(dir: &Path) -> Result<(), SegmentError> {
 
 /// The host's mount points of the cgroup v1 hierarchies that carry `option` (`pids`,
 /// `name=systemd`, ...).
-pub fn cgroup_mounts(mounts: &[MountEntry], option: &str) -> Vec<PathBuf> {
+pub(crate) fn cgroup_mounts(mounts: &[MountEntry], option: &str) -> Vec<PathBuf> {
     mounts
         .iter()
         .filter(|m| m.fstype == "cgroup" && m.super_options.split(',').any(|o| o == option))
@@ -117,7 +117,7 @@ pub fn cgroup_mounts(mounts: &[MountEntry], option: &str) -> Vec<PathBuf> {
 
 /// Removes a cgroup directory and every cgroup below it (children first: a cgroup is
 /// removed with rmdir, and only once it has no children and no processes).
-pub fn remove_cgroup_tree(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn remove_cgroup_tree(dir: &Path) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -133,7 +133,7 @@ pub fn remove_cgroup_tree(dir: &Path) -> std::io::Result<()> {
 }
 
 /// The pid of the local libvirtd, if it runs.
-pub async fn libvirtd_pid() -> Option<u32> {
+pub(crate) async fn libvirtd_pid() -> Option<u32> {
     let text = tokio::fs::read_to_string(LIBVIRTD_PIDFILE).await.ok()?;
     let pid: u32 = text.trim().parse().ok()?;
     let comm = tokio::fs::read_to_string(format!("/proc/{pid}/comm")).await.ok()?;
@@ -142,7 +142,7 @@ pub async fn libvirtd_pid() -> Option<u32> {
 
 /// Fails unless the local libvirtd's mount namespace has a mount at `path`: otherwise the
 /// domain would start on an empty directory instead of the segment's root.
-pub async fn check_libvirtd_sees(path: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn check_libvirtd_sees(path: &Path) -> Result<(), SegmentError> {
     let Some(pid) = libvirtd_pid().await else {
         // Not a local libvirtd (or no pid file): the start itself will tell.
         return Ok(());

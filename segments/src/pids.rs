@@ -40,7 +40,7 @@ pub async fn cgroup_dir(name: &str) -> Result<PathBuf, SegmentError> {
 
 /// Makes the segment's pids cgroup and its containers' subtree with their limits, and
 /// reads them back.
-pub async fn apply(name: &str, pids_max: u64) -> Result<(), SegmentError> {
+pub(crate) async fn apply(name: &str, pids_max: u64) -> Result<(), SegmentError> {
     let dir = cgroup_dir(name).await?;
     let pids_max = pids_max.max(MIN_PIDS);
     let containers = dir.join(CONTAINERS_CGROUP);

@@ -62,7 +62,7 @@ pub enum SegmentState {
 }
 
 /// Longest segment name: a host name label may not be longer.
-pub const MAX_NAME_LEN: usize = 63;
+pub(crate) const MAX_NAME_LEN: usize = 63;
 
 /// Checks that `name` is usable as a libvirt domain name, a host name and a directory name.
 pub fn validate_name(name: &str) -> Result<(), SegmentError> {

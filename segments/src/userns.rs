@@ -30,13 +30,13 @@ use crate::dockerd::{HOST_CGROUP_DIR, SELF_MANAGED_CGROUPS};
 use crate::{mounts, SegmentError};
 
 /// The host id that a segment's root (id 0) is.
-pub const ID_BASE: u32 = 100_000;
+pub(crate) const ID_BASE: u32 = 100_000;
 /// How many ids a segment has (0 to 65535, as a Debian root and Docker images need).
-pub const ID_COUNT: u32 = 65_536;
+pub(crate) const ID_COUNT: u32 = 65_536;
 
 /// The capabilities a segment's processes may ever have, in libvirt's names: Docker's
 /// default container set, plus `sys_admin` and `net_admin` for dockerd.
-pub const CAPABILITIES: [&str; 16] = [
+pub(crate) const CAPABILITIES: [&str; 16] = [
     "chown",
     "dac_override",
     "fowner",
@@ -56,7 +56,7 @@ pub const CAPABILITIES: [&str; 16] = [
 ];
 
 /// Gives `path` (not following a symlink) to the segment's root.
-pub fn own(path: &Path) -> Result<(), SegmentError> {
+pub(crate) fn own(path: &Path) -> Result<(), SegmentError> {
     std::os::unix::fs::lchown(path, Some(ID_BASE), Some(ID_BASE)).map_err(SegmentError::io("chown", path))
 }
 
@@ -64,7 +64,7 @@ pub fn own(path: &Path) -> Result<(), SegmentError> {
 /// `ID_BASE + n`), unless `dir` belongs to them already: a segment made while segments
 /// were privileged keeps its upper layer and Docker data. `dir` itself goes last, so an
 /// interrupted shift resumes.
-pub async fn shift_tree(dir: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn shift_tree(dir: &Path) -> Result<(), SegmentError> {
     let meta = tokio::fs::symlink_metadata(dir).await.map_err(SegmentError::io("stat", dir))?;
     if meta.uid() == ID_BASE {
         return Ok(());
@@ -97,7 +97,7 @@ fn shift(path: &Path) -> Result<(), SegmentError> {
 /// Mounts `source` read-only at `target` with its owners shifted as in the segments'
 /// user namespace (an idmapped mount; overlayfs takes it as a lower layer since Linux
 /// 5.19): the shared root filesystem, unchanged on disk, belongs to each segment's root.
-pub async fn mount_idmapped(source: &Path, target: &Path) -> Result<(), SegmentError> {
+pub(crate) async fn mount_idmapped(source: &Path, target: &Path) -> Result<(), SegmentError> {
     let userns = mapped_user_namespace().await?;
     let (source, target) = (source.to_owned(), target.to_owned());
     tokio::task::spawn_blocking(move || bind_idmapped(&source, &target, &userns)).await?
@@ -198,7 +198,7 @@ fn bind_idmapped(source: &Path, target: &Path, userns: &File) -> Result<(), Segm
 /// that libvirt leaves alone (the init script moves the segment there). One left by an
 /// earlier run goes first: its children may belong to the host's root (it stays if a
 /// concurrent start put processes in it already).
-pub async fn prepare_own_cgroups(name: &str) -> Result<(), SegmentError> {
+pub(crate) async fn prepare_own_cgroups(name: &str) -> Result<(), SegmentError> {
     let dirs = own_cgroup_dirs(name).await?;
     tokio::task::spawn_blocking(move || {
         for dir in dirs {
@@ -226,7 +226,7 @@ pub(crate) async fn own_cgroup_dirs(name: &str) -> Result<Vec<PathBuf>, SegmentE
 /// After a start: gives the cgroups libvirt made for the segment (those of its
 /// controller process `pid`) to the segment's root, so that its dockerd can make its
 /// containers' cgroups below them. Idempotent.
-pub async fn hand_over_libvirt_cgroups(name: &str, pid: u32) -> Result<(), SegmentError> {
+pub(crate) async fn hand_over_libvirt_cgroups(name: &str, pid: u32) -> Result<(), SegmentError> {
     let path = PathBuf::from(format!("/proc/{pid}/cgroup"));
     let text = tokio::fs::read_to_string(&path).await.map_err(SegmentError::io("read", &path))?;
     let mounts = mounts::mounts_of("self").await?;

@@ -23,7 +23,7 @@ pub(crate) struct Uses {
 }
 
 impl Uses {
-    pub fn of_create(body: &Value) -> Self {
+    pub(super) fn of_create(body: &Value) -> Self {
         let mut uses = Uses::default();
         let host_config = body.get("HostConfig");
         let list = |value: Option<&Value>| value.and_then(Value::as_array).cloned().unwrap_or_default();

@@ -21,7 +21,7 @@ pub(crate) struct Located {
 
 impl Located {
     /// The inspect answer, fetched now if locating did not need it.
-    pub async fn inspect(&mut self) -> Result<&Value, ApiError> {
+    pub(super) async fn inspect(&mut self) -> Result<&Value, ApiError> {
         if self.inspect.is_none() {
             let v = self.seg.get_json(&format!("/v1.41/containers/{}/json", self.reference)).await?;
             self.inspect = Some(v);

@@ -14,7 +14,7 @@ pub(crate) struct NameFilter(Vec<Regex>);
 impl NameFilter {
     /// Splits the name filter off a container list query: the query for the segments, and
     /// the filter (none when the query has no name filter). The caller applies `limit`.
-    pub fn take(list_query: &str) -> Result<(String, Option<NameFilter>), ApiError> {
+    pub(super) fn take(list_query: &str) -> Result<(String, Option<NameFilter>), ApiError> {
         let Some(raw) = query::get(list_query, "filters").filter(|f| !f.is_empty()) else {
             return Ok((list_query.to_owned(), None));
         };
@@ -51,7 +51,7 @@ impl NameFilter {
     /// leading slash) matches: patterns are searched, as dockerd does, in the name the CLI
     /// shows (`/<segment>/<name>`) and in the segment's own (`/<name>`), so that both
     /// `n1/web` and an anchored `^/web$` select the container.
-    pub fn matches(&self, segment: &str, local: &str) -> bool {
+    pub(super) fn matches(&self, segment: &str, local: &str) -> bool {
         let shown = format!("/{segment}{local}");
         self.0.is_empty() || self.0.iter().any(|re| re.is_match(&shown) || re.is_match(local))
     }

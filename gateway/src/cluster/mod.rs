@@ -63,7 +63,7 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
-    pub fn new(
+    pub(crate) fn new(
         id: String,
         name: String,
         token: String,
@@ -87,12 +87,12 @@ impl Cluster {
         }
     }
 
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.name.read().map(|n| n.clone()).unwrap_or_default()
     }
 
     /// The current segments (cached briefly; the directory may be a database).
-    pub async fn segments(&self) -> Result<Segs, ApiError> {
+    pub(crate) async fn segments(&self) -> Result<Segs, ApiError> {
         if let Some((at, segs)) = lock(&self.segments).as_ref() {
             if at.elapsed() < SEGMENTS_TTL {
                 return Ok(segs.clone());
@@ -111,7 +111,7 @@ impl Cluster {
     }
 
     /// Segments, refusing an empty cluster with a clear message.
-    pub async fn nonempty_segments(&self) -> Result<Segs, ApiError> {
+    pub(crate) async fn nonempty_segments(&self) -> Result<Segs, ApiError> {
         let segs = self.segments().await?;
         if segs.is_empty() {
             return Err(ApiError::unavailable("the cluster has no segments yet"));
@@ -119,14 +119,14 @@ impl Cluster {
         Ok(segs)
     }
 
-    pub async fn segment_named(&self, name: &str) -> Result<Option<Arc<Seg>>, ApiError> {
+    pub(crate) async fn segment_named(&self, name: &str) -> Result<Option<Arc<Seg>>, ApiError> {
         Ok(self.segments().await?.iter().find(|s| s.name == name).cloned())
     }
 
-    pub fn owner_of(&self, container_id: &str) -> Option<String> {
+    pub(crate) fn owner_of(&self, container_id: &str) -> Option<String> {
         lock(&self.owners).get(container_id).cloned()
     }
-    pub fn remember_owner(&self, container_id: &str, segment: &str) {
+    pub(crate) fn remember_owner(&self, container_id: &str, segment: &str) {
         let mut owners = lock(&self.owners);
         // Removed containers are forgotten on DELETE; this bounds what is missed.
         if owners.len() > CACHE_CAP {
@@ -135,17 +135,17 @@ impl Cluster {
         }
         owners.insert(container_id.to_owned(), segment.to_owned());
     }
-    pub fn forget_container(&self, container_id: &str) {
+    pub(crate) fn forget_container(&self, container_id: &str) {
         lock(&self.owners).remove(container_id);
         lock(&self.facts).remove(container_id);
     }
-    pub fn forget_facts(&self, container_id: &str) {
+    pub(crate) fn forget_facts(&self, container_id: &str) {
         lock(&self.facts).remove(container_id);
     }
-    pub fn exec_owner(&self, exec_id: &str) -> Option<String> {
+    pub(crate) fn exec_owner(&self, exec_id: &str) -> Option<String> {
         lock(&self.execs).get(exec_id).cloned()
     }
-    pub fn remember_exec(&self, exec_id: &str, segment: &str) {
+    pub(crate) fn remember_exec(&self, exec_id: &str, segment: &str) {
         let mut execs = lock(&self.execs);
         // Exec ids are only useful for a while; keep the map from growing without bound.
         if execs.len() > CACHE_CAP {
@@ -157,7 +157,7 @@ impl Cluster {
     /// A segment's `/info`: fresh for [`INFO_TTL`], then served stale while one
     /// background request refreshes it (dockerd's `/info` runs `runc --version` and the
     /// like: tens of milliseconds that `/_ping` and placement must not wait for).
-    pub async fn info(self: &Arc<Self>, seg: &Arc<Seg>) -> Result<Arc<serde_json::Value>, ApiError> {
+    pub(crate) async fn info(self: &Arc<Self>, seg: &Arc<Seg>) -> Result<Arc<serde_json::Value>, ApiError> {
         let cached = lock(&self.infos).get(&seg.name).cloned();
         if let Some(entry) = cached {
             let age = entry.at.elapsed();
@@ -196,12 +196,12 @@ impl Cluster {
         Ok(info)
     }
 
-    pub fn drop_info(&self, segment: &str) {
+    pub(crate) fn drop_info(&self, segment: &str) {
         lock(&self.infos).remove(segment);
     }
 
     /// Audits a refusal.
-    pub async fn record(&self, event: EndpointEvent) {
+    pub(crate) async fn record(&self, event: EndpointEvent) {
         self.directory.record_event(&self.id, event).await;
     }
 }

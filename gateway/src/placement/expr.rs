@@ -33,7 +33,7 @@ impl std::fmt::Display for Expr {
 
 impl Expr {
     /// Parses `node==*-n2` (the part after `constraint:` or `affinity:`).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let (key, op, value) = if let Some((k, v)) = text.split_once("==") {
             (k, Op::Eq, v)
         } else if let Some((k, v)) = text.split_once("!=") {
@@ -70,7 +70,7 @@ impl Expr {
     }
 
     /// True when any of `candidates` matches (`==`), or none does (`!=`).
-    pub fn matches<'a>(&self, candidates: impl IntoIterator<Item = &'a str>) -> bool {
+    pub(crate) fn matches<'a>(&self, candidates: impl IntoIterator<Item = &'a str>) -> bool {
         let matched = match Regex::new(&self.pattern()) {
             Ok(re) => candidates.into_iter().any(|c| re.is_match(c)),
             Err(_) => {
@@ -95,7 +95,7 @@ pub(crate) struct SwarmFilters {
 
 impl SwarmFilters {
     /// Extracts and strips filter entries from a create body's `Env`.
-    pub fn extract(body: &mut serde_json::Value) -> Result<Self, String> {
+    pub(crate) fn extract(body: &mut serde_json::Value) -> Result<Self, String> {
         let mut filters = Self::default();
         if let Some(env) = body.get_mut("Env").and_then(|e| e.as_array_mut()) {
             let mut kept = Vec::with_capacity(env.len());
@@ -127,11 +127,11 @@ impl SwarmFilters {
         Ok(filters)
     }
 
-    pub fn has_soft(&self) -> bool {
+    pub(crate) fn has_soft(&self) -> bool {
         self.constraints.iter().chain(&self.affinities).any(|e| e.soft)
     }
 
-    pub fn without_soft(&self) -> Self {
+    pub(crate) fn without_soft(&self) -> Self {
         Self {
             constraints: self.constraints.iter().filter(|e| !e.soft).cloned().collect(),
             affinities: self.affinities.iter().filter(|e| !e.soft).cloned().collect(),

@@ -28,7 +28,7 @@ pub(crate) struct ContainerFacts {
 
 impl ContainerFacts {
     /// From a create body or an inspect answer (both carry `HostConfig` and ports).
-    pub fn from_config(config: &Value, host_config: Option<&Value>) -> Self {
+    pub(crate) fn from_config(config: &Value, host_config: Option<&Value>) -> Self {
         let hc = |k: &str| host_config.and_then(|h| h.get(k));
         let memory = hc("Memory").and_then(Value::as_i64).unwrap_or(0);
         let nano = hc("NanoCpus").and_then(Value::as_i64).unwrap_or(0);
@@ -104,7 +104,7 @@ pub(crate) struct Node {
 impl Node {
     /// Whether the image (`name[:tag]`, id or id prefix) is here; unknown images lists
     /// count as "yes" so that they never exclude a segment.
-    pub fn has_image(&self, image: &str) -> bool {
+    pub(crate) fn has_image(&self, image: &str) -> bool {
         let Some(images) = &self.images else { return true };
         let tagged = if image.rsplit('/').next().is_some_and(|last| last.contains(':') || last.contains('@')) {
             image.to_owned()
@@ -121,7 +121,7 @@ impl Node {
     }
 
     /// Whether a container reference (id, id prefix, name, `<segment>/<name>`) is here.
-    pub fn has_container(&self, reference: &str) -> bool {
+    pub(crate) fn has_container(&self, reference: &str) -> bool {
         let reference = reference.trim_start_matches('/');
         let name = match reference.split_once('/') {
             Some((segment, name)) if segment == self.name => name,
@@ -154,7 +154,7 @@ pub(crate) struct Spec {
 }
 
 impl Spec {
-    pub fn from_create(body: &Value) -> Self {
+    pub(crate) fn from_create(body: &Value) -> Self {
         let hc = body.get("HostConfig");
         let facts = ContainerFacts::from_config(body, hc);
         let mut dependencies = Vec::new();
@@ -213,7 +213,7 @@ pub(crate) struct PendingGuard {
 }
 
 impl PendingGuard {
-    pub fn created(mut self, id: &str) {
+    pub(crate) fn created(mut self, id: &str) {
         self.done = true;
         let mut pending = lock(&self.pending.0);
         if let Some(p) = pending.iter_mut().find(|p| p.key == self.key) {

@@ -33,15 +33,15 @@ pub(crate) struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn cluster(&self) -> &Arc<Cluster> {
+    pub(crate) fn cluster(&self) -> &Arc<Cluster> {
         &self.conn.shared.cluster
     }
     /// A path on a segment: the client's version prefix plus `path`.
-    pub fn upstream_path(&self, path: &str) -> String {
+    pub(crate) fn upstream_path(&self, path: &str) -> String {
         format!("{}{}", self.version_prefix, path)
     }
     /// A path and query on a segment.
-    pub fn upstream_uri(&self, path: &str, query: &str) -> String {
+    pub(crate) fn upstream_uri(&self, path: &str, query: &str) -> String {
         if query.is_empty() {
             self.upstream_path(path)
         } else {
@@ -50,7 +50,7 @@ impl RequestContext {
     }
     /// A stream's place in its cluster's and its certificate's budgets (and a reader
     /// thread's, for bulk streams); refused with 429 when one is spent.
-    pub fn stream_permit(&self, needs_thread: bool) -> Result<crate::limits::Held, ApiError> {
+    pub(crate) fn stream_permit(&self, needs_thread: bool) -> Result<crate::limits::Held, ApiError> {
         self.conn.shared.limits.stream(&self.conn.client.fingerprint, needs_thread)
     }
 }
@@ -76,7 +76,7 @@ pub(crate) enum RequestBody {
 
 impl RequestBody {
     /// The body for forwarding.
-    pub fn into_body(self) -> Body {
+    pub(crate) fn into_body(self) -> Body {
         match self {
             RequestBody::Stream(b) => body::incoming(b),
             RequestBody::Json { bytes, .. } => body::full(bytes),
@@ -85,21 +85,21 @@ impl RequestBody {
 }
 
 impl ApiRequest {
-    pub fn method(&self) -> &Method {
+    pub(crate) fn method(&self) -> &Method {
         &self.parts.method
     }
     /// The body for forwarding.
-    pub fn into_body(self) -> Body {
+    pub(crate) fn into_body(self) -> Body {
         self.body.into_body()
     }
-    pub fn json(&self) -> &serde_json::Value {
+    pub(crate) fn json(&self) -> &serde_json::Value {
         match &self.body {
             RequestBody::Json { json, .. } => json,
             RequestBody::Stream(_) => &serde_json::Value::Null,
         }
     }
     /// The request line as audited: `POST /containers/create`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} {}", self.parts.method, self.path)
     }
 }

@@ -23,7 +23,7 @@ pub(crate) struct Coalesce {
 }
 
 impl Coalesce {
-    pub fn new(inner: Incoming) -> Self {
+    pub(crate) fn new(inner: Incoming) -> Self {
         Self { inner, buf: BytesMut::new(), held: None, done: false }
     }
 

@@ -44,7 +44,7 @@ pub(crate) struct EndpointShared {
 }
 
 impl EndpointShared {
-    pub fn new(
+    pub(crate) fn new(
         cluster: Arc<Cluster>,
         handler: Handler,
         revoked: Arc<Revocations>,
@@ -62,7 +62,7 @@ impl EndpointShared {
         }
     }
 
-    pub fn set_acceptor(&self, acceptor: TlsAcceptor) {
+    pub(crate) fn set_acceptor(&self, acceptor: TlsAcceptor) {
         if let Ok(mut a) = self.acceptor.write() {
             *a = acceptor;
         }
@@ -78,7 +78,7 @@ impl EndpointShared {
     }
 
     /// Marks a certificate revoked and cuts every connection (and hijacked stream) using it.
-    pub fn revoke(&self, fingerprint: &str) {
+    pub(crate) fn revoke(&self, fingerprint: &str) {
         let fingerprint = fingerprint.to_ascii_lowercase();
         self.revoked.insert(&fingerprint);
         let token = self.by_cert.lock().unwrap_or_else(|e| e.into_inner()).remove(&fingerprint);
@@ -88,7 +88,7 @@ impl EndpointShared {
     }
 
     /// Cuts every connection but keeps listening (the CA changed).
-    pub fn cut_all(&self) {
+    pub(crate) fn cut_all(&self) {
         let tokens: Vec<_> = self.by_cert.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, t)| t).collect();
         for token in tokens {
             token.cancel();

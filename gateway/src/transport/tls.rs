@@ -19,10 +19,10 @@ use crate::error::GatewayError;
 pub(crate) struct Revocations(RwLock<HashSet<String>>);
 
 impl Revocations {
-    pub fn contains(&self, fingerprint: &str) -> bool {
+    pub(crate) fn contains(&self, fingerprint: &str) -> bool {
         self.0.read().map(|set| set.contains(fingerprint)).unwrap_or(true)
     }
-    pub fn insert(&self, fingerprint: &str) {
+    pub(crate) fn insert(&self, fingerprint: &str) {
         if let Ok(mut set) = self.0.write() {
             set.insert(fingerprint.to_ascii_lowercase());
         }
@@ -43,7 +43,7 @@ pub(crate) struct ClientId {
 }
 
 impl ClientId {
-    pub fn from_cert(der: &[u8]) -> Self {
+    pub(crate) fn from_cert(der: &[u8]) -> Self {
         let fingerprint = fingerprint(der);
         let cn = x509_parser::parse_x509_certificate(der).ok().and_then(|(_, cert)| {
             cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_owned)

@@ -66,7 +66,7 @@ impl Pool {
             .clone()
     }
 
-    pub fn segment(&self, endpoint: SegmentEndpoint) -> Seg {
+    pub(crate) fn segment(&self, endpoint: SegmentEndpoint) -> Seg {
         Seg {
             client: self.client(&endpoint.docker_socket),
             name: endpoint.name,
@@ -119,12 +119,12 @@ pub(crate) fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
 
 impl Seg {
     /// The dockerd socket (for logs only: never in a message to a user).
-    pub fn socket(&self) -> &Path {
+    pub(crate) fn socket(&self) -> &Path {
         &self.socket
     }
 
     /// Sends a request whose URI is a path and query (`/v1.41/containers/json?all=1`).
-    pub async fn send(&self, mut req: Request<Body>) -> Result<Response<Incoming>, ApiError> {
+    pub(crate) async fn send(&self, mut req: Request<Body>) -> Result<Response<Incoming>, ApiError> {
         let target = req.uri().path_and_query().map(|target| target.as_str().to_owned()).unwrap_or_else(|| "/".into());
         *req.uri_mut() =
             format!("http://docker{target}").parse().map_err(|_| ApiError::bad_request("invalid request path"))?;
@@ -135,7 +135,7 @@ impl Seg {
     }
 
     /// Forwards a request: end-to-end headers from `headers`, the body as given.
-    pub async fn forward(
+    pub(crate) async fn forward(
         &self,
         method: Method,
         path_and_query: &str,
@@ -152,7 +152,7 @@ impl Seg {
     }
 
     /// A request with no body.
-    pub async fn request(&self, method: Method, path_and_query: &str) -> Result<Response<Incoming>, ApiError> {
+    pub(crate) async fn request(&self, method: Method, path_and_query: &str) -> Result<Response<Incoming>, ApiError> {
         let req = Request::builder()
             .method(method)
             .uri(path_and_query)
@@ -162,7 +162,7 @@ impl Seg {
     }
 
     /// A request with a JSON body.
-    pub async fn request_json(
+    pub(crate) async fn request_json(
         &self,
         method: Method,
         path_and_query: &str,
@@ -181,7 +181,7 @@ impl Seg {
 
     /// GET and decode JSON; a non-2xx answer becomes the segment's error message. Bounded
     /// in time: a hung segment must not hang `docker ps` (it is left out as unhealthy).
-    pub async fn get_json(&self, path_and_query: &str) -> Result<serde_json::Value, ApiError> {
+    pub(crate) async fn get_json(&self, path_and_query: &str) -> Result<serde_json::Value, ApiError> {
         let answer = async { read_json(self.request(Method::GET, path_and_query).await?).await };
         match tokio::time::timeout(JSON_TIMEOUT, answer).await {
             Ok(r) => r,
