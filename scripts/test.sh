@@ -9,6 +9,9 @@ cd "$REPO_ROOT"
 "$REPO_ROOT/scripts/build.sh" debug
 TARGET=$(target_dir)
 
+log "clippy (workspace lints, warnings are errors)"
+cargo clippy --workspace --exclude frontend --all-targets --quiet -- -D warnings
+
 log "cargo tests (unit, storage, integration)"
 # frontend is the wasm entry point; its code is exercised by the browser tests.
 cargo test --workspace --exclude frontend

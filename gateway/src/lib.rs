@@ -20,6 +20,8 @@
 //! - `cluster/` and `placement/`: what the gateway knows of a cluster's segments, and
 //!   where a new container goes.
 
+#![warn(unreachable_pub)]
+
 mod api;
 mod cluster;
 mod config;

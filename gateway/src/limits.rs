@@ -107,8 +107,11 @@ pub(crate) struct ClusterLimits {
     connections: Arc<Budget>,
     streams: Arc<Budget>,
     /// Per client certificate (fingerprint): connections and streams.
-    clients: Mutex<HashMap<String, (Arc<Budget>, Arc<Budget>)>>,
+    clients: Mutex<HashMap<String, ClientBudgets>>,
 }
+
+/// One client certificate's budgets: connections, then streams.
+type ClientBudgets = (Arc<Budget>, Arc<Budget>);
 
 impl ClusterLimits {
     pub(crate) fn new(limits: EndpointLimits) -> Self {

@@ -7,6 +7,8 @@
 //! (which the tenant can read inside the segment) never authenticates as a client, and a
 //! bundle's client key never serves as a server.
 
+#![warn(unreachable_pub)]
+
 #![warn(missing_docs)]
 
 mod ca;

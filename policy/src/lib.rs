@@ -37,6 +37,8 @@
 //!   names. Match on the resolved container ID, not the name the user gave, since
 //!   containers can be renamed.
 
+#![warn(unreachable_pub)]
+
 pub mod body;
 mod build;
 mod confinement;

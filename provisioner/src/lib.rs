@@ -3,6 +3,8 @@
 //! [`Provisioner`] is the one entry point the panel, the JSON API and the command line
 //! call; it writes desired state and reads status, and never blocks on infrastructure.
 
+#![warn(unreachable_pub)]
+
 pub mod account;
 mod auth;
 mod clock;

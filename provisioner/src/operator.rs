@@ -22,7 +22,7 @@ impl Provisioner {
             .ok_or_else(|| Error::Internal("operator account vanished".into()))?;
         self.storage.set_operator(&row.id, true, &hash).await?;
         tracing::info!(account = %row.id, "operator account set up");
-        Ok(self.account_by_email(&email).await?)
+        self.account_by_email(&email).await
     }
 
     /// Sets one account's quotas.

@@ -38,6 +38,8 @@
 //! mount root): `<state_dir>/<name>/{upper,work,root,lower-idmapped,docker,run}` and
 //! `docker.img`.
 
+#![warn(unreachable_pub)]
+
 mod apparmor;
 mod config;
 mod disk;

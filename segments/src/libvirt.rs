@@ -33,8 +33,11 @@ pub struct LibvirtSegments {
     apparmor: bool,
     /// What [`SegmentDriver::allow_peers`] last applied per segment: the filter rules are
     /// listed and changed only when this differs.
-    allowed: Arc<Mutex<HashMap<String, (Ipv4Addr, Vec<Ipv4Addr>)>>>,
+    allowed: Arc<Mutex<HashMap<String, AppliedPeers>>>,
 }
+
+/// A segment's own address and the peers its filter lets through.
+type AppliedPeers = (Ipv4Addr, Vec<Ipv4Addr>);
 
 /// What libvirt has of one domain name.
 enum DomainStatus {

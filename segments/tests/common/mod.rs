@@ -222,7 +222,10 @@ pub fn neighbour_mac(name: &str, ip: Ipv4Addr) -> Option<String> {
 pub fn cgroup_of(pid: u32, controller: &str) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     text.lines()
-        .filter_map(|l| l.splitn(3, ':').nth(1).zip(l.splitn(3, ':').nth(2)))
+        .filter_map(|l| {
+            let mut fields = l.splitn(3, ':').skip(1);
+            fields.next().zip(fields.next())
+        })
         .find(|(controllers, _)| controllers.split(',').any(|c| c == controller))
         .map(|(_, path)| path.to_owned())
         .unwrap_or_else(|| panic!("{pid} has no {controller} cgroup"))
