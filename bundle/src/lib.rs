@@ -5,7 +5,6 @@
 //! The layout follows Carina's, less `ca-key.pem`: the CA key never leaves the host.
 
 #![warn(unreachable_pub)]
-
 #![warn(missing_docs)]
 
 mod readme;

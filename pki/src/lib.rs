@@ -8,7 +8,6 @@
 //! bundle's client key never serves as a server.
 
 #![warn(unreachable_pub)]
-
 #![warn(missing_docs)]
 
 mod ca;

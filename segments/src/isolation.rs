@@ -97,7 +97,12 @@ async fn listing(chain: &str) -> Result<String, SegmentError> {
 
 /// Makes `segment` (at `own`) allowed to reach exactly `peers` on `bridge`: adds the
 /// missing rules first, then removes the others, so that no allowed traffic drops.
-pub(crate) async fn allow_peers(bridge: &str, segment: &str, own: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
+pub(crate) async fn allow_peers(
+    bridge: &str,
+    segment: &str,
+    own: Ipv4Addr,
+    peers: &[Ipv4Addr],
+) -> Result<(), SegmentError> {
     let chain = chain_name(bridge);
     let current = parse_rules(&listing(&chain).await?, &chain, segment);
     let wanted: BTreeSet<Ipv4Addr> = peers.iter().copied().filter(|p| *p != own).collect();

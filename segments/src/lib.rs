@@ -48,6 +48,7 @@ mod domain_xml;
 mod driver;
 mod engine;
 mod error;
+mod files;
 mod infra;
 mod isolation;
 mod kernel;
