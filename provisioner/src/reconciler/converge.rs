@@ -129,6 +129,7 @@ impl Reconciler {
 
     /// Makes sure rows exist for segments 1..=desired, each with an address and a server
     /// certificate, and replaces segments of an older generation (after a rebuild).
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
     async fn ensure_segment_rows(&self, cluster: &ClusterRow) -> Result<Vec<SegmentRow>> {
         let p = &self.inner.provisioner;
         let existing = p.storage.segments_of(&cluster.id).await?;
@@ -249,6 +250,7 @@ impl Reconciler {
 
     /// Records that a ready segment stopped working; the pass then repairs it, and marks it
     /// repaired once it is ready again.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id, segment = %segment.name))]
     async fn mark_down(&self, cluster: &ClusterRow, segment: &mut SegmentRow, why: &str) -> Result<()> {
         let p = &self.inner.provisioner;
         p.storage.set_segment_state(&segment.id, SegmentStatus::Down, Some(why), now_ms()).await?;
@@ -376,6 +378,7 @@ impl Reconciler {
 
     /// Opens the cluster's endpoint if it is not serving yet, with a server certificate
     /// from the cluster's CA for the public endpoint host.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
     async fn ensure_endpoint(&self, cluster: &ClusterRow) -> Result<()> {
         let p = &self.inner.provisioner;
         if p.endpoints.is_open(&cluster.id) {
