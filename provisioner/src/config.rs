@@ -24,6 +24,9 @@ pub struct ProvisionerConfig {
     pub endpoint_ports: RangeInclusive<u16>,
     /// The Docker version segments run (`DOCKER_VERSION` in `docker.env`).
     pub docker_version: String,
+    /// How many started, unassigned segments to keep ready for new clusters (the warm
+    /// pool); 0 turns the pool off.
+    pub warm_segments: u32,
 }
 
 impl Default for ProvisionerConfig {
@@ -36,6 +39,7 @@ impl Default for ProvisionerConfig {
             endpoint_host: "127.0.0.1".into(),
             endpoint_ports: 23760..=24759,
             docker_version: "20.10.24".into(),
+            warm_segments: 0,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod reconciler;
 mod secret;
 pub mod secret_key;
 pub mod segment;
+mod status;
 pub mod storage;
 pub mod throttle;
 
@@ -44,6 +45,7 @@ pub use quota::Quotas;
 pub use reconciler::Reconciler;
 pub use secret_key::{SecretKey, SecretKeyError};
 pub use segment::SegmentStatus;
+pub use status::{ServiceStatus, WarmPool};
 pub use storage::Storage;
 
 /// The service's domain layer.

@@ -41,7 +41,7 @@ impl Provisioner {
             return Ok(Vec::new());
         };
         Ok(join_all(segments.into_iter().map(|segment| {
-            let socket = driver.docker_socket(&segment.name);
+            let socket = driver.docker_socket(segment.domain());
             async move {
                 let containers = list_containers(&socket).await;
                 SegmentPlacement {

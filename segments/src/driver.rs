@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 
-use crate::{SegmentError, SegmentSpec, SegmentState};
+use crate::{SegmentError, SegmentSpec, SegmentState, SegmentTls};
 
 /// Creates, inspects and removes the segments of one instance (one state dir).
 #[async_trait]
@@ -16,6 +16,13 @@ pub trait SegmentDriver: Send + Sync {
     /// started again with an empty `/run` (no stale pid files). It returns once the domain
     /// runs; use [`crate::SegmentEngine::wait_ready`] for dockerd (about 0.5 s later).
     async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError>;
+
+    /// Gives the running segment `name` a new identity in place, as one taken from the warm
+    /// pool needs: its hostname (what Docker and Swarm call the node) and the TLS files of
+    /// `/etc/docker` (what `swarm-data` shows). Idempotent. dockerd keeps serving its TCP
+    /// listener with the certificate it started with: it reads it once, and nobody can
+    /// authenticate there anyway (see [`SegmentTls::client_ca_pem`]).
+    async fn adopt(&self, name: &str, hostname: &str, tls: &SegmentTls) -> Result<(), SegmentError>;
 
     /// Stops the segment's domain (every process in it ends) and keeps its files, so that
     /// the next [`SegmentDriver::ensure`] starts it afresh. Idempotent: a stopped or absent

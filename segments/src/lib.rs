@@ -49,6 +49,7 @@ mod driver;
 mod engine;
 mod error;
 mod files;
+mod identity;
 mod infra;
 mod isolation;
 mod kernel;

@@ -18,8 +18,8 @@ use crate::files::{clear_dir, create_dir, remove_dir_all, remove_file, write_if_
 use crate::layout::MAX_SOCKET_PATH;
 use crate::link_filter::LinkIdentity;
 use crate::{
-    apparmor, disk, isolation, link_filter, mounts, pids, userns, validate_name, HostConfig, SegmentDriver,
-    SegmentError, SegmentLayout, SegmentSpec, SegmentState, LXC_SYSTEM_URI,
+    apparmor, disk, identity, isolation, link_filter, mounts, pids, userns, validate_name, HostConfig, SegmentDriver,
+    SegmentError, SegmentLayout, SegmentSpec, SegmentState, SegmentTls, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -316,6 +316,19 @@ impl SegmentDriver for LibvirtSegments {
         userns::hand_over_libvirt_cgroups(&spec.name, controller).await?;
         tracing::info!(segment = %spec.name, address = %spec.address, "segment started");
         Ok(())
+    }
+
+    async fn adopt(&self, name: &str, hostname: &str, tls: &SegmentTls) -> Result<(), SegmentError> {
+        validate_name(name)?;
+        identity::write_files(&self.layout(name).root(), hostname, tls).await?;
+        let owned = name.to_owned();
+        let controller = self
+            .with_conn(move |conn| {
+                let id = lookup(conn, &owned)?.and_then(|dom| dom.get_id());
+                id.ok_or_else(|| SegmentError::InvalidConfig(format!("segment {owned} does not run")))
+            })
+            .await?;
+        identity::set_hostname(controller, hostname).await
     }
 
     async fn stop(&self, name: &str) -> Result<(), SegmentError> {

@@ -103,6 +103,10 @@ pub struct SegmentSettings {
     /// Most processes and threads each segment may run at once.
     #[arg(long, env = "CARINA_SEGMENT_PIDS_MAX", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..))]
     pub segment_pids_max: u64,
+    /// Segments kept started and unassigned, so that new clusters get them at once (the
+    /// warm pool); 0 turns it off. The default serves one 3-segment cluster at once.
+    #[arg(long, env = "CARINA_WARM_SEGMENTS", default_value_t = 3)]
+    pub warm_segments: u32,
 }
 
 /// Where cluster endpoints listen and how users reach them.

@@ -71,8 +71,8 @@ impl ClusterDirectory for Directory {
                     .parse()
                     .map_err(|_| DirectoryError::Unavailable(format!("segment {} has no valid address", row.name)))?;
                 Ok(SegmentEndpoint {
-                    docker_socket: self.driver.docker_socket(&row.name),
-                    docker_root: self.driver.layout(&row.name).docker(),
+                    docker_socket: self.driver.docker_socket(row.domain()),
+                    docker_root: self.driver.layout(row.domain()).docker(),
                     name: row.name,
                     address,
                     tls_port: segments::DOCKERD_TLS_PORT,

@@ -75,6 +75,7 @@ pub async fn start(
         segment_network: AddressPool { gateway, prefix_len },
         endpoint_host: serve.endpoints.endpoint_host.clone(),
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
+        warm_segments: seg.warm_segments,
         ..ProvisionerConfig::default()
     };
     let provisioner =

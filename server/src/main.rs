@@ -9,6 +9,7 @@ mod discovery;
 mod endpoints;
 mod infrastructure;
 mod panel;
+mod status;
 
 use std::path::Path;
 
@@ -89,7 +90,8 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
         panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
     let app = panel::router(options, state)
         .nest("/api/v1", api::router(provisioner.clone()))
-        .nest("/v1", discovery::router(provisioner));
+        .nest("/v1", discovery::router(provisioner.clone()))
+        .merge(status::router(provisioner));
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);

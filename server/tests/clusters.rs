@@ -26,7 +26,7 @@ fn segment_sockets(server: &Server, detail: &serde_json::Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| driver.docker_socket(s["name"].as_str().unwrap()).display().to_string())
+        .map(|s| driver.docker_socket(&server.domain_of(s["name"].as_str().unwrap())).display().to_string())
         .collect()
 }
 
@@ -112,7 +112,7 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
 
     // Kill segment n2's processes: the fault shows within seconds, then it is repaired.
     let n2 = segments[1]["name"].as_str().unwrap().to_owned();
-    let pids = segment_pids(&n2, "dockerd");
+    let pids = segment_pids(&server.domain_of(&n2), "dockerd");
     assert_eq!(pids.len(), 1, "dockerd of {n2}: {pids:?}");
     let killed = Instant::now();
     run("kill", &["-9", &pids[0].to_string()]);
@@ -140,7 +140,7 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
 
     // A hung dockerd (stopped, not dead: its domain keeps running) is restarted too.
     let n3 = segments[2]["name"].as_str().unwrap().to_owned();
-    let hung = segment_pids(&n3, "dockerd");
+    let hung = segment_pids(&server.domain_of(&n3), "dockerd");
     assert_eq!(hung.len(), 1, "dockerd of {n3}: {hung:?}");
     let stopped = Instant::now();
     run("kill", &["-STOP", &hung[0].to_string()]);
@@ -149,7 +149,7 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
             && json["events"].as_array().unwrap().iter().any(|e| e["message"] == "Segment n3 repaired")
     });
     eprintln!("timing: hung segment repaired after {:.2}s", stopped.elapsed().as_secs_f64());
-    let fresh = segment_pids(&n3, "dockerd");
+    let fresh = segment_pids(&server.domain_of(&n3), "dockerd");
     assert!(fresh.len() == 1 && fresh != hung, "dockerd of {n3} was not restarted: {hung:?} -> {fresh:?}");
 
     // Concurrent creates: only as many as the quota allows.
@@ -185,7 +185,7 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
         code == 200 && json["status"] == "active"
     });
     let stranger = other["segments"][0]["address"].as_str().unwrap().parse().unwrap();
-    let web_n1 = segments[0]["name"].as_str().unwrap();
+    let web_n1 = &server.domain_of(segments[0]["name"].as_str().unwrap());
     let web_n2 = segments[1]["address"].as_str().unwrap().parse().unwrap();
     assert!(connects_from(web_n1, web_n2, 42376), "web's n1 cannot reach its n2");
     assert!(!connects_from(web_n1, stranger, 42376), "web's n1 reaches another cluster's segment");
@@ -305,7 +305,7 @@ fn a_libvirtd_restart_leaves_clusters_running_and_repairable() {
 
     // Start it again (as the host setup does); the reconciler picks up where it was.
     common::host_setup_again();
-    let pids = segment_pids(&name, "dockerd");
+    let pids = segment_pids(&server.domain_of(&name), "dockerd");
     assert_eq!(pids.len(), 1);
     run("kill", &["-9", &pids[0].to_string()]);
     server.wait_cluster(&key, "solo", Duration::from_secs(60), |_, json| {

@@ -122,17 +122,27 @@ impl Reconciler {
         let allowed = segments
             .iter()
             .zip(&addresses)
-            .map(|(segment, own)| self.inner.driver.allow_peers(&segment.name, *own, &addresses));
+            .map(|(segment, own)| self.inner.driver.allow_peers(segment.domain(), *own, &addresses));
         try_join_all(allowed).await?;
         Ok(())
     }
 
     /// Makes sure rows exist for segments 1..=desired, each with an address and a server
-    /// certificate, and replaces segments of an older generation (after a rebuild).
+    /// certificate: taken from the warm pool when a segment is ready there, else made cold.
+    /// Segments of an older generation (after a rebuild) are removed first and replaced
+    /// the same way.
     #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
     async fn ensure_segment_rows(&self, cluster: &ClusterRow) -> Result<Vec<SegmentRow>> {
         let p = &self.inner.provisioner;
-        let existing = p.storage.segments_of(&cluster.id).await?;
+        let mut existing = p.storage.segments_of(&cluster.id).await?;
+        for segment in existing.iter().filter(|s| s.generation < cluster.generation) {
+            // Rebuild: the segment goes (never back to the pool); a fresh one replaces it.
+            self.inner.driver.remove(segment.domain()).await?;
+            p.storage.delete_segment(&segment.id).await?;
+            let message = format!("Segment n{} removed for the rebuild", segment.ordinal);
+            p.record(&cluster.id, EventKind::Progress, &message).await;
+        }
+        existing.retain(|s| s.generation >= cluster.generation);
         for ordinal in 1..=cluster.desired_segments {
             if existing.iter().any(|s| s.ordinal == ordinal) {
                 continue;
@@ -151,9 +161,19 @@ impl Reconciler {
                 key_pem: String::new(),
                 created_at: now,
                 updated_at: now,
+                domain: None,
             };
-            let address = p.storage.insert_segment_with_address(&row, p.config.segment_network).await?;
-            p.record(&cluster.id, EventKind::Progress, &format!("Segment n{ordinal} gets address {address}")).await;
+            let message = match p.storage.take_pool_segment(&row).await? {
+                Some((_, address)) => {
+                    self.inner.pool_wake.notify_one();
+                    format!("Segment n{ordinal} taken from the warm pool ({address})")
+                }
+                None => {
+                    let address = p.storage.insert_segment_with_address(&row, p.config.segment_network).await?;
+                    format!("Segment n{ordinal} gets address {address}")
+                }
+            };
+            p.record(&cluster.id, EventKind::Progress, &message).await;
         }
         let ca = p.cluster_ca(cluster)?;
         let mut segments = p.storage.segments_of(&cluster.id).await?;
@@ -170,20 +190,6 @@ impl Reconciler {
                 segment.cert_pem = cert.cert_pem;
                 segment.key_pem = cert.key_pem;
             }
-            if segment.generation < cluster.generation {
-                // Rebuild: a fresh segment under the same name and address.
-                self.inner.driver.remove(&segment.name).await?;
-                p.storage.set_segment_generation(&segment.id, cluster.generation, now_ms()).await?;
-                p.storage.set_segment_state(&segment.id, SegmentStatus::Pending, None, now_ms()).await?;
-                p.record(
-                    &cluster.id,
-                    EventKind::Progress,
-                    &format!("Segment n{} removed for the rebuild", segment.ordinal),
-                )
-                .await;
-                segment.generation = cluster.generation;
-                segment.state = SegmentStatus::Pending;
-            }
         }
         Ok(segments)
     }
@@ -195,17 +201,21 @@ impl Reconciler {
         let p = &self.inner.provisioner;
         let (driver, docker, patience) = (&self.inner.driver, &self.inner.docker, &self.inner.patience);
         let address = parse_address(&segment)?;
-        let socket = driver.docker_socket(&segment.name);
+        let domain = segment.domain().to_owned();
+        let socket = driver.docker_socket(&domain);
         let n = segment.ordinal;
-        let state = driver.state(&segment.name).await?;
+        let state = driver.state(&domain).await?;
         if state == SegmentState::Running {
             match docker.wait_ready(&socket, patience.health).await {
-                Ok(engine) => return Ok(Live { row: segment, address, engine }),
+                Ok(engine) if segment.state == SegmentStatus::Ready => {
+                    return Ok(Live { row: segment, address, engine })
+                }
+                Ok(_) => {}
                 Err(err) if segment.state == SegmentStatus::Ready => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
                     self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
-                    if self.hangs(&segment.name, &socket).await? {
-                        driver.stop(&segment.name).await?;
+                    if self.hangs(&domain, &socket).await? {
+                        driver.stop(&domain).await?;
                     }
                     // Starts it again if it stopped; a running one is left alone.
                     driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
@@ -223,7 +233,13 @@ impl Reconciler {
             driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
         }
         let engine = docker.wait_ready(&socket, patience.start).await?;
-        if segment.state != SegmentStatus::Ready {
+        if segment.domain.is_some() {
+            // From the pool: the segment becomes the cluster's (again, after a restart,
+            // which gives a domain its own name back).
+            let spec = self.spec_of(cluster, &segment, address)?;
+            driver.adopt(&domain, &segment.name, &spec.tls).await?;
+        }
+        if !matches!(segment.state, SegmentStatus::Ready | SegmentStatus::Running) {
             p.record(&cluster.id, EventKind::Progress, &format!("Segment n{n} answers Docker")).await;
         }
         p.storage.set_segment_state(&segment.id, SegmentStatus::Running, None, now_ms()).await?;
@@ -267,7 +283,7 @@ impl Reconciler {
         // so nobody but the host (over the unix socket) can drive this dockerd.
         let lock = pki::new_cluster_ca(&segment.name, "client lock")?;
         Ok(SegmentSpec {
-            name: segment.name.clone(),
+            name: segment.domain().to_owned(),
             address,
             memory_mib: flavor.memory_mib,
             vcpus: flavor.vcpus,

@@ -36,8 +36,8 @@ impl Reconciler {
         // A full pass follows if a segment does not answer within the quick look's patience.
         let patience = self.inner.patience.quick_look;
         let answers = join_all(segments.iter().map(|s| async move {
-            matches!(driver.state(&s.name).await, Ok(SegmentState::Running))
-                && docker.wait_ready(&driver.docker_socket(&s.name), patience).await.is_ok()
+            matches!(driver.state(s.domain()).await, Ok(SegmentState::Running))
+                && docker.wait_ready(&driver.docker_socket(s.domain()), patience).await.is_ok()
         }))
         .await;
         Ok(answers.into_iter().all(|ok| ok))

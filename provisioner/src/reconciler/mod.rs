@@ -9,13 +9,16 @@
 mod context;
 mod converge;
 mod health;
+mod pool;
 mod roles;
 mod teardown;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 use segments::{DockerConnector, SegmentDriver, UnixSocketDocker};
 
@@ -50,6 +53,8 @@ struct Inner {
     patience: Patience,
     /// Clusters with a pass under way, and when failing ones may be retried.
     running: Mutex<HashMap<String, Schedule>>,
+    /// Wakes the warm pool's filler (a segment was taken, a build ended).
+    pool_wake: Notify,
 }
 
 #[derive(Default)]
@@ -96,6 +101,7 @@ impl Reconciler {
                 base_image_tar,
                 patience,
                 running: Mutex::new(HashMap::new()),
+                pool_wake: Notify::new(),
             }),
         }
     }
@@ -106,6 +112,7 @@ impl Reconciler {
         if let Err(err) = self.remove_orphans().await {
             tracing::warn!(error = %err, "could not look for leftover segments");
         }
+        tokio::spawn(self.clone().fill_pool());
         let wake = self.inner.provisioner.wake.clone();
         loop {
             if let Err(err) = self.schedule_all().await {
@@ -187,7 +194,7 @@ impl Reconciler {
     /// Removes segments on this host that no cluster knows: leftovers of a server killed
     /// between creating a segment and recording it, or during a delete.
     pub async fn remove_orphans(&self) -> Result<usize> {
-        let known = self.inner.provisioner.storage.all_segment_names().await?;
+        let known = self.inner.provisioner.storage.all_segment_domains().await?;
         let on_host = self.inner.driver.list().await?;
         let mut removed = 0;
         for name in on_host.into_iter().filter(|n| !known.contains(n)) {

@@ -6,6 +6,7 @@ mod api_keys;
 mod bundles;
 mod clusters;
 mod events;
+mod pool;
 mod segments;
 mod sessions;
 mod sign_in_attempts;
@@ -15,6 +16,7 @@ pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
 pub use events::EventRow;
+pub use pool::{PoolRow, PoolState};
 pub use segments::{AddressPool, SegmentRow};
 
 use std::path::Path;

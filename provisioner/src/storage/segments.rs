@@ -23,6 +23,16 @@ pub struct SegmentRow {
     pub key_pem: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The libvirt domain when it is not named like the segment (one taken from the warm
+    /// pool: a running domain cannot be renamed).
+    pub domain: Option<String>,
+}
+
+impl SegmentRow {
+    /// The libvirt domain of this segment: what the segment driver and the host know it by.
+    pub fn domain(&self) -> &str {
+        self.domain.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// The addresses segments may have: the hosts of the bridge's subnet, except the bridge's
@@ -50,10 +60,7 @@ impl Storage {
     /// an address is never handed to two segments at once. Returns the address.
     pub async fn insert_segment_with_address(&self, row: &SegmentRow, pool: AddressPool) -> Result<Ipv4Addr> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let used: Vec<String> = sqlx::query_scalar("SELECT address FROM segments").fetch_all(&mut *tx).await?;
-        let address = pool.hosts().find(|a| !used.iter().any(|u| u == &a.to_string())).ok_or_else(|| {
-            Error::Conflict("The service has no free segment addresses left. Please contact an operator.".into())
-        })?;
+        let address = free_address(&mut tx, pool).await?;
         sqlx::query(
             "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
                                    cert_pem, key_pem, created_at, updated_at)
@@ -76,7 +83,19 @@ impl Storage {
         tx.commit().await?;
         Ok(address)
     }
+}
 
+/// The lowest address of `pool` that neither a segment nor a pooled segment has.
+pub(super) async fn free_address(tx: &mut sqlx::SqliteConnection, pool: AddressPool) -> Result<Ipv4Addr> {
+    let used: Vec<String> = sqlx::query_scalar("SELECT address FROM segments UNION SELECT address FROM pool_segments")
+        .fetch_all(&mut *tx)
+        .await?;
+    pool.hosts().find(|a| !used.iter().any(|u| u == &a.to_string())).ok_or_else(|| {
+        Error::Conflict("The service has no free segment addresses left. Please contact an operator.".into())
+    })
+}
+
+impl Storage {
     /// A cluster's segments by ordinal.
     pub async fn segments_of(&self, cluster_id: &str) -> Result<Vec<SegmentRow>> {
         Ok(sqlx::query_as("SELECT * FROM segments WHERE cluster_id = ? ORDER BY ordinal")
@@ -138,8 +157,10 @@ impl Storage {
     }
 
     /// Every segment name this database knows (to tell orphans on the host).
-    pub async fn all_segment_names(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM segments").fetch_all(self.pool()).await?)
+    pub async fn all_segment_domains(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(domain, name) FROM segments UNION ALL SELECT domain FROM pool_segments")
+            .fetch_all(self.pool())
+            .await?)
     }
 }
 

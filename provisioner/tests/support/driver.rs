@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use segments::{SegmentDriver, SegmentError, SegmentSpec, SegmentState};
+use segments::{SegmentDriver, SegmentError, SegmentSpec, SegmentState, SegmentTls};
 
 use super::world::{Seg, World};
 
@@ -43,6 +43,7 @@ impl SegmentDriver for FakeDriver {
                 images: BTreeSet::new(),
                 containers: BTreeSet::new(),
                 node: None,
+                adopted: None,
             });
             if !seg.running {
                 // A stopped segment is redefined from the spec and starts with a fresh dockerd.
@@ -53,6 +54,16 @@ impl SegmentDriver for FakeDriver {
             }
         }
         self.world.leave("ensure", &spec.name).await;
+        Ok(())
+    }
+
+    async fn adopt(&self, name: &str, hostname: &str, tls: &SegmentTls) -> Result<(), SegmentError> {
+        self.world.enter("adopt", name).await.map_err(failed)?;
+        match self.world.state().segments.get_mut(name) {
+            Some(seg) if seg.running => seg.adopted = Some((hostname.to_owned(), tls.cert_pem.clone())),
+            _ => return Err(failed(format!("segment {name} does not run"))),
+        }
+        self.world.leave("adopt", name).await;
         Ok(())
     }
 

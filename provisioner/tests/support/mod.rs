@@ -43,9 +43,15 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Self {
+        Self::with_pool(0).await
+    }
+
+    /// A fixture whose provisioner keeps `warm_segments` in its warm pool.
+    pub async fn with_pool(warm_segments: u32) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
-        let p = Provisioner::new(storage, ProvisionerConfig::default(), SecretKey::generate()).await.unwrap();
+        let config = ProvisionerConfig { warm_segments, ..ProvisionerConfig::default() };
+        let p = Provisioner::new(storage, config, SecretKey::generate()).await.unwrap();
         let (account, _) = p.sign_up("ada@example.com", "correct horse battery").await.unwrap();
         Fixture { p, account, world: World::new(), _dir: dir }
     }

@@ -31,6 +31,8 @@ pub struct Seg {
     /// `(swarm id, node id)` once in a swarm: kept in `/var/lib/docker`, so it survives a
     /// restart of the segment and goes with its removal.
     pub node: Option<(String, String)>,
+    /// The hostname and server certificate given by `adopt` (a segment from the pool).
+    pub adopted: Option<(String, String)>,
 }
 
 /// A node as a swarm's managers list it.

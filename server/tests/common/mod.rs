@@ -27,6 +27,8 @@ pub fn host_setup_again() {
     testkit::host::setup_now(BRIDGE, BRIDGE_ADDR);
 }
 
+/// The docker CLI the tests drive clusters with (Docker's current one).
+pub const CLI: &str = testkit::cli::CLI_NEW;
 pub use testkit::{free_port, segment_pids};
 
 /// A running server with its own data, and its own instance directory for segments.
@@ -35,12 +37,21 @@ pub struct Server {
     pub port: u16,
     pub endpoint_ports: (u16, u16),
     pub instance: String,
+    /// `--warm-segments`: 0 unless the test asks, or `CARINA_TEST_WARM_SEGMENTS` says
+    /// otherwise for every test (to run the suite with the pool on).
+    pub warm_segments: u32,
     child: Option<Child>,
 }
 
 impl Server {
     /// Starts a server and waits until it answers.
     pub fn start(tag: &str) -> Server {
+        let warm = std::env::var("CARINA_TEST_WARM_SEGMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        Self::start_with_pool(tag, warm)
+    }
+
+    /// Starts a server that keeps `warm_segments` segments in its warm pool.
+    pub fn start_with_pool(tag: &str, warm_segments: u32) -> Server {
         host_setup();
         let first = 25000 + (std::process::id() % 500) as u16 * 10;
         let mut server = Server {
@@ -48,6 +59,7 @@ impl Server {
             port: free_port(),
             endpoint_ports: (first, first + 9),
             instance: format!("t{}-{tag}", std::process::id()),
+            warm_segments,
             child: None,
         };
         server.spawn();
@@ -64,6 +76,7 @@ impl Server {
             .args(["--segments-root", SEGMENTS_ROOT, "--instance", &self.instance])
             .args(["--image-dir", IMAGE_DIR])
             .args(["--segment-memory-mib", "1024", "--segment-vcpus", "1"])
+            .args(["--warm-segments", &self.warm_segments.to_string()])
             .args(["--endpoint-ports", &format!("{}-{}", self.endpoint_ports.0, self.endpoint_ports.1)])
             .env("RUST_LOG", "info")
             .stdout(log.try_clone().unwrap())
@@ -120,6 +133,16 @@ impl Server {
 
     pub fn state_dir(&self) -> PathBuf {
         Path::new(SEGMENTS_ROOT).join(&self.instance)
+    }
+
+    /// The root file system of domain `domain`, as the host sees it.
+    pub fn driver_root(&self, domain: &str) -> PathBuf {
+        self.driver().layout(domain).root()
+    }
+
+    /// The libvirt domain of segment `name` (another name when it came from the warm pool).
+    pub fn domain_of(&self, name: &str) -> String {
+        self.sql(&format!("SELECT COALESCE(domain, name) FROM segments WHERE name = '{name}'"))
     }
 
     /// A SQL query on the server's database, through the sqlite3 command.

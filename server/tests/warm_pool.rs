@@ -1,0 +1,132 @@
+//! The warm pool with real segments: clusters made of pooled segments are the cluster's own
+//! (names, certificates, Swarm, isolation), a crash during the hand-over converges, and a
+//! segment a cluster let go is destroyed, never pooled again.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::{connects_from, docker_with, download_bundle, run, Server};
+use serde_json::{json, Value};
+
+const POOL: u32 = 3;
+
+fn status(server: &Server) -> Value {
+    let (code, body) = common::curl(&[&server.url("/status.json")]);
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Waits until the pool is full and every pooled segment is ready.
+fn wait_pool_full(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let pool = &status(server)["warm_pool"];
+        if pool["ready"] == POOL && pool["starting"] == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the pool did not fill: {pool}\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn pooled_domains(server: &Server) -> BTreeSet<String> {
+    server.sql("SELECT domain FROM pool_segments").lines().map(str::to_owned).collect()
+}
+
+fn cluster_domains(server: &Server, cluster_id: &str) -> BTreeSet<String> {
+    server
+        .sql(&format!("SELECT COALESCE(domain, name) FROM segments WHERE cluster_id = '{cluster_id}'"))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn running_domains() -> String {
+    run("virsh", &["-c", "lxc:///system", "list", "--name"])
+}
+
+fn create(server: &Server, key: &str, name: &str, nodes: u32) -> String {
+    let (code, created) = server.api(key, "POST", "/clusters", Some(json!({"cluster_name": name, "nodes": nodes})));
+    assert_eq!(code, 201, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+fn wait_active(server: &Server, key: &str, name: &str) -> Value {
+    server.wait_cluster(key, name, Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active")
+}
+
+#[test]
+fn clusters_from_the_warm_pool() {
+    let mut server = Server::start_with_pool("pool", POOL);
+    let key = server.api_key_for("ada@example.com");
+    wait_pool_full(&server);
+    let pooled = pooled_domains(&server);
+    assert_eq!(pooled.len(), POOL as usize);
+    // A pooled segment is nobody's: its certificate is a placeholder of its own CA.
+    for domain in &pooled {
+        let ca = server.driver_root(domain).join("etc/docker/ca.pem");
+        let subject = run("openssl", &["x509", "-noout", "-subject", "-in", ca.to_str().unwrap()]);
+        assert!(subject.contains("warm pool"), "{domain}: {subject}");
+    }
+
+    // A cluster takes all three: active, named as its own, in one Swarm.
+    let started = Instant::now();
+    let web = create(&server, &key, "web", 3);
+    let detail = wait_active(&server, &key, "web");
+    eprintln!("timing: create -> active from the pool {:.2}s", started.elapsed().as_secs_f64());
+    assert_eq!(cluster_domains(&server, &web), pooled, "the cluster did not take the pooled segments");
+    let history = server.sql(&format!("SELECT message FROM events WHERE cluster_id = '{web}'"));
+    assert_eq!(history.matches("taken from the warm pool").count(), 3, "{history}");
+    let work = server.data.path().join("bundles");
+    let bundle = download_bundle(&server, &key, "web", &work.join("web"));
+    let nodes = docker_with(common::CLI, &bundle, &["node", "ls", "--format", "{{.Hostname}}"]);
+    let hostnames: BTreeSet<&str> = std::str::from_utf8(&nodes.stdout).unwrap().lines().collect();
+    let names: BTreeSet<String> =
+        detail["segments"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(hostnames, names.iter().map(String::as_str).collect(), "swarm nodes are not named as the segments");
+    // Its segments hold the cluster's CA now, and reach each other.
+    let ca = std::fs::read_to_string(work.join("web/ca.pem")).unwrap();
+    for name in &names {
+        let domain = server.domain_of(name);
+        let theirs = std::fs::read_to_string(server.driver_root(&domain).join("etc/docker/ca.pem")).unwrap();
+        assert_eq!(theirs, ca, "{name} does not carry the cluster's CA");
+    }
+    let first = server.domain_of(detail["segments"][0]["name"].as_str().unwrap());
+    let second = detail["segments"][1]["address"].as_str().unwrap().parse().unwrap();
+    assert!(connects_from(&first, second, segments::DOCKERD_TLS_PORT), "pooled segments of one cluster are cut off");
+
+    // The pool refills, with new segments that cannot reach the cluster's.
+    wait_pool_full(&server);
+    let refilled = pooled_domains(&server);
+    assert!(refilled.is_disjoint(&pooled));
+    let outsider = refilled.iter().next().unwrap();
+    assert!(!connects_from(outsider, second, segments::DOCKERD_TLS_PORT), "a pooled segment reaches a cluster");
+
+    // Killed while a second cluster takes its segments: the restarted server converges,
+    // and the cleanup at start keeps the pool and the clusters' segments.
+    let api = create(&server, &key, "api", 2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while cluster_domains(&server, &api).is_empty() {
+        assert!(Instant::now() < deadline, "the second cluster took nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.restart();
+    wait_active(&server, &key, "api");
+    wait_active(&server, &key, "web");
+    assert!(cluster_domains(&server, &api).is_subset(&refilled), "the second cluster was not served from the pool");
+    wait_pool_full(&server);
+
+    // Deleted clusters' segments are destroyed, never pooled again.
+    let web_domains = cluster_domains(&server, &web);
+    let (code, _) = server.api(&key, "DELETE", "/clusters/web", None);
+    assert_eq!(code, 202);
+    server.wait_cluster(&key, "web", Duration::from_secs(120), |code, _| code == 404);
+    let running = running_domains();
+    for domain in &web_domains {
+        assert!(!running.contains(domain.as_str()), "{domain} outlived its cluster");
+    }
+    wait_pool_full(&server);
+    assert!(pooled_domains(&server).is_disjoint(&web_domains), "a deleted cluster's segment went back to the pool");
+}
