@@ -87,7 +87,7 @@ fn clusters_from_the_warm_pool() {
         detail["segments"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(hostnames, names.iter().map(String::as_str).collect(), "swarm nodes are not named as the segments");
     // Its segments hold the cluster's CA now, and reach each other.
-    let ca = std::fs::read_to_string(work.join("web/ca.pem")).unwrap();
+    let ca = std::fs::read_to_string(bundle.join("ca.pem")).unwrap();
     for name in &names {
         let domain = server.domain_of(name);
         let theirs = std::fs::read_to_string(server.driver_root(&domain).join("etc/docker/ca.pem")).unwrap();
