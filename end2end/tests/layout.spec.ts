@@ -141,6 +141,7 @@ test("signed-in pages fit, with a 64-character cluster name and a long history; 
   await waitForLive(page);
   await expect(page.locator("#cluster-quota")).toContainText("1 of 1 clusters");
   await expect(page.locator("#create-cluster")).toHaveCount(0);
+  await expect(page.getByRole("heading", { name: "Create a cluster" })).toHaveCount(0);
   await expect(page.locator("#quota-reached")).toHaveText(/as many clusters as your account allows/);
   await expect(page.locator("#quota-reached")).toHaveCount(1);
   await expect(page.locator("main [role=alert]")).toHaveCount(0);

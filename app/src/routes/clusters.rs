@@ -116,15 +116,16 @@ fn ClusterCard(cluster: ClusterView, max_segments: u32) -> AnyView {
 #[component]
 fn CreateForm(create: ServerAction<CreateCluster>, max_segments: u32, at_quota: Memo<bool>) -> AnyView {
     view! {
-        <h2>"Create a cluster"</h2>
         <Show
             when=move || !at_quota.get()
             fallback=|| view! {
+                <h2>"Cluster limit reached"</h2>
                 <p id="quota-reached" role="status">
                     "You have as many clusters as your account allows. Delete one first, or ask an operator to raise the limit."
                 </p>
             }
         >
+            <h2>"Create a cluster"</h2>
             <CreateFields create max_segments/>
         </Show>
     }
