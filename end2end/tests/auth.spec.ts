@@ -136,6 +136,10 @@ test("signed in: the header links the account and signs out, home leads to the c
   await expect(page.locator("#home-signed-in").getByRole("link", { name: "Your clusters" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Create an account" })).toHaveCount(0);
   await expect(page.locator("main")).toContainText(`Signed in as ${email}: 0 of 3 clusters in use.`);
+  // A stale "signed out" link does not contradict the header.
+  await page.goto("/?signed_out=1");
+  await expect(page.locator("#home-signed-in")).toBeVisible();
+  await expect(page.locator("#signed-out")).toHaveCount(0);
 
   await page.click("#header-sign-out button[type=submit]");
   await expect(page).toHaveURL(/\/\?signed_out=1$/);

@@ -37,9 +37,15 @@ pub fn HomePage() -> impl IntoView {
     };
     view! {
         <Title text="Carina · Docker Swarm clusters on demand"/>
-        <Show when=signed_out>
-            <p class="notice" id="signed-out" role="status">"You are signed out."</p>
-        </Show>
+        // Only while nobody is signed in: a stale link must not contradict the header.
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let nobody = matches!(session.account.await, Ok(None));
+                (nobody && signed_out()).then(|| view! {
+                    <p class="notice" id="signed-out" role="status">"You are signed out."</p>
+                })
+            })}
+        </Transition>
         <section class="hero">
             <h1>"Docker Swarm clusters, on demand"</h1>
             <p class="lead">
