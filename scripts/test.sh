@@ -44,7 +44,10 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 [ "$answered" = 1 ] || { tail -n 50 "$LOG_FILE"; die "the server did not answer on port $PORT within 30 s"; }
-if ! (cd end2end && BASE_URL="http://127.0.0.1:$PORT" CI=true npx playwright test); then
+# The server binary and its data directory: a test lowers an account's quota with the
+# operator command, as an operator would.
+if ! (cd end2end && BASE_URL="http://127.0.0.1:$PORT" E2E_SERVER="$TARGET/debug/server" E2E_DATA_DIR="$DATA" \
+  CI=true npx playwright test); then
   log "server log:"; tail -n 50 "$LOG_FILE"
   exit 1
 fi

@@ -21,6 +21,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use components::clock::Clock;
+use components::focus::focus_page_on_navigation;
 use components::layout::{Header, Session};
 use routes::account::AccountPage;
 use routes::auth::{SignInPage, SignUpPage};
@@ -37,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -68,7 +71,10 @@ pub fn App() -> impl IntoView {
 /// in) can still set the status line.
 #[component]
 fn Frame() -> impl IntoView {
+    // The clock first: its server-rendered value is matched by position when hydrating.
+    Clock::provide();
     Session::provide();
+    focus_page_on_navigation();
     view! {
         <Header/>
         <main>

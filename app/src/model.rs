@@ -160,7 +160,7 @@ pub struct ContainerView {
     pub id: String,
     pub name: String,
     pub image: String,
-    /// created, running, exited...
+    /// starting (created moments ago), created, running, exited...
     pub state: String,
     /// Docker's words, e.g. "Up 3 minutes".
     pub status: String,
@@ -182,6 +182,9 @@ pub struct SegmentPlacementView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleView {
     pub id: String,
+    /// Its name for users: the certificate's common name, which the history's refusals
+    /// name the client by too.
+    pub label: String,
     /// The start of the client certificate's SHA-256 fingerprint.
     pub fingerprint_prefix: String,
     pub created_at: i64,
@@ -213,6 +216,9 @@ pub struct ClusterPageData {
     pub service_vips: bool,
     /// The account's limit, for the grow form.
     pub max_segments_per_cluster: u32,
+    /// The size of each segment: memory and vCPUs.
+    pub segment_memory_mib: u64,
+    pub segment_vcpus: u32,
     pub segments: Vec<SegmentView>,
     pub placement: Vec<SegmentPlacementView>,
     pub bundles: Vec<BundleView>,

@@ -36,13 +36,18 @@ pub fn session_token() -> Option<String> {
 
 /// The session token in a `Cookie` header map.
 pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// A cookie's value in a `Cookie` header map; none when empty.
+fn cookie(headers: &http::HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_owned())
         .filter(|value| !value.is_empty())
 }
@@ -95,12 +100,14 @@ pub fn clear_session_cookie() {
 }
 
 fn set_cookie(value: &str, max_age: i64) {
-    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure;
     // HttpOnly: scripts never see it. SameSite=Lax: not sent on cross-site POSTs.
-    let cookie = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    );
+    append_cookie(&format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"));
+}
+
+/// Sends a `Set-Cookie`, marked `Secure` when the panel is served over HTTPS.
+fn append_cookie(cookie: &str) {
+    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure;
+    let cookie = format!("{cookie}{}", if secure { "; Secure" } else { "" });
     if let (Some(response), Ok(header)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
         response.append_header(SET_COOKIE, header);
     }
@@ -110,15 +117,40 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// The cookie that carries a new API key from a plain form post (no JavaScript) to the
+/// account page that shows it once: the post is answered with a redirect, which cannot
+/// carry the key itself (a URL would keep it in the history and logs).
+pub const NEW_KEY_COOKIE: &str = "carina_new_key";
+
+/// Whether this request is a plain HTML form post (the browser navigates to its answer),
+/// as opposed to the wasm's fetch.
+pub fn from_plain_form() -> bool {
+    use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .unwrap_or(false)
+}
+
+/// Hands a new API key to the account page, for a plain form post only: HttpOnly, sent
+/// to the account page alone, gone after five minutes or its first showing.
+pub fn flash_new_key(secret: &str) {
+    append_cookie(&format!("{NEW_KEY_COOKIE}={secret}; Path=/account; HttpOnly; SameSite=Strict; Max-Age=300"));
+}
+
+/// The new API key handed over by [`flash_new_key`], if this request carries it, and a
+/// cookie that removes it: it is shown once.
+pub fn take_flashed_key() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let secret = cookie(&parts.headers, NEW_KEY_COOKIE)?;
+    append_cookie(&format!("{NEW_KEY_COOKIE}=; Path=/account; HttpOnly; SameSite=Strict; Max-Age=0"));
+    Some(secret)
+}
+
 /// Turns a domain error into the server function's error, setting the HTTP status for
 /// API callers. Plain HTML form posts keep their redirect back to the form instead, where
 /// the error is shown.
 pub fn fail(err: impl Into<AppError>) -> AppError {
     let err = err.into();
-    let from_plain_form = use_context::<Parts>()
-        .and_then(|parts| parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
-        .unwrap_or(false);
-    if !from_plain_form {
+    if !from_plain_form() {
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(err.status());
         }

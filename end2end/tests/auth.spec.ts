@@ -19,7 +19,8 @@ test("sign up, see the empty clusters page with quotas, sign out, sign in", asyn
   await expect(page.locator("#account-email")).toHaveText(email);
   await expect(page.locator("#account-quota")).toHaveText("0 of 3");
   await page.click("#sign-out button[type=submit]");
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/\?signed_out=1$/);
+  await expect(page.locator("#signed-out")).toHaveText("You are signed out.");
   await expect(page.getByRole("navigation").getByRole("link", { name: "Sign in" })).toBeVisible();
 
   // Signed out, the clusters page sends us to sign in, and back afterwards.
@@ -69,6 +70,9 @@ test("a wrong password gets a clear message and no session", async ({ page }) =>
   await page.click("#sign-in button[type=submit]");
   await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
   await expect(page).toHaveURL(/\/signin/);
+  // The error goes once the form is edited.
+  await page.fill("#field-password", "another try");
+  await expect(page.getByRole("alert")).toHaveCount(0);
   await page.goto("/clusters");
   await expect(page).toHaveURL(/\/signin/);
 });
@@ -81,6 +85,11 @@ test("sign-up refuses a taken email and a weak password with clear messages", as
 
   await signUp(page, email);
   await expect(page.getByRole("alert")).toContainText("already exists");
+  // The way on is a link.
+  await expect(page.locator("#sign-in-instead").getByRole("link", { name: "Sign in instead" })).toHaveAttribute(
+    "href",
+    "/signin",
+  );
 
   await page.fill("#field-email", uniqueEmail("dee"));
   await page.fill("#field-password", "short");
@@ -88,8 +97,72 @@ test("sign-up refuses a taken email and a weak password with clear messages", as
   await expect(page.getByRole("alert")).toContainText("too weak");
 });
 
+test("the password rule is said as it is typed", async ({ page }) => {
+  await page.goto("/signup");
+  await waitForHydration(page);
+  const rule = page.locator("#field-password-rule");
+  await page.fill("#field-password", "short");
+  await expect(rule).toHaveText("5 of 10 characters: 5 more to go.");
+  await expect(rule).not.toHaveClass(/met/);
+  await page.fill("#field-password", PASSWORD);
+  await expect(rule).toHaveText(`${PASSWORD.length} characters: long enough.`);
+  await expect(rule).toHaveClass(/met/);
+});
+
+test("the sign-in page puts the cursor in the email field", async ({ page }) => {
+  await page.goto("/signin");
+  await expect(page.locator("#field-email")).toBeFocused();
+});
+
+test("signed in: the header links the account and signs out, home leads to the clusters, focus follows page changes", async ({
+  page,
+}) => {
+  const email = uniqueEmail("header");
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/clusters$/);
+  const nav = page.getByRole("navigation");
+  const who = nav.getByRole("link", { name: email });
+  await expect(who).toHaveAttribute("href", "/account");
+  // It looks like a link: underlined.
+  expect(await who.evaluate((e) => getComputedStyle(e).textDecorationLine)).toContain("underline");
+
+  // A client-side page change moves focus to the new page's heading.
+  await who.click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.locator("main h1")).toHaveText("Account");
+  await expect(page.locator("main h1")).toBeFocused();
+
+  await page.goto("/");
+  await expect(page.locator("#home-signed-in").getByRole("link", { name: "Your clusters" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Create an account" })).toHaveCount(0);
+  await expect(page.locator("main")).toContainText(`Signed in as ${email}: 0 of 3 clusters in use.`);
+  // A stale "signed out" link does not contradict the header.
+  await page.goto("/?signed_out=1");
+  await expect(page.locator("#home-signed-in")).toBeVisible();
+  await expect(page.locator("#signed-out")).toHaveCount(0);
+
+  await page.click("#header-sign-out button[type=submit]");
+  await expect(page).toHaveURL(/\/\?signed_out=1$/);
+  await expect(page.locator("#signed-out")).toHaveText("You are signed out.");
+  await expect(nav.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(who).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Create an account" })).toBeVisible();
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
+
+  test("the header's Sign out works with a plain form and says so", async ({ page }) => {
+    await page.goto("/signup");
+    await page.fill("#field-email", uniqueEmail("nojs-out"));
+    await page.fill("#field-password", PASSWORD);
+    await page.click("#sign-up button[type=submit]");
+    await expect(page).toHaveURL(/\/clusters$/);
+    await page.click("#header-sign-out button[type=submit]");
+    await expect(page).toHaveURL(/\/\?signed_out=1$/);
+    await expect(page.locator("#signed-out")).toHaveText("You are signed out.");
+    await expect(page.getByRole("navigation").getByRole("link", { name: "Sign in" })).toBeVisible();
+  });
 
   test("the forms still work: sign up, wrong password, sign in", async ({ page }) => {
     const email = uniqueEmail("nojs");

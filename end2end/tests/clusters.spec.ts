@@ -50,6 +50,9 @@ async function revokeBundleAfterConfirming(page: Page, name: string): Promise<vo
   const bundle = page.locator("#bundles tr[data-bundle]");
   await expect(bundle).toHaveCount(1);
   const shown = (await bundle.locator("code").textContent()) ?? "";
+  // One name for a bundle: its certificate's, as the history (and refusals) say it.
+  expect(shown).toMatch(new RegExp(`^${name}-[0-9a-f]{8}$`));
+  await expect(page.locator("#history")).toContainText(`Credentials downloaded (certificate ${shown})`);
   await bundle.getByRole("link", { name: "Revoke" }).click();
   const confirm = page.locator("#confirm-revoke-bundle");
   await expect(confirm).toContainText(`Revoke the certificate ${shown}`);
@@ -66,6 +69,7 @@ async function revokeBundleAfterConfirming(page: Page, name: string): Promise<vo
   await expect(bundle.locator(".badge")).toHaveText("revoked");
   await expect(bundle).toHaveClass(/revoked/);
   await expect(confirm).toHaveCount(0);
+  await expect(page.locator("#history")).toContainText(`Credentials revoked (certificate ${shown})`);
 }
 
 /**
@@ -128,14 +132,21 @@ test("a cluster: create, watch it build live, get access, revoke, rebuild, grow,
   expect(token).toMatch(/^token:\/\/[0-9a-f-]{36}$/);
   const id = token.replace("token://", "");
   await expect(page.locator("#cluster-docker-host")).toHaveText(/^tcp:\/\/.+:\d+$/);
-  await expect(page.locator("#cluster-apparmor")).toHaveText(/^AppArmor: (enforced|not enforced on this host)/);
+  // In words for a tenant: what keeps their containers apart, not the host's kernel options.
+  await expect(page.locator("#cluster-isolation")).toContainText("separate unprivileged container");
+  await expect(page.locator("#cluster-size")).toHaveText(/^\d+ CPUs?, \d+ (MiB|GiB) per segment$/);
   // How services are reached depends on the kernel: a VIP where it has IPVS, DNS otherwise.
   const ipvs = fs.existsSync("/proc/net/ip_vs");
   await expect(page.locator("#cluster-service-endpoints")).toContainText(ipvs ? "virtual IP" : "no IPVS");
 
   // The segments table.
   const n1 = page.locator(`#segments tr[data-segment="${id}-n1"]`);
-  await expect(n1.locator("code")).toHaveText(`${id}-n1`);
+  // Shown by its short name, the full one second.
+  await expect(n1.locator(".short")).toHaveText("n1");
+  await expect(n1.locator(".segment-id")).toHaveText(`${id}-n1`);
+  await expect(page.locator("#cluster-segments")).toContainText("1/1 ready");
+  await expect(page.locator("#cluster-segments")).toContainText("room for 2 more");
+  await expect(page.locator("#cluster-segments .slot")).toHaveCount(1);
   await expect(n1.locator(".address")).toHaveText(/^\d+\.\d+\.\d+\.\d+$/);
   await expect(n1.locator(".state .badge")).toHaveText("ready");
   await expect(n1.locator(".memory")).toHaveText(/^\d+ (MiB|GiB)$/);
@@ -170,6 +181,8 @@ test("a cluster: create, watch it build live, get access, revoke, rebuild, grow,
   await expect(page.locator("#cluster-status")).toHaveText("active", { timeout: BUILD });
   await expect(page.locator("#segments tbody tr")).toHaveCount(2);
   await expect(page.locator("#cluster-segments")).toContainText("2/2 ready");
+  await expect(page.locator("#cluster-segments")).toContainText("room for 1 more");
+  await expect(page.locator("#cluster-segments .slot")).toHaveCount(2);
   expect(await seenStatuses(page)).toContain("growing");
   await expect(page.locator(`#placement [data-segment="${id}-n2"] [data-container="swarm-data"]`)).toBeVisible({
     timeout: BUILD,
@@ -230,6 +243,9 @@ async function revokeKeyAfterConfirming(page: Page): Promise<void> {
   await page.click("#create-api-key button[type=submit]");
   const row = page.locator("tr", { hasText: "ci-runner" });
   await expect(row).toHaveCount(1);
+  // Shown once, whole; the name field is free for the next key.
+  await expect(page.locator("#new-api-key")).toHaveText(/^carina_/);
+  await expect(page.locator("#field-key-name")).toHaveValue("");
   await row.getByRole("link", { name: "Revoke" }).click();
   const confirm = page.locator("#confirm-revoke-key");
   await expect(confirm).toContainText("Revoke the key ci-runner");
@@ -245,6 +261,8 @@ async function revokeKeyAfterConfirming(page: Page): Promise<void> {
   expect((await page.request.post("/api/revoke_api_key", { form: { id: id ?? "" } })).ok()).toBe(false);
   await page.reload();
   await expect(row.locator(".badge")).toHaveCount(0);
+  // The key was shown once: not after a reload.
+  await expect(page.locator("#new-api-key")).toHaveCount(0);
 
   await row.getByRole("link", { name: "Revoke" }).click();
   await confirm.getByRole("button", { name: "Revoke" }).click();
@@ -253,13 +271,27 @@ async function revokeKeyAfterConfirming(page: Page): Promise<void> {
   await expect(confirm).toHaveCount(0);
 }
 
-test("revoking an API key asks first", async ({ page }) => {
+test("revoking an API key asks first; a new key can be copied; the API is linked", async ({ page, context }) => {
   const email = uniqueEmail("keys");
   await signUp(page, email);
   await expect(page).toHaveURL(/\/clusters$/);
   // A client-side navigation: the account page runs hydrated.
   await page.getByRole("link", { name: email }).click();
   await revokeKeyAfterConfirming(page);
+
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.fill("#field-key-name", "copied");
+  await page.click("#create-api-key button[type=submit]");
+  const secret = (await page.locator("#new-api-key").textContent()) ?? "";
+  expect(secret).toMatch(/^carina_/);
+  await page.click("#copy-api-key");
+  await expect(page.locator("#copy-api-key")).toHaveText("Copied");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+
+  await expect(page.locator("#api-index")).toHaveAttribute("href", "/api/v1");
+  await page.click("#api-index");
+  await expect(page).toHaveURL(/\/api\/v1$/);
+  expect(JSON.parse((await page.locator("body").textContent()) ?? "{}").version).toBe("v1");
 });
 
 test.describe("without JavaScript", () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { test as base, expect, Page } from "@playwright/test";
 
 /** A fresh email per call, so tests never collide with each other or earlier runs. */
@@ -43,6 +44,20 @@ export async function signUp(page: Page, email: string, password = PASSWORD): Pr
   await page.fill("#field-email", email);
   await page.fill("#field-password", password);
   await page.click("#sign-up button[type=submit]");
+}
+
+/**
+ * Sets an account's quotas with the operator command, as an operator would. The test
+ * script names the server binary and its data directory (E2E_SERVER, E2E_DATA_DIR).
+ */
+export function setQuotas(email: string, clusters: number, segments: number): void {
+  const server = process.env.E2E_SERVER;
+  const dataDir = process.env.E2E_DATA_DIR;
+  if (!server || !dataDir) {
+    throw new Error("set E2E_SERVER and E2E_DATA_DIR to the server binary and its --data-dir (scripts/test.sh does)");
+  }
+  const args = ["--data-dir", dataDir, "admin", "set-quotas", "--email", email];
+  execFileSync(server, [...args, "--clusters", String(clusters), "--segments", String(segments)], { stdio: "pipe" });
 }
 
 export { expect };

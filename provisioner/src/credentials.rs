@@ -19,10 +19,20 @@ pub struct CredentialsZip {
     pub bytes: Vec<u8>,
 }
 
+/// What users read as a bundle's name: its certificate's common name,
+/// `<cluster>-<first 8 characters of the bundle id>`. The endpoint names a refused
+/// request's client by that common name too, so the history and the credentials table
+/// agree.
+pub fn bundle_label(cluster_name: &str, bundle_id: &str) -> String {
+    format!("{cluster_name}-{}", &bundle_id[..8.min(bundle_id.len())])
+}
+
 /// An issued bundle as listed on the cluster page.
 #[derive(Clone, Debug)]
 pub struct BundleInfo {
     pub id: String,
+    /// Its name for users ([`bundle_label`]).
+    pub label: String,
     /// The first characters of the certificate's SHA-256 fingerprint.
     pub fingerprint_prefix: String,
     pub created_at: i64,
@@ -40,7 +50,8 @@ impl Provisioner {
         }
         let ca = self.cluster_ca(&row)?;
         let bundle_id = Uuid::new_v4().to_string();
-        let cert = pki::issue_client_cert(&ca, &format!("{}-{}", row.name, &bundle_id[..8]))?;
+        let label = bundle_label(&row.name, &bundle_id);
+        let cert = pki::issue_client_cert(&ca, &label)?;
         let zip = bundle::build_zip(&bundle::BundleInput {
             cluster_name: &row.name,
             docker_host: &self.docker_host(row.endpoint_port as u16),
@@ -59,12 +70,7 @@ impl Provisioner {
                 revoked_at: None,
             })
             .await?;
-        self.record(
-            &row.id,
-            EventKind::Action,
-            &format!("Credentials downloaded (certificate {})", &cert.fingerprint[..12]),
-        )
-        .await;
+        self.record(&row.id, EventKind::Action, &format!("Credentials downloaded (certificate {label})")).await;
         Ok(CredentialsZip { file_name: format!("{}.zip", row.name), bytes: zip })
     }
 
@@ -77,6 +83,7 @@ impl Provisioner {
             .await?
             .into_iter()
             .map(|b| BundleInfo {
+                label: bundle_label(&row.name, &b.id),
                 id: b.id,
                 fingerprint_prefix: b.fingerprint[..12.min(b.fingerprint.len())].to_owned(),
                 created_at: b.created_at,
@@ -95,8 +102,8 @@ impl Provisioner {
             .await?
             .ok_or_else(|| Error::NotFound("No such active credentials bundle.".into()))?;
         self.endpoints.revoke(&row.id, &fingerprint);
-        self.record(&row.id, EventKind::Action, &format!("Credentials revoked (certificate {})", &fingerprint[..12]))
-            .await;
+        let label = bundle_label(&row.name, bundle_id);
+        self.record(&row.id, EventKind::Action, &format!("Credentials revoked (certificate {label})")).await;
         Ok(())
     }
 }

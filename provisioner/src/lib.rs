@@ -37,7 +37,7 @@ pub use cluster::{Action, ClusterStatus};
 pub use cluster_ca::open_secret_key;
 pub use clusters::{token_of, ClusterDetail, ClusterEvent, ClusterSummary, SegmentInfo};
 pub use config::{Flavor, ProvisionerConfig};
-pub use credentials::{BundleInfo, CredentialsZip};
+pub use credentials::{bundle_label, BundleInfo, CredentialsZip};
 pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use placement::{PlacedContainer, SegmentPlacement};
@@ -91,6 +91,11 @@ impl Provisioner {
     /// the cluster endpoint gives them DNS round-robin endpoints and host-mode ports.
     pub fn ipvs_available(&self) -> bool {
         segments::kernel_has_ipvs()
+    }
+
+    /// The size every new segment gets: memory, vCPUs, disk and process limit.
+    pub fn flavor(&self) -> &Flavor {
+        &self.config.flavor
     }
 
     /// Whether segments run under an enforced AppArmor profile on this host.

@@ -18,6 +18,8 @@ pub struct PlacedContainer {
     pub state: String,
     /// Docker's human status, e.g. "Up 3 minutes".
     pub status: String,
+    /// When it was created, in Unix seconds.
+    pub created_at: i64,
     /// Carina's own containers (swarm-data, swarm-manager).
     pub infrastructure: bool,
 }
@@ -71,6 +73,7 @@ async fn list_containers(socket: &std::path::Path) -> Option<Vec<PlacedContainer
             image: c.image.unwrap_or_default(),
             state: c.state.map(|s| s.to_string()).unwrap_or_default(),
             status: c.status.unwrap_or_default(),
+            created_at: c.created.unwrap_or_default(),
             infrastructure: c.labels.unwrap_or_default().contains_key(segments::INFRA_LABEL),
         })
         .collect();

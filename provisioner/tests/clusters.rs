@@ -129,10 +129,33 @@ async fn credentials_only_once_active_and_revocable() {
     let bundles = p.bundles(&account, "web").await.unwrap();
     assert_eq!(bundles.len(), 1);
     assert!(!bundles[0].revoked);
+    // One name for a bundle: its certificate's common name (which the endpoint names a
+    // refused client by) is the label the list and the history show.
+    let label = &bundles[0].label;
+    assert_eq!(label, &provisioner::bundle_label("web", &bundles[0].id));
+    let mut cert = String::new();
+    archive.by_name("web/cert.pem").unwrap().read_to_string(&mut cert).unwrap();
+    assert!(der_of(&cert).windows(label.len()).any(|w| w == label.as_bytes()), "the certificate's CN is {label}");
+    let history = |detail: provisioner::ClusterDetail| detail.events.into_iter().map(|e| e.message).collect::<Vec<_>>();
+    let events = history(p.cluster_detail(&account, "web").await.unwrap());
+    assert!(events.contains(&format!("Credentials downloaded (certificate {label})")), "{events:?}");
     p.revoke_credentials(&account, "web", &bundles[0].id).await.unwrap();
+    let events = history(p.cluster_detail(&account, "web").await.unwrap());
+    assert!(events.contains(&format!("Credentials revoked (certificate {label})")), "{events:?}");
     assert!(p.bundles(&account, "web").await.unwrap()[0].revoked);
     assert_eq!(p.storage().revoked_fingerprints(&c.id).await.unwrap().len(), 1);
     assert!(matches!(p.revoke_credentials(&account, "web", &bundles[0].id).await, Err(Error::NotFound(_))));
+}
+
+#[tokio::test]
+async fn a_name_over_64_characters_is_refused_and_nothing_is_made() {
+    let (p, account, _dir) = provisioner_with_account().await;
+    let err = p.create_cluster(&account, &"y".repeat(100), 1).await.err().unwrap();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(err.to_string().starts_with("A cluster name has at most 64 characters; this one has 100."), "{err}");
+    assert!(p.clusters(&account).await.unwrap().is_empty());
+    // Nor is a name cut to 64 made instead.
+    assert!(matches!(p.cluster_summary(&account, &"y".repeat(64)).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
@@ -142,6 +165,13 @@ async fn discovery_answers_only_real_tokens() {
     assert_eq!(p.discover(&format!("token://{}", c.id)).await.unwrap(), Vec::<String>::new());
     assert!(matches!(p.discover("token://nope").await, Err(Error::NotFound(_))));
     assert!(matches!(p.discover(&uuid_like()).await, Err(Error::NotFound(_))));
+}
+
+/// The DER bytes of a PEM certificate.
+fn der_of(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
 }
 
 fn uuid_like() -> String {

@@ -6,29 +6,44 @@ use leptos_router::components::A;
 use crate::error::AppError;
 use leptos_router::hooks::use_location;
 
-use crate::functions::auth::whoami;
+use crate::functions::auth::{whoami, SignOut};
 use crate::model::AccountView;
 
-/// The session as pages see it: the signed-in account, if any.
+/// The session as pages see it: the signed-in account, if any, and the one sign-out
+/// action every "Sign out" button submits.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub account: Resource<Result<Option<AccountView>, AppError>>,
+    pub sign_out: ServerAction<SignOut>,
 }
 
 impl Session {
     /// Creates the session context inside the router. The account is fetched again on
-    /// every navigation: signing in, up or out always ends in one (a server redirect), and
-    /// the query is a single indexed lookup.
+    /// every navigation (signing in or up always ends in one, a server redirect; the query
+    /// is a single indexed lookup) and after signing out, which may land on the page
+    /// already shown.
     pub fn provide() -> Self {
         let location = use_location();
-        let account = Resource::new(move || location.pathname.get(), |_| whoami());
-        let session = Session { account };
+        let sign_out = ServerAction::<SignOut>::new();
+        let account = Resource::new(move || (location.pathname.get(), sign_out.version().get()), |_| whoami());
+        let session = Session { account, sign_out };
         provide_context(session);
         session
     }
 }
 
-/// The top bar: brand, navigation, and who is signed in.
+/// A form with one "Sign out" button. A plain form post before the wasm has loaded.
+#[component]
+pub fn SignOutButton(#[prop(optional)] id: Option<&'static str>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    view! {
+        <ActionForm action=session.sign_out attr:class="sign-out" attr:id=id>
+            <button type="submit">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+/// The top bar: brand, navigation, and who is signed in (a link to the account).
 #[component]
 pub fn Header() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -44,7 +59,8 @@ pub fn Header() -> impl IntoView {
                         match session.account.await {
                             Ok(Some(account)) => view! {
                                 <A href="/clusters">"Clusters"</A>
-                                <A href="/account" attr:class="who">{account.email}</A>
+                                <A href="/account" attr:class="who" attr:title="Your account">{account.email}</A>
+                                <SignOutButton id="header-sign-out"/>
                             }.into_any(),
                             _ => view! {
                                 <A href="/signin">"Sign in"</A>

@@ -26,7 +26,10 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     Ok(())
 }
 
-/// Ends the session and goes home.
+/// Where signing out lands: home, which then says so.
+pub const SIGNED_OUT_PAGE: &str = "/?signed_out=1";
+
+/// Ends the session and goes home, where the page says you are signed out.
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::session::{clear_session_cookie, fail, provisioner, session_token};
@@ -34,7 +37,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         provisioner()?.sign_out(&token).await.map_err(fail)?;
     }
     clear_session_cookie();
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(SIGNED_OUT_PAGE);
     Ok(())
 }
 

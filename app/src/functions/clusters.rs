@@ -103,7 +103,7 @@ pub fn check_confirmation(name: &str, confirm: &str) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use provisioner::{Account, BundleInfo, ClusterSummary, Provisioner, SegmentPlacement};
+    use provisioner::{Account, BundleInfo, ClusterSummary, PlacedContainer, Provisioner, SegmentPlacement};
 
     use crate::error::AppError;
     use crate::model::{
@@ -133,6 +133,8 @@ mod ssr {
             apparmor_enforced: p.apparmor_enforced(),
             service_vips: p.ipvs_available(),
             max_segments_per_cluster: account.quotas.max_segments_per_cluster,
+            segment_memory_mib: p.flavor().memory_mib,
+            segment_vcpus: p.flavor().vcpus,
             segments: detail
                 .segments
                 .into_iter()
@@ -170,7 +172,26 @@ mod ssr {
         }
     }
 
+    /// How long after its creation a container of the owner's that has not run yet is
+    /// shown as `starting`: `docker run` creates, then starts, and the placement view would
+    /// otherwise flash `created` before `running`.
+    const STARTING_WINDOW_SECS: i64 = 30;
+
+    /// A container's state as the placement view shows it: `starting` for one of the
+    /// owner's created moments ago; Docker's word otherwise (Carina's own data container
+    /// stays `created`, as it is meant to).
+    pub(super) fn shown_state(c: &PlacedContainer, now_secs: i64) -> String {
+        let fresh = now_secs - c.created_at < STARTING_WINDOW_SECS;
+        if c.state == "created" && !c.infrastructure && fresh {
+            "starting".to_owned()
+        } else {
+            c.state.clone()
+        }
+    }
+
     fn placement_view(s: SegmentPlacement) -> SegmentPlacementView {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         SegmentPlacementView {
             segment: s.segment,
             ordinal: s.ordinal,
@@ -178,10 +199,10 @@ mod ssr {
             containers: s.containers.map(|list| {
                 list.into_iter()
                     .map(|c| ContainerView {
+                        state: shown_state(&c, now),
                         id: c.id,
                         name: c.name,
                         image: c.image,
-                        state: c.state,
                         status: c.status,
                         infrastructure: c.infrastructure,
                     })
@@ -191,13 +212,37 @@ mod ssr {
     }
 
     fn bundle_view(b: BundleInfo) -> BundleView {
-        BundleView { id: b.id, fingerprint_prefix: b.fingerprint_prefix, created_at: b.created_at, revoked: b.revoked }
+        BundleView {
+            id: b.id,
+            label: b.label,
+            fingerprint_prefix: b.fingerprint_prefix,
+            created_at: b.created_at,
+            revoked: b.revoked,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_container_just_created_reads_as_starting() {
+        let container = |state: &str, infrastructure: bool| provisioner::PlacedContainer {
+            id: "c".into(),
+            name: "web".into(),
+            image: "nginx".into(),
+            state: state.into(),
+            status: "Created".into(),
+            created_at: 1_000,
+            infrastructure,
+        };
+        assert_eq!(ssr::shown_state(&container("created", false), 1_005), "starting");
+        assert_eq!(ssr::shown_state(&container("created", false), 1_100), "created", "never started");
+        assert_eq!(ssr::shown_state(&container("created", true), 1_005), "created", "Carina's data container");
+        assert_eq!(ssr::shown_state(&container("running", false), 1_005), "running");
+    }
 
     #[test]
     fn deleting_needs_the_exact_name() {

@@ -5,11 +5,10 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{action_error, Confirmation, FormError};
-use crate::components::layout::{ErrorPanel, Session};
+use crate::components::form::{action_error, clear_on_edit, Confirmation, FormError};
+use crate::components::layout::{ErrorPanel, Session, SignOutButton};
 use crate::format::{plural, utc_minute};
-use crate::functions::account::{api_keys, CreateApiKey, RevokeApiKey};
-use crate::functions::auth::SignOut;
+use crate::functions::account::{api_keys, new_api_key, CreateApiKey, RevokeApiKey};
 use crate::functions::CONFIRMED;
 use crate::model::{AccountView, ApiKeyView};
 
@@ -32,8 +31,7 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountDetails(account: AccountView) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
+fn AccountDetails(account: AccountView) -> AnyView {
     view! {
         <div class="page-head">
             <h1>"Account"</h1>
@@ -48,41 +46,54 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
                 <dd>{format!("up to {}", plural(account.max_segments_per_cluster, "segment", "segments"))}</dd>
             </dl>
             <p class="muted">"Need more? An operator can raise your quotas."</p>
-            <ActionForm action=sign_out attr:id="sign-out">
-                <button type="submit">"Sign out"</button>
-            </ActionForm>
+            <SignOutButton id="sign-out"/>
         </section>
         <ApiKeys/>
     }
+    .into_any()
 }
 
 /// Personal API keys for the JSON API: create (the secret is shown once) and revoke. A
 /// row's "Revoke" is a plain link to `?revoke=<key>`, where the page asks first (rendered
 /// by the server too, so it holds without JavaScript).
 #[component]
-fn ApiKeys() -> impl IntoView {
+fn ApiKeys() -> AnyView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_keys());
     let query = use_query_map();
+    let name_field = NodeRef::<leptos::html::Input>::new();
+    let flashed = Resource::new(|| (), |_| new_api_key());
+    // A new key is made: its name field is free for the next one.
+    Effect::new(move |_| {
+        if create.value().with(|v| v.as_ref().is_some_and(Result::is_ok)) {
+            if let Some(input) = name_field.get_untracked() {
+                input.set_value("");
+            }
+        }
+    });
     view! {
-        <section class="card">
+        <section class="card" id="api-keys">
             <h2>"API keys"</h2>
             <p class="muted">
-                "Use a key with the JSON API: " <code>"Authorization: Bearer <key>"</code> "."
+                "Use a key with the JSON API: " <code>"Authorization: Bearer <key>"</code> ". "
+                <a href="/api/v1" rel="external" id="api-index">"What the API offers"</a>
+                " (its routes, in JSON)."
             </p>
-            <ActionForm action=create attr:class="inline" attr:id="create-api-key">
+            <ActionForm action=create attr:class="inline" attr:id="create-api-key" on:input=clear_on_edit(create)>
                 <label for="field-key-name">"Name"</label>
-                <input id="field-key-name" name="name" placeholder="ci" required maxlength="64"/>
+                <input id="field-key-name" name="name" placeholder="ci" required node_ref=name_field/>
                 <button type="submit" class="primary">"Create key"</button>
             </ActionForm>
             <FormError message=action_error(create)/>
-            {move || create.value().get().and_then(|r| r.ok()).map(|new_key| view! {
-                <div class="secret" role="status">
-                    <p>"Copy your new key now; it will not be shown again:"</p>
-                    <code id="new-api-key">{new_key.secret}</code>
-                </div>
-            })}
+            {move || create.value().get().and_then(|r| r.ok()).map(|new_key| view! { <NewKey secret=new_key.secret/> })}
+            // The key a plain form post made (no JavaScript), shown by the server render.
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let flashed = flashed.await.ok().flatten();
+                    flashed.filter(|_| create.value().with(Option::is_none)).map(|secret| view! { <NewKey secret/> })
+                })}
+            </Transition>
             <FormError message=action_error(revoke)/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -95,6 +106,7 @@ fn ApiKeys() -> impl IntoView {
                             {revoking
                                 .and_then(|id| list.iter().find(|k| k.id == id && !k.revoked).cloned())
                                 .map(|key| view! { <RevokeKeyConfirmation key action=revoke/> })}
+                            <div class="table-scroll">
                             <table class="list">
                                 <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
                                 <tbody>
@@ -119,11 +131,43 @@ fn ApiKeys() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                         }.into_any(),
                     }
                 })}
             </Transition>
         </section>
+    }
+    .into_any()
+}
+
+/// A key just made: shown once, selectable as a whole, with a Copy button once the
+/// wasm runs (the clipboard needs JavaScript; the key stays selectable without).
+#[component]
+fn NewKey(secret: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = {
+        let secret = secret.clone();
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.navigator().clipboard().write_text(&secret);
+                copied.set(true);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &secret;
+        }
+    };
+    view! {
+        <div class="secret" role="status">
+            <p>"Copy your new key now; it will not be shown again:"</p>
+            <p class="secret-line">
+                <code id="new-api-key">{secret}</code>
+                <button type="button" id="copy-api-key" class="small" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </p>
+        </div>
     }
 }
 

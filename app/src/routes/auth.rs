@@ -6,8 +6,12 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{action_error, FormError, PasswordField};
+use crate::components::form::{action_error, clear_on_edit, FormError, PasswordField};
+use crate::error::AppError;
 use crate::functions::auth::{SignIn, SignUp};
+
+/// The shortest password sign-up accepts (the provisioner decides; the form only says it).
+const MIN_PASSWORD: usize = 10;
 
 /// The sign-up page.
 #[component]
@@ -20,7 +24,7 @@ pub fn SignUpPage() -> impl IntoView {
         <Title text="Sign up · Carina"/>
         <section class="card narrow">
             <h1>"Create your account"</h1>
-            <ActionForm action=action attr:class="stack" attr:id="sign-up">
+            <ActionForm action=action attr:class="stack" attr:id="sign-up" on:input=clear_on_edit(action)>
                 <div class="field">
                     <label for="field-email">"Email"</label>
                     <input id="field-email" type="email" name="email" autocomplete="email" required/>
@@ -30,8 +34,15 @@ pub fn SignUpPage() -> impl IntoView {
                     name="password"
                     autocomplete="new-password"
                     hint="At least 10 characters. A few unrelated words work well."
+                    min_length=MIN_PASSWORD
                 />
                 <FormError message=action_error(action)/>
+                // A taken email: the way on is a link, not a sentence.
+                <Show when=move || matches!(action.value().get(), Some(Err(AppError::Conflict(_))))>
+                    <p id="sign-in-instead">
+                        <A href="/signin" attr:class="button">"Sign in instead"</A>
+                    </p>
+                </Show>
                 <button type="submit" class="primary" disabled=move || pending.get()>
                     {move || if pending.get() { "Creating…" } else { "Create account" }}
                 </button>
@@ -51,11 +62,11 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in · Carina"/>
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <ActionForm action=action attr:class="stack" attr:id="sign-in">
+            <ActionForm action=action attr:class="stack" attr:id="sign-in" on:input=clear_on_edit(action)>
                 <input type="hidden" name="next" value=next/>
                 <div class="field">
                     <label for="field-email">"Email"</label>
-                    <input id="field-email" type="email" name="email" autocomplete="username" required/>
+                    <input id="field-email" type="email" name="email" autocomplete="username" required autofocus/>
                 </div>
                 <PasswordField label="Password" name="password" autocomplete="current-password"/>
                 <FormError message=action_error(action)/>

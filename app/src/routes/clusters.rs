@@ -6,13 +6,17 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::components::cluster::{SegmentsBar, StatusBadge};
-use crate::components::form::{action_error, FormError};
+use crate::components::form::{action_error, clear_on_edit, FormError};
 use crate::components::layout::ErrorPanel;
 use crate::components::live::{follow, LiveBadge, LiveState, NoScriptRefresh};
 use crate::error::AppError;
 use crate::format::plural;
 use crate::functions::clusters::{cluster_list, CreateCluster};
 use crate::model::{ClusterListData, ClusterState, ClusterView};
+
+/// The longest cluster name the provisioner accepts, in characters (said by the form as
+/// the name is typed; the provisioner checks it).
+const MAX_NAME_CHARS: usize = 64;
 
 /// Lists the account's clusters; explains what a cluster is while there are none.
 #[component]
@@ -69,7 +73,7 @@ fn ClusterList(initial: ClusterListData, create: ServerAction<CreateCluster>) ->
                 let d = data.get();
                 d.clusters
                     .into_iter()
-                    .map(|cluster| view! { <ClusterCard cluster slots=d.max_segments_per_cluster/> })
+                    .map(|cluster| view! { <ClusterCard cluster max_segments=d.max_segments_per_cluster/> })
                     .collect_view()
             }}
             <li class="cluster-card add">
@@ -80,19 +84,20 @@ fn ClusterList(initial: ClusterListData, create: ServerAction<CreateCluster>) ->
     .into_any()
 }
 
-/// One cluster in the grid, like Carina's cards.
+/// One cluster in the grid, like Carina's cards: the whole card is one link, its name.
 #[component]
-fn ClusterCard(cluster: ClusterView, slots: u32) -> AnyView {
+fn ClusterCard(cluster: ClusterView, max_segments: u32) -> AnyView {
     let href = format!("/clusters/{}", cluster.name);
-    let access = cluster.permits.download_credentials.then(|| format!("{href}#get-access"));
+    let room = max_segments.saturating_sub(cluster.desired_segments);
     view! {
         <li class="cluster-card" data-cluster=cluster.name.clone()>
             <p class="kind">"Docker Swarm cluster"</p>
-            <h2><a href=href.clone()>{cluster.name.clone()}</a></h2>
+            // The link covers the card (CSS): one target, not three to the same page.
+            <h2><a href=href class="card-link">{cluster.name.clone()}</a></h2>
             <dl>
                 <dt>"Segments"</dt>
                 <dd>
-                    <SegmentsBar ready=cluster.ready_segments desired=cluster.desired_segments slots/>
+                    <SegmentsBar ready=cluster.ready_segments desired=cluster.desired_segments room/>
                 </dd>
                 <dt>"Status"</dt>
                 <dd><StatusBadge state=cluster.state/></dd>
@@ -101,33 +106,63 @@ fn ClusterCard(cluster: ClusterView, slots: u32) -> AnyView {
                 let class = if cluster.state == ClusterState::Error { "reason" } else { "reason note" };
                 view! { <p class=class>{reason}</p> }
             })}
-            <p class="card-actions">
-                {access.map(|href| view! { <a href=href class="button primary small">"Get access"</a> })}
-                <a href=href class="button small">"Details"</a>
-            </p>
         </li>
     }
     .into_any()
 }
 
 /// Names a new cluster and chooses its size. Works as a plain form before the wasm loads.
+/// At the account's quota there is nothing to fill in: one sentence says why instead.
 #[component]
 fn CreateForm(create: ServerAction<CreateCluster>, max_segments: u32, at_quota: Memo<bool>) -> AnyView {
-    let pending = create.pending();
     view! {
-        <h2>"Create a cluster"</h2>
-        <ActionForm action=create attr:class="stack" attr:id="create-cluster">
+        <Show
+            when=move || !at_quota.get()
+            fallback=|| view! {
+                <h2>"Cluster limit reached"</h2>
+                <p id="quota-reached" role="status">
+                    "You have as many clusters as your account allows. Delete one first, or ask an operator to raise the limit."
+                </p>
+            }
+        >
+            <h2>"Create a cluster"</h2>
+            <CreateFields create max_segments/>
+        </Show>
+    }
+    .into_any()
+}
+
+/// The create form's fields. The name is not cut to length by the browser: a name too
+/// long is said to be so while it is typed, and refused by the server.
+#[component]
+fn CreateFields(create: ServerAction<CreateCluster>, max_segments: u32) -> impl IntoView {
+    let pending = create.pending();
+    let length = RwSignal::new(0usize);
+    let too_long = move || length.get() > MAX_NAME_CHARS;
+    view! {
+        <ActionForm action=create attr:class="stack" attr:id="create-cluster" on:input=clear_on_edit(create)>
             <div class="field">
                 <label for="field-cluster-name">"Name"</label>
                 <input
                     id="field-cluster-name"
                     name="name"
                     required
-                    maxlength="64"
                     placeholder="demo"
                     autocomplete="off"
+                    aria-describedby="cluster-name-rule"
+                    aria-invalid=move || too_long().then_some("true")
+                    on:input=move |ev| length.set(event_target_value(&ev).chars().count())
                 />
-                <p class="hint">"Letters, digits, '-', '_' or '.'. It also names the credentials folder."</p>
+                <p class="hint rule" id="cluster-name-rule" class:broken=too_long aria-live="polite">
+                    {move || {
+                        let n = length.get();
+                        if n > MAX_NAME_CHARS {
+                            format!("{n} characters: a name has at most {MAX_NAME_CHARS}.")
+                        } else {
+                            format!("Up to {MAX_NAME_CHARS} letters, digits, '-', '_' or '.'. It also names the credentials folder.")
+                        }
+                    }}
+                </p>
             </div>
             <div class="field">
                 <label for="field-cluster-segments">"Segments"</label>
@@ -137,16 +172,10 @@ fn CreateForm(create: ServerAction<CreateCluster>, max_segments: u32, at_quota: 
                         .collect_view()}
                 </select>
             </div>
-            <Show when=move || at_quota.get()>
-                <p class="hint" id="quota-reached">
-                    "You have as many clusters as your account allows. Delete one first, or ask an operator to raise the limit."
-                </p>
-            </Show>
             <FormError message=action_error(create)/>
             <button type="submit" class="primary" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating…" } else { "Create cluster" }}
             </button>
         </ActionForm>
     }
-    .into_any()
 }

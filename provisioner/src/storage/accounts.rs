@@ -36,7 +36,7 @@ impl Storage {
         .await
         .map_err(|err| {
             if is_unique_violation(&err) {
-                Error::Conflict("An account with this email already exists. Sign in instead.".into())
+                Error::Conflict("An account with this email already exists.".into())
             } else {
                 err.into()
             }

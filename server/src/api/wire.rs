@@ -100,10 +100,31 @@ pub struct EventJson {
     pub at: i64,
 }
 
+/// `GET /api/v1`: the API's index.
+#[derive(Serialize)]
+pub struct IndexJson {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub authentication: &'static str,
+    pub errors: &'static str,
+    pub docs: &'static str,
+    pub routes: Vec<RouteJson>,
+}
+
+/// One route in the index.
+#[derive(Serialize)]
+pub struct RouteJson {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub description: &'static str,
+}
+
 /// A credentials bundle.
 #[derive(Serialize)]
 pub struct BundleJson {
     pub id: String,
+    /// The certificate's common name, as the panel and the refusal history name it.
+    pub name: String,
     pub fingerprint_prefix: String,
     pub created_at: i64,
     pub revoked: bool,
@@ -111,7 +132,13 @@ pub struct BundleJson {
 
 impl From<BundleInfo> for BundleJson {
     fn from(b: BundleInfo) -> Self {
-        BundleJson { id: b.id, fingerprint_prefix: b.fingerprint_prefix, created_at: b.created_at, revoked: b.revoked }
+        BundleJson {
+            id: b.id,
+            name: b.label,
+            fingerprint_prefix: b.fingerprint_prefix,
+            created_at: b.created_at,
+            revoked: b.revoked,
+        }
     }
 }
 
