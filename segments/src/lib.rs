@@ -42,6 +42,7 @@
 
 mod apparmor;
 mod config;
+mod connection;
 mod disk;
 mod dockerd;
 mod domain_xml;
