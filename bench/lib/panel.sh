@@ -3,7 +3,8 @@
 # shellcheck shell=bash
 #
 # Set before sourcing: BRIDGE, BRIDGE_ADDR, PORT, ENDPOINT_PORTS (a range), INSTANCE, and
-# optionally EXTRA_SEGMENT_FLAGS (an array). Provides: TARGET, WORK, BASE, KEY, api,
+# optionally EXTRA_SEGMENT_FLAGS (an array) and WARM_SEGMENTS (the warm pool, default 0:
+# figures of cold segments unless a benchmark asks for the pool). Provides: TARGET, WORK, BASE, KEY, api,
 # create_active and SEGMENT_FLAGS; the server runs as SERVER_PID until the script exits.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
@@ -16,7 +17,7 @@ CARINA_BRIDGE=$BRIDGE CARINA_BRIDGE_ADDR=$BRIDGE_ADDR CARINA_IMAGE_DIR=$IMAGES s
 
 WORK=$(mktemp -d)
 SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "$INSTANCE" --image-dir "$IMAGES"
-  "${EXTRA_SEGMENT_FLAGS[@]}")
+  --warm-segments "${WARM_SEGMENTS:-0}" "${EXTRA_SEGMENT_FLAGS[@]}")
 cleanup() {
   kill "${SERVER_PID:-}" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -37,6 +38,15 @@ KEY=$(curl -sf -b "$WORK/jar" -H "Origin: $BASE" -H "Accept: application/json" -
   "$BASE/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
 [ -n "$KEY" ] || die "could not make an API key"
 api() { curl -s -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" "$@"; }
+
+# Waits (up to 3 minutes) until the warm pool is full.
+wait_pool_full() {
+  for _ in $(seq 1 900); do
+    curl -s "$BASE/status.json" | grep -q "\"warm_pool\":{\"size\":$WARM_SEGMENTS,\"ready\":$WARM_SEGMENTS," && return 0
+    sleep 0.2
+  done
+  die "the warm pool did not fill"
+}
 
 # Creates cluster $1 with $2 segments and waits (up to 2 minutes) until it is active.
 create_active() {
