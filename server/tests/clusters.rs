@@ -256,7 +256,7 @@ fn a_server_killed_while_building_converges_after_restart_then_grows_and_rebuild
     let managers = docker(&sockets[0], &["node", "ls", "--filter", "role=manager", "--format", "{{.Hostname}}"]);
     assert_eq!(managers.lines().count(), 3, "{managers}");
 
-    // Rebuild: fresh segments under the same names and addresses, one swarm again.
+    // Rebuild: fresh segments under the same names, one swarm again.
     docker(&sockets[0], &["create", "--name", "before-rebuild", "busybox", "true"]);
     let addresses = |d: &serde_json::Value| -> Vec<String> {
         d["segments"].as_array().unwrap().iter().map(|s| s["address"].as_str().unwrap().to_owned()).collect()
@@ -265,8 +265,13 @@ fn a_server_killed_while_building_converges_after_restart_then_grows_and_rebuild
     let (code, rebuilt) = server.api(&key, "POST", "/clusters/db/rebuild", None);
     assert_eq!(code, 202, "{rebuilt}");
     let detail = server.wait_cluster(&key, "db", BUILD_TIMEOUT, status_is("active"));
-    assert_eq!(addresses(&detail), before);
+    if server.warm_segments == 0 {
+        // Without a warm pool the freed addresses come back; with one, pooled segments
+        // (and their addresses) replace the old ones.
+        assert_eq!(addresses(&detail), before);
+    }
     assert_eq!(detail["id"], id.as_str());
+    let sockets = segment_sockets(&server, &detail);
     let ps = docker(&sockets[0], &["ps", "-a", "--format", "{{.Names}}"]);
     assert!(!ps.contains("before-rebuild") && ps.contains("swarm-data"), "{ps}");
     let nodes = docker(&sockets[0], &["node", "ls", "--format", "{{.Status}}"]);

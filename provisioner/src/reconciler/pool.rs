@@ -40,6 +40,10 @@ impl Reconciler {
             return;
         }
         loop {
+            // A pooled segment whose dockerd died stops running: replace it.
+            if let Err(err) = self.clean_pool(wanted).await {
+                tracing::warn!(error = %err, "could not check the warm pool");
+            }
             let pause = match self.fill_one(wanted).await {
                 Ok(true) => continue,
                 Ok(false) => POOL_TICK,
