@@ -55,8 +55,13 @@ pooled_pids() {
   done
 }
 pids=$(pooled_pids)
-rss_kib=0
-for pid in $pids; do rss_kib=$((rss_kib + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done
+# RSS counts the binaries' pages once per process; PSS shares them out among the
+# processes that map them (the pool's dockerds share one dockerd binary).
+rss_kib=0 pss_kib=0
+for pid in $pids; do
+  rss_kib=$((rss_kib + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  pss_kib=$((pss_kib + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)))
+done
 pool_ticks() { local t=0 pid; for pid in $pids; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 t0=$(pool_ticks); sleep 20; t1=$(pool_ticks)
-echo "warm segment, idle: $((rss_kib / 3 / 1024)) MiB RSS each (target <= 64), $(((t1 - t0) * 1000 / hz / 3)) ms CPU per 20 s each ($(wc -w <<<"$pids") processes in 3 segments)"
+echo "warm segment, idle: $((pss_kib / 3 / 1024)) MiB PSS, $((rss_kib / 3 / 1024)) MiB RSS each (target <= 64), $(((t1 - t0) * 1000 / hz / 3)) ms CPU per 20 s each ($(wc -w <<<"$pids") processes in 3 segments)"
