@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
-use segments::bollard::models::LocalNodeState;
+use segments::bollard::models::{LocalNodeState, Reachability};
 use segments::{NodeRole, SegmentDocker, SegmentSpec, SegmentState, SegmentTls};
 use uuid::Uuid;
 
@@ -376,12 +376,17 @@ impl Reconciler {
         self.wait_nodes_ready(leader, &ids).await
     }
 
+    /// Waits until every node is ready and every manager is reachable by its Raft peers (a
+    /// manager that has just joined reports ready before its peers reach it).
     async fn wait_nodes_ready(&self, leader: &Live, ids: &[String]) -> Result<()> {
         let deadline = Instant::now() + self.inner.patience.nodes_ready;
+        let settled = |n: &segments::SwarmNode| {
+            n.ready && (n.role == NodeRole::Worker || n.reachability == Some(Reachability::REACHABLE))
+        };
         loop {
             let nodes = leader.engine.nodes().await?;
             let not_ready: Vec<&String> =
-                ids.iter().filter(|id| !nodes.iter().any(|n| &&n.id == id && n.ready)).collect();
+                ids.iter().filter(|id| !nodes.iter().any(|n| &&n.id == id && settled(n))).collect();
             if not_ready.is_empty() {
                 return Ok(());
             }

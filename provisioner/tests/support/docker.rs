@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use segments::bollard::models::{LocalNodeState, NodeState};
+use segments::bollard::models::{LocalNodeState, NodeState, Reachability};
 use segments::{
     DockerConnector, EngineError, JoinTokens, LocalSwarm, NodeRole, SegmentDocker, SwarmNode, BASE_IMAGE_REF,
     SWARM_DATA, SWARM_MANAGER,
@@ -195,7 +195,10 @@ impl SegmentDocker for FakeEngine {
                         ready,
                         role: n.role,
                         availability: None,
-                        reachability: None,
+                        // A ready manager is reachable by its peers (a real one becomes so a
+                        // moment after its agent reports ready).
+                        reachability: (n.role == NodeRole::Manager)
+                            .then_some(if ready { Reachability::REACHABLE } else { Reachability::UNREACHABLE }),
                         leader: false,
                     }
                 })
