@@ -40,14 +40,11 @@ async fn a_cluster_takes_warm_segments_and_makes_them_its_own() {
     assert_eq!(f.status(&id).await, Some(ClusterStatus::Active));
     assert_eq!(domains_of(&f, &id).await, warm, "the cluster did not take the warm segments");
     assert!(f.world.calls_of("ensure").is_empty(), "a warm segment was started again");
-    let rows = f.segments(&id).await;
-    let state = f.world.state();
-    for row in &rows {
-        let seg = &state.segments[row.domain()];
+    for row in &f.segments(&id).await {
+        let seg = f.world.segment(row.domain()).unwrap();
         assert_eq!(seg.adopted, Some((row.name.clone(), row.cert_pem.clone())), "{} is not the cluster's", row.name);
         assert_eq!(seg.starts, 1);
     }
-    drop(state);
     let events = f.events(&id).await;
     assert_eq!(events.iter().filter(|e| e.contains("taken from the warm pool")).count(), 3, "{events:?}");
     assert!(pooled(&f).await.is_empty());
