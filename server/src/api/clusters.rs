@@ -108,7 +108,8 @@ pub async fn delete(
 /// cookie), so no other site can make a browser mint one.
 #[utoipa::path(post, path = "/api/v1/clusters/{name}/credentials", tag = "clusters", security(("api_key" = [])),
     params(("name" = String, Path, description = "the cluster's name")),
-    responses((status = 200, description = "`<name>.zip`, unpacking into `<name>/`", content_type = "application/zip"),
+    responses((status = 200, description = "`<name>.zip`, unpacking into `<name>/`", content_type = "application/zip",
+            headers(("x-carina-bundle-id" = String, description = "the new bundle's id"))),
         (status = 401, body = ErrorJson), (status = 404, body = ErrorJson), (status = 409, description = "not active yet", body = ErrorJson)))]
 pub async fn credentials(
     State(p): State<Provisioner>,
@@ -172,6 +173,9 @@ pub async fn cluster_events(
     Ok(Json(events.into_iter().map(EventJson::from).collect()))
 }
 
+/// The header naming the bundle a credentials zip holds (its id, as `bundles` lists it).
+pub const BUNDLE_ID_HEADER: &str = "x-carina-bundle-id";
+
 /// A credentials zip as a download.
 pub fn zip_response(zip: provisioner::CredentialsZip) -> Response {
     (
@@ -180,6 +184,7 @@ pub fn zip_response(zip: provisioner::CredentialsZip) -> Response {
             (CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", zip.file_name)),
             (http::header::CACHE_CONTROL, "no-store".to_owned()),
         ],
+        [(BUNDLE_ID_HEADER, zip.bundle_id)],
         zip.bytes,
     )
         .into_response()
