@@ -68,3 +68,67 @@ fn version_help_and_completions() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("_carina"));
 }
+
+/// A stand-in for the service on loopback: answers each request with what `answer` gives
+/// for its method and path (status and JSON body), for as long as the test runs.
+fn fake_service(answer: fn(&str, &str) -> (u16, String)) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                if line.trim().is_empty() {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let mut parts = request_line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let (status, json) = answer(method, path);
+            let head = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                json.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(json.as_bytes()));
+        }
+    });
+    url
+}
+
+#[test]
+fn waiting_for_a_cluster_that_ends_in_error_fails_with_the_reason() {
+    let url = fake_service(|method, path| {
+        let cluster = |status: &str| {
+            format!(
+                r#"{{"id":"i","cluster_name":"web","status":"{status}","status_reason":{},"actions":[],"nodes":1,"ready_nodes":0,"flavor":"f","created_at":0,"segments":[],"events":[{{"kind":"progress","message":"Starting segment n1","at":0}}]}}"#,
+                if status == "error" { "\"No room for segment n1 on the host.\"" } else { "null" }
+            )
+        };
+        match (method, path) {
+            ("POST", "/api/v1/clusters") => (201, cluster("new")),
+            ("GET", "/api/v1/clusters/web") => (200, cluster("error")),
+            _ => (404, r#"{"error":"no"}"#.into()),
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = carina(home.path(), &["--url", &url, "--apikey", "carina_k", "create", "web", "--wait"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[0], "web: error, 0/1 segments ready (Starting segment n1)", "{stderr}");
+    assert_eq!(lines[1], "carina: Cluster web is in error: No room for segment n1 on the host.", "{stderr}");
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(out.stdout.is_empty());
+}

@@ -72,6 +72,16 @@ impl User {
         stderr
     }
 
+    /// `carina login --email <email>`, typing `password` on stdin.
+    fn login(&self, email: &str, password: &str) -> Output {
+        use std::process::Stdio;
+        let mut login = self.command(self.bin.to_str().unwrap());
+        login.args(["login", "--email", email]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = login.spawn().unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
@@ -104,13 +114,14 @@ fn a_user_drives_a_cluster_with_carina() {
     // Sign up (the panel's way); the key it makes is someone else's: carina makes its own.
     let panel_key = server.api_key_for("ada@example.com");
 
-    // login: e-mail as a flag, the password on stdin (no terminal here).
-    let mut login = user.command(user.bin.to_str().unwrap());
-    login.args(["login", "--email", "ada@example.com"]).stdin(std::process::Stdio::piped());
-    login.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    // login: e-mail as a flag, the password on stdin (no terminal here). A wrong one is
+    // refused in one line, and nothing is saved.
+    let out = user.login("ada@example.com", "not the password");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.lines().count() == 1, "{stderr}");
+    assert!(stderr.contains("Wrong email or password."), "{stderr}");
+    assert!(!user.home.path().join("carina/config.json").exists());
+    let out = user.login("ada@example.com", PASSWORD);
     assert!(out.status.success(), "login: {}", String::from_utf8_lossy(&out.stderr));
     let saved: Value =
         serde_json::from_slice(&std::fs::read(user.home.path().join("carina/config.json")).unwrap()).unwrap();
