@@ -94,11 +94,21 @@ impl User {
         self.command("bash").args(["-c", &line]).output().unwrap()
     }
 
-    /// `docker info` through the environment `carina env` sets; requires success.
-    fn docker_info(&self, cluster: &str) -> String {
-        let out = self.with_env(cluster, &format!("{CLI} info"));
-        assert!(out.status.success(), "docker info: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    /// `docker info` through the environment `carina env` sets, once it lists every one
+    /// of `segments` (the endpoint reuses its segment list for up to 2 s, so a segment
+    /// that has just become ready may take that long to show); requires success.
+    fn docker_info(&self, cluster: &str, segments: &[String]) -> String {
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let out = self.with_env(cluster, &format!("{CLI} info"));
+            assert!(out.status.success(), "docker info: {}", String::from_utf8_lossy(&out.stderr));
+            let info = String::from_utf8_lossy(&out.stdout).into_owned();
+            if segments.iter().all(|name| info.contains(name)) {
+                return info;
+            }
+            assert!(Instant::now() < deadline, "docker info does not list all of {segments:?}:\n{info}");
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
     }
 }
 
@@ -146,10 +156,8 @@ fn a_user_drives_a_cluster_with_carina() {
     let cached = user.home.path().join("carina/clusters/web");
     assert!(env.starts_with(&format!("source {}/docker.env\n", cached.display())), "{env}");
     let detail = user.json(&["get", "web"]);
-    let info = user.docker_info("web");
-    for name in segment_names(&detail) {
-        assert!(info.contains(&name), "{name} is not in docker info:\n{info}");
-    }
+    let info = user.docker_info("web", &segment_names(&detail));
+    assert!(info.contains("Nodes: 1"), "{info}");
     let out = user.with_env("web", "echo $CARINA_CLUSTER_NAME");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "web");
 
@@ -162,8 +170,8 @@ fn a_user_drives_a_cluster_with_carina() {
     let detail = user.json(&["get", "web"]);
     let names = segment_names(&detail);
     assert_eq!(names.len(), 2);
-    let info = user.docker_info("web");
-    assert!(names.iter().all(|n| info.contains(n)), "{info}");
+    let info = user.docker_info("web", &names);
+    assert!(info.contains("Nodes: 2"), "{info}");
 
     // Errors a user meets: one line each, with what the service said.
     let line = user.fails(&["grow", "web", "--by", "5"]);
@@ -178,8 +186,7 @@ fn a_user_drives_a_cluster_with_carina() {
     // rebuild --wait: active again, and the same credentials still work.
     let rebuilt = user.ok(&["rebuild", "web", "--wait"]);
     assert!(rebuilt.contains(" active"), "{rebuilt}");
-    let info = user.docker_info("web");
-    assert!(names.iter().all(|n| info.contains(n)), "{info}");
+    user.docker_info("web", &names);
 
     // History, bundles, revoke: after a revocation, env fetches a new bundle.
     let history = user.ok(&["history", "web"]);
@@ -190,7 +197,7 @@ fn a_user_drives_a_cluster_with_carina() {
     let bundles = user.json(&["bundles", "web"]);
     let first = bundles[0]["name"].as_str().unwrap().to_owned();
     assert!(user.ok(&["revoke", "web", &first]).contains("Revoked"));
-    user.docker_info("web");
+    user.docker_info("web", &names);
     let bundles = user.json(&["bundles", "web"]);
     assert_eq!(bundles.as_array().unwrap().len(), 2, "{bundles}");
     assert_eq!(user.json(&["quotas"])["max_clusters"], 3);
