@@ -50,5 +50,5 @@ else
 fi
 
 log "building the server ($PROFILE)"
-cargo build -p server "${SERVER_FLAGS[@]}"
-log "built: $TARGET/$PROFILE/server, site in $SITE"
+cargo build -p server -p carina-cli "${SERVER_FLAGS[@]}"
+log "built: $TARGET/$PROFILE/server and $TARGET/$PROFILE/carina, site in $SITE"

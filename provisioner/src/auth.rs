@@ -68,11 +68,33 @@ impl Provisioner {
     }
 
     /// Checks the credentials and starts a session. `client` is the address the attempt
-    /// comes from (the TCP peer). Attempts are counted per email from that address and
-    /// per address before the password is checked (see [`crate::throttle`]), so parallel
-    /// guesses cannot slip past the limit and a stranger cannot lock the owner out. The
-    /// message never says whether the email exists.
+    /// comes from (the TCP peer). See [`Provisioner::check_password`].
     pub async fn sign_in(&self, email: &str, password: &str, client: IpAddr) -> Result<(Account, NewSession)> {
+        let row = self.check_password(email, password, client).await?;
+        let session = self.start_session(&row.id).await?;
+        Ok((row.into(), session))
+    }
+
+    /// Makes an API key named `name` for the account with these credentials (what
+    /// `carina login` does), throttled exactly like a sign-in: it is one.
+    pub async fn create_api_key_with_password(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+        name: &str,
+    ) -> Result<(Account, ApiKey, String)> {
+        let account: Account = self.check_password(email, password, client).await?.into();
+        let (key, secret) = self.create_api_key(&account, name).await?;
+        tracing::info!(account = %account.id, key = %key.id, "API key made with a password");
+        Ok((account, key, secret))
+    }
+
+    /// The account with these credentials. Attempts are counted per email from `client`'s
+    /// address and per address before the password is checked (see [`crate::throttle`]),
+    /// so parallel guesses cannot slip past the limit and a stranger cannot lock the owner
+    /// out. The message never says whether the email exists.
+    async fn check_password(&self, email: &str, password: &str, client: IpAddr) -> Result<AccountRow> {
         let wrong = || Error::Unauthorized("Wrong email or password.".into());
         let Ok(email) = normalize_email(email) else {
             return Err(wrong());
@@ -92,8 +114,7 @@ impl Provisioner {
             Some(row) if matches => {
                 let [email_bucket, address_bucket] = &buckets;
                 self.storage.forgive_sign_in_attempt(email_bucket, address_bucket).await?;
-                let session = self.start_session(&row.id).await?;
-                Ok((row.into(), session))
+                Ok(row)
             }
             // The attempt was counted when it was reserved.
             _ => Err(wrong()),

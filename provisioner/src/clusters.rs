@@ -117,6 +117,15 @@ impl Provisioner {
         self.cluster_summary(account, name).await
     }
 
+    /// Adds `by` segments to a cluster (Carina's API grew *by* a number of nodes).
+    pub async fn grow_cluster_by(&self, account: &Account, name: &str, by: u32) -> Result<ClusterSummary> {
+        if by == 0 {
+            return Err(Error::Invalid("Grow by at least 1 segment; a cluster never shrinks.".into()));
+        }
+        let current = self.owned_cluster(account, name).await?.desired_segments as u32;
+        self.grow_cluster(account, name, current.saturating_add(by)).await
+    }
+
     /// Replaces all of a cluster's segments, keeping its identity, name, CA and endpoint.
     pub async fn rebuild_cluster(&self, account: &Account, name: &str) -> Result<ClusterSummary> {
         let row = self.owned_cluster(account, name).await?;

@@ -17,6 +17,8 @@ pub struct CredentialsZip {
     /// `<cluster>.zip`.
     pub file_name: String,
     pub bytes: Vec<u8>,
+    /// The bundle's id (to revoke it, or to tell whether it still works).
+    pub bundle_id: String,
 }
 
 /// What users read as a bundle's name: its certificate's common name,
@@ -62,7 +64,7 @@ impl Provisioner {
         })?;
         self.storage
             .insert_bundle(&BundleRow {
-                id: bundle_id,
+                id: bundle_id.clone(),
                 cluster_id: row.id.clone(),
                 serial: cert.serial_hex,
                 fingerprint: cert.fingerprint.clone(),
@@ -71,7 +73,7 @@ impl Provisioner {
             })
             .await?;
         self.record(&row.id, EventKind::Action, &format!("Credentials downloaded (certificate {label})")).await;
-        Ok(CredentialsZip { file_name: format!("{}.zip", row.name), bytes: zip })
+        Ok(CredentialsZip { file_name: format!("{}.zip", row.name), bytes: zip, bundle_id })
     }
 
     /// The bundles issued for one of the account's clusters.

@@ -89,9 +89,7 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let state =
         panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
     let app = panel::router(options, state)
-        // Nesting answers `/api/v1` itself, not `/api/v1/`: both are the API's index.
-        .route("/api/v1/", axum::routing::get(api::index))
-        .nest("/api/v1", api::router(provisioner.clone()))
+        .merge(api::router(provisioner.clone()))
         .nest("/v1", discovery::router(provisioner.clone()))
         .merge(status::router(provisioner));
     let listener =

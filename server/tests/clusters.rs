@@ -105,8 +105,8 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
     );
     assert_eq!(printed.lines().collect::<Vec<_>>(), expected);
 
-    // A fourth segment is refused with a clear message.
-    let (code, err) = server.api(&key, "POST", "/clusters/web/grow", Some(json!({"nodes": 4})));
+    // A fourth segment is refused with a clear message (grow adds `nodes`, as Carina's).
+    let (code, err) = server.api(&key, "POST", "/clusters/web/grow", Some(json!({"nodes": 1})));
     assert_eq!(code, 403, "{err}");
     assert!(err["error"].as_str().unwrap().contains("at most 3 segments"), "{err}");
 
@@ -246,8 +246,8 @@ fn a_server_killed_while_building_converges_after_restart_then_grows_and_rebuild
     assert!(detail["segments"].as_array().unwrap().iter().all(|s| s["state"] == "ready"), "{detail:#}");
     assert!(event_count(&server, &id) > events_before, "the build went on after the restart");
 
-    // Grow to 3: a third segment joins, and all three become managers.
-    let (code, grown) = server.api(&key, "POST", "/clusters/db/grow", Some(json!({"nodes": 3})));
+    // Grow by 1 to 3: a third segment joins, and all three become managers.
+    let (code, grown) = server.api(&key, "POST", "/clusters/db/grow", Some(json!({"nodes": 1})));
     assert_eq!(code, 202, "{grown}");
     assert_eq!(grown["status"], "growing");
     let detail = server.wait_cluster(&key, "db", BUILD_TIMEOUT, status_is("active"));

@@ -37,3 +37,26 @@ impl Storage {
             .await?)
     }
 }
+
+/// One line of an account's history: an event with the name of its cluster.
+#[derive(Clone, Debug, FromRow)]
+pub struct AccountEventRow {
+    pub cluster_name: String,
+    pub kind: String,
+    pub message: String,
+    pub created_at: i64,
+}
+
+impl Storage {
+    /// The latest events of all of an account's clusters, newest first.
+    pub async fn events_of_account(&self, account_id: &str, limit: i64) -> Result<Vec<AccountEventRow>> {
+        Ok(sqlx::query_as(
+            "SELECT c.name AS cluster_name, e.kind, e.message, e.created_at FROM events e \
+             JOIN clusters c ON c.id = e.cluster_id WHERE c.account_id = ? ORDER BY e.id DESC LIMIT ?",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -19,6 +19,11 @@ impl ApiError {
         ApiError { status: StatusCode::UNAUTHORIZED, message: message.into() }
     }
 
+    /// 404 with a message.
+    pub fn not_found(message: &str) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, message: message.into() }
+    }
+
     /// 400 with a message: a body that is not JSON of the expected shape (values that are
     /// well formed but not acceptable are the domain's 422).
     pub fn bad_request(message: impl Into<String>) -> Self {

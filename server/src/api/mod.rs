@@ -1,64 +1,77 @@
 //! The JSON API under `/api/v1`, authenticated with personal API keys
-//! (`Authorization: Bearer carina_...`). Everything the panel does, for scripts and CI.
+//! (`Authorization: Bearer carina_...`). Everything the panel does, for scripts, CI and
+//! the `carina` command. The routes are listed once, in [`routes`]: the router, the
+//! OpenAPI document (`/api/v1/openapi.json`) and the index (`/api/v1`) all come from it.
 
+mod account;
 mod clusters;
 mod error;
+mod openapi;
 mod wire;
+mod wire_account;
 
-use axum::extract::{FromRequestParts, State};
-use axum::routing::{delete, get, post};
+use axum::extract::FromRequestParts;
 use axum::{Json, Router};
 use http::request::Parts;
 use provisioner::{Account, Provisioner};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use clusters::zip_response;
 pub use error::ApiError;
 
-/// The API's routes, each with what it does: the answer of `GET /api/v1` (kept next to
-/// the router so that the two are read, and changed, together).
-const ROUTES: &[(&str, &str, &str)] = &[
-    ("GET", "/api/v1", "this index"),
-    ("GET", "/api/v1/account", "your account, its quotas and how many clusters it has"),
-    ("GET", "/api/v1/clusters", "your clusters"),
-    ("POST", "/api/v1/clusters", "create a cluster: {\"cluster_name\": \"web\", \"nodes\": 3}"),
-    ("GET", "/api/v1/clusters/{name}", "one cluster with its discovery token, DOCKER_HOST, segments and history"),
-    ("POST", "/api/v1/clusters/{name}/grow", "add segments: {\"nodes\": 3}"),
-    ("POST", "/api/v1/clusters/{name}/rebuild", "replace every segment (containers on them are lost)"),
-    ("DELETE", "/api/v1/clusters/{name}", "delete a cluster"),
-    ("POST", "/api/v1/clusters/{name}/credentials", "a new credentials zip (a new client certificate)"),
-    ("GET", "/api/v1/clusters/{name}/bundles", "the credentials bundles issued for a cluster"),
-    ("DELETE", "/api/v1/clusters/{name}/bundles/{id}", "revoke a bundle: it stops working at once"),
-];
+/// Every route of the API, each with its OpenAPI description.
+fn routes() -> OpenApiRouter<Provisioner> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(index))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(account::account))
+        .routes(routes!(account::account_events))
+        .routes(routes!(account::create_key))
+        .routes(routes!(clusters::list, clusters::create))
+        .routes(routes!(clusters::show, clusters::delete))
+        .routes(routes!(clusters::grow))
+        .routes(routes!(clusters::rebuild))
+        .routes(routes!(clusters::credentials, clusters::credentials_get))
+        .routes(routes!(clusters::bundles))
+        .routes(routes!(clusters::revoke_bundle))
+        .routes(routes!(clusters::cluster_events))
+}
 
-/// The `/api/v1` routes.
+/// The `/api/v1` routes (with full paths: merge, do not nest). `/api/v1/` is the index
+/// too, and any other path under `/api/v1/` is a JSON 404.
 pub fn router(provisioner: Provisioner) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/account", get(account))
-        .route("/clusters", get(clusters::list).post(clusters::create))
-        .route("/clusters/{name}", get(clusters::show).delete(clusters::delete))
-        .route("/clusters/{name}/grow", post(clusters::grow))
-        .route("/clusters/{name}/rebuild", post(clusters::rebuild))
-        // POST mints a bundle. GET stays for older scripts: only a Bearer key authenticates
-        // here (never a cookie), and no other site can make a browser send one.
-        .route("/clusters/{name}/credentials", post(clusters::credentials).get(clusters::credentials))
-        .route("/clusters/{name}/bundles", get(clusters::bundles))
-        .route("/clusters/{name}/bundles/{id}", delete(clusters::revoke_bundle))
+    let (router, _) = routes().split_for_parts();
+    router
+        .route("/api/v1/", axum::routing::get(index))
+        .route("/api/v1/{*rest}", axum::routing::any(no_such_route))
         .with_state(provisioner)
 }
 
-/// `GET /api/v1` (and `/api/v1/`): what the API offers, for people and scripts finding
-/// their way. Needs no key: it holds nothing of any account.
-pub async fn index() -> Json<wire::IndexJson> {
-    Json(wire::IndexJson {
+async fn no_such_route() -> ApiError {
+    ApiError::not_found("No such API route; GET /api/v1 lists them.")
+}
+
+/// This index: every route, and where the OpenAPI document is.
+///
+/// For people and scripts finding their way. Needs no key: it holds nothing of any account.
+#[utoipa::path(get, path = "/api/v1", tag = "meta", responses((status = 200, body = wire_account::IndexJson)))]
+pub async fn index() -> Json<wire_account::IndexJson> {
+    Json(wire_account::IndexJson {
         name: "Carina JSON API",
         version: "v1",
-        authentication: "Authorization: Bearer <key>; make a key on the account page (/account)",
+        authentication:
+            "Authorization: Bearer <key>; make a key on the account page (/account) or with POST /api/v1/keys",
         errors: "{\"error\": \"...\"} with an HTTP status: 400, 401, 403, 404, 409, 422, 429 or 500",
+        openapi: openapi::PATH,
         docs: "the JSON API section of the project's README",
-        routes: ROUTES
-            .iter()
-            .map(|&(method, path, description)| wire::RouteJson { method, path, description })
+        routes: openapi::operations(openapi::document())
+            .into_iter()
+            .map(|(method, path, summary)| wire_account::RouteJson {
+                method: method.into(),
+                path,
+                description: summary.replace('\n', " "),
+            })
             .collect(),
     })
 }
@@ -86,18 +99,4 @@ impl FromRequestParts<Provisioner> for ApiAccount {
             None => Err(ApiError::unauthorized("This API key is not valid (revoked, or never issued).")),
         }
     }
-}
-
-/// `GET /api/v1/account`: the account, its quotas and usage.
-async fn account(
-    State(p): State<Provisioner>,
-    ApiAccount(account): ApiAccount,
-) -> Result<Json<wire::AccountJson>, ApiError> {
-    let clusters = p.storage().cluster_count(&account.id).await?;
-    Ok(Json(wire::AccountJson {
-        email: account.email,
-        max_clusters: account.quotas.max_clusters,
-        max_nodes_per_cluster: account.quotas.max_segments_per_cluster,
-        clusters,
-    }))
 }
