@@ -51,7 +51,7 @@ grow_run() {
   wait_pool_full
   local start
   start=$(now)
-  api -o /dev/null -X POST --data '{"nodes":2}' "$BASE/api/v1/clusters/grow/grow"
+  api -o /dev/null -X POST --data '{"nodes":1}' "$BASE/api/v1/clusters/grow/grow"
   sleep 0.05
   wait_status grow active
   since "$start"
