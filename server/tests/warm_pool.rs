@@ -97,6 +97,17 @@ fn clusters_from_the_warm_pool() {
     let second = detail["segments"][1]["address"].as_str().unwrap().parse().unwrap();
     assert!(connects_from(&first, second, segments::DOCKERD_TLS_PORT), "pooled segments of one cluster are cut off");
 
+    // The public status pages count, and name nobody: no account, cluster or address.
+    for path in ["/status", "/status.json"] {
+        let (code, body) = common::curl(&[&server.url(path)]);
+        assert_eq!(code, 200, "{path}");
+        assert!(body.contains("\"active\":1") || body.contains("<td>active</td><td>1</td>"), "{path}: {body}");
+        for private in [web.as_str(), "ada@example.com", detail["segments"][0]["address"].as_str().unwrap()] {
+            assert!(!body.contains(private), "{path} shows {private}");
+        }
+        assert!(!body.contains("<script"), "{path} needs a script");
+    }
+
     // The pool refills, with new segments that cannot reach the cluster's.
     wait_pool_full(&server);
     let refilled = pooled_domains(&server);
