@@ -26,8 +26,7 @@ impl Provisioner {
     /// Prunes as if it were `now` (unix milliseconds).
     pub async fn prune_at(&self, now: i64) -> Result<Pruned> {
         let sessions = self.storage.delete_expired_sessions(now).await?;
-        let sign_in_attempts =
-            self.storage.delete_idle_sign_in_attempts(now - FORGET_AFTER.as_millis() as i64).await?;
+        let sign_in_attempts = self.storage.delete_idle_sign_in_attempts(now - FORGET_AFTER.as_millis() as i64).await?;
         Ok(Pruned { sessions, sign_in_attempts })
     }
 }
