@@ -197,8 +197,11 @@ impl SegmentDocker for FakeEngine {
                         availability: None,
                         // A ready manager is reachable by its peers (a real one becomes so a
                         // moment after its agent reports ready).
-                        reachability: (n.role == NodeRole::Manager)
-                            .then_some(if ready { Reachability::REACHABLE } else { Reachability::UNREACHABLE }),
+                        reachability: (n.role == NodeRole::Manager).then_some(if ready {
+                            Reachability::REACHABLE
+                        } else {
+                            Reachability::UNREACHABLE
+                        }),
                         leader: false,
                     }
                 })
