@@ -4,6 +4,7 @@
 //! `endpoints` gives it.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -21,8 +22,19 @@ use crate::transport::listener::ConnCtx;
 /// JSON bodies that must be inspected (policy, placement) are read whole up to this size.
 const JSON_BODY_CAP: usize = 10 * 1024 * 1024;
 
-/// Entry point of every request on an authenticated connection.
+/// Entry point of every request on an authenticated connection: answers it, and counts
+/// it by route family and status.
 pub(crate) async fn handle(conn: Arc<ConnCtx>, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let mut family = "none";
+    let response = answer(conn, req, &mut family).await;
+    crate::metrics::request(family, response.status(), started.elapsed());
+    response
+}
+
+/// The answer to one request; `family` is set once the request is classified (it stays
+/// `none` for a revoked certificate or an unknown API version).
+async fn answer(conn: Arc<ConnCtx>, req: Request<Incoming>, family: &mut &'static str) -> Response<Body> {
     if conn.shared.revoked.contains(&conn.client.fingerprint) {
         conn.cancel.cancel();
         let mut resp = ApiError::new(StatusCode::UNAUTHORIZED, "certificate revoked").into_response();
@@ -41,6 +53,7 @@ pub(crate) async fn handle(conn: Arc<ConnCtx>, req: Request<Incoming>) -> Respon
     };
     let segments = policy::request_segments(unversioned);
     let endpoint = classify(&parts.method, &segments);
+    *family = endpoint.family();
     if endpoint == Endpoint::Unsupported {
         return unsupported(unversioned).into_response();
     }

@@ -31,6 +31,7 @@ mod entry;
 mod error;
 mod limits;
 mod lock;
+mod metrics;
 mod placement;
 mod request;
 mod transport;

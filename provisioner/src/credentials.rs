@@ -72,6 +72,7 @@ impl Provisioner {
                 revoked_at: None,
             })
             .await?;
+        metrics::counter!("carina_bundles_issued_total").increment(1);
         self.record(&row.id, EventKind::Action, &format!("Credentials downloaded (certificate {label})")).await;
         Ok(CredentialsZip { file_name: format!("{}.zip", row.name), bytes: zip, bundle_id })
     }
@@ -104,6 +105,7 @@ impl Provisioner {
             .await?
             .ok_or_else(|| Error::NotFound("No such active credentials bundle.".into()))?;
         self.endpoints.revoke(&row.id, &fingerprint);
+        metrics::counter!("carina_bundles_revoked_total").increment(1);
         let label = bundle_label(&row.name, bundle_id);
         self.record(&row.id, EventKind::Action, &format!("Credentials revoked (certificate {label})")).await;
         Ok(())

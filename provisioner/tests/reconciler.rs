@@ -245,3 +245,27 @@ async fn a_reconciler_dropped_mid_pass_is_succeeded_by_one_that_converges() {
         assert_eq!(f.world.state().segments.len(), 3);
     }
 }
+
+#[tokio::test]
+async fn the_heartbeat_beats_while_the_loop_goes_round_and_stops_when_it_cannot() {
+    let f = Fixture::new().await;
+    let r = f.reconciler(short_patience());
+    let heartbeat = r.heartbeat();
+    assert_eq!(heartbeat.age(), None, "no pass yet");
+    let task = tokio::spawn(r.run());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while heartbeat.age().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the loop never completed a pass");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The database goes away: the loop cannot list clusters any more, however often it is
+    // woken, and the heartbeat grows old (what the readiness check reports).
+    f.p.storage().pool().close().await;
+    let gone = std::time::Instant::now();
+    for _ in 0..25 {
+        f.p.wake_reconciler();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(heartbeat.age().unwrap() >= gone.elapsed(), "{:?}", heartbeat.age());
+    task.abort();
+}

@@ -16,9 +16,12 @@ pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
     if let Admin::PurgeSegments { segments } = &command {
         return purge_segments(&common.data_dir, segments).await;
     }
+    if let Admin::Backup { to } = &command {
+        return backup(common, to).await;
+    }
     let provisioner = &crate::plain_provisioner(common).await?;
     match command {
-        Admin::PurgeSegments { .. } => unreachable!("handled above"),
+        Admin::PurgeSegments { .. } | Admin::Backup { .. } => unreachable!("handled above"),
         Admin::RotateSecretKey { new_key_file } => rotate_secret_key(provisioner, common, &new_key_file).await?,
         Admin::CreateOperator { email } => {
             let password = read_password()?;
@@ -49,6 +52,25 @@ async fn purge_segments(data_dir: &Path, settings: &SegmentSettings) -> anyhow::
             tracing::warn!(dir = %state_dir.display(), error = %err, "the instance directory was not removed");
         }
     }
+    Ok(())
+}
+
+/// Copies the database, online, and says where the secret key the copy needs is.
+async fn backup(common: &Common, to: &Path) -> anyhow::Result<()> {
+    if to.exists() {
+        bail!("{} exists already: a backup never overwrites a file", to.display());
+    }
+    let (storage, key) = crate::open_storage_and_key(common).await?;
+    storage.backup_to(to).await.with_context(|| format!("writing the backup to {}", to.display()))?;
+    let size = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "database backed up to {} ({size} bytes).\n\
+         Its cluster CA keys are sealed with secret key {} ({}), which is not in the backup:\n\
+         keep a copy of that file too, stored apart from this one. See \"Backups\" in the README to restore.",
+        to.display(),
+        key.id(),
+        common.secret_key_path().display(),
+    );
     Ok(())
 }
 

@@ -26,6 +26,17 @@ pub struct Common {
     /// database backups, and back it up on its own.
     #[arg(long, env = "CARINA_SECRET_KEY_FILE", global = true)]
     pub secret_key_file: Option<PathBuf>,
+    /// How log lines are written to stderr: `text` for people, `json` (one object per
+    /// line) for log collectors.
+    #[arg(long, env = "CARINA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// The shape of log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Common {
@@ -63,6 +74,14 @@ pub struct Serve {
     /// Mark cookies `Secure` (set when the panel is served over HTTPS).
     #[arg(long, env = "CARINA_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// A token `GET /metrics` requires (`Authorization: Bearer <token>`); without one the
+    /// metrics are open to whoever reaches the panel's address.
+    #[arg(long, env = "CARINA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// On SIGTERM or Ctrl-C: how long requests under way may take to finish, in seconds,
+    /// before the server stops anyway (live pages' event streams never finish by themselves).
+    #[arg(long, env = "CARINA_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
     #[command(flatten)]
     pub segments: SegmentSettings,
     #[command(flatten)]
@@ -170,6 +189,13 @@ pub enum Admin {
         /// Where the new key is (or is to be made).
         #[arg(long)]
         new_key_file: PathBuf,
+    },
+    /// Write a consistent copy of the database to a new file while the server runs
+    /// (`VACUUM INTO`). The secret key file is not in it: back that up on its own.
+    Backup {
+        /// Where the copy goes (must not exist).
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Remove every segment of this instance from the host (domains, mounts, directories),
     /// whatever the database says: for tearing down a test instance or an abandoned one.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use gateway::{Gateway, GatewayOptions};
+use provisioner::reconciler::Heartbeat;
 use provisioner::storage::AddressPool;
 use provisioner::{Flavor, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
@@ -17,7 +18,12 @@ use crate::endpoints::{Directory, GatewayEndpoints};
 /// The running background parts of the service.
 pub struct Infrastructure {
     pub provisioner: Provisioner,
+    /// The segments' host (readiness asks it).
+    pub driver: Arc<dyn SegmentDriver>,
+    /// Beats after each of the reconciler's loops over the clusters.
+    pub heartbeat: Heartbeat,
     reconciler: JoinHandle<()>,
+    housekeeping: JoinHandle<()>,
 }
 
 /// The segment host settings for this data directory and these flags.
@@ -80,14 +86,18 @@ pub async fn start(
     };
     let provisioner =
         Provisioner::with_infrastructure(storage, config, secret_key, Arc::new(endpoints), driver.clone()).await?;
-    let reconciler = tokio::spawn(Reconciler::new(provisioner.clone(), driver, base_image_tar).run());
-    Ok(Infrastructure { provisioner, reconciler })
+    let reconciler = Reconciler::new(provisioner.clone(), driver.clone(), base_image_tar);
+    let heartbeat = reconciler.heartbeat();
+    let reconciler = tokio::spawn(reconciler.run());
+    let housekeeping = tokio::spawn(crate::housekeeping::run(provisioner.clone()));
+    Ok(Infrastructure { provisioner, driver, heartbeat, reconciler, housekeeping })
 }
 
 impl Infrastructure {
     /// Stops the background tasks. Segments keep running: they are infrastructure, and the
     /// next start picks them up.
     pub async fn stop(self) {
+        self.housekeeping.abort();
         self.reconciler.abort();
         let _ = self.reconciler.await;
     }

@@ -7,11 +7,16 @@ mod config;
 mod csrf;
 mod discovery;
 mod endpoints;
+mod health;
+mod housekeeping;
 mod infrastructure;
+mod metrics;
 mod panel;
+mod request_log;
 mod status;
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use app::session::CookiePolicy;
@@ -20,17 +25,20 @@ use leptos::config::get_configuration;
 use provisioner::{Provisioner, ProvisionerConfig, SecretKey, Storage};
 use tracing_subscriber::EnvFilter;
 
-use config::{Cli, Command, Common, Serve};
+use config::{Cli, Command, Common, LogFormat, Serve};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // Logs go to stderr: stdout is the answer of commands such as `list`.
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     let common = cli.common;
+    // Logs go to stderr: stdout is the answer of commands such as `list`.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr);
+    match common.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
         Command::Serve(serve) => run(&common, serve).await,
         Command::Admin(admin) => admin::run(&common, admin).await,
@@ -78,6 +86,8 @@ async fn plain_provisioner(common: &Common) -> anyhow::Result<Provisioner> {
 }
 
 async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
+    // First: what the provisioner and the endpoints count from the start is kept.
+    let metrics_handle = metrics::install().context("installing the metrics recorder")?;
     let data_dir = common.data_dir.as_path();
     let (storage, key) = open_storage_and_key(common).await?;
     let infra = infrastructure::start(storage, key, data_dir, &serve).await?;
@@ -91,16 +101,45 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let app = panel::router(options, state)
         .merge(api::router(provisioner.clone()))
         .nest("/v1", discovery::router(provisioner.clone()))
-        .merge(status::router(provisioner));
+        .merge(status::router(provisioner.clone()));
+    // Probes and scrapes stay out of the request log (they come every few seconds), not
+    // out of request ids.
+    let health = health::Health {
+        provisioner: provisioner.clone(),
+        driver: infra.driver.clone(),
+        heartbeat: infra.heartbeat.clone(),
+    };
+    let metrics = metrics::Metrics {
+        handle: metrics_handle,
+        provisioner,
+        token: serve.metrics_token.clone(),
+        seen: Default::default(),
+    };
+    let app = request_log::with_request_ids(
+        request_log::logged(app).merge(health::router(health)).merge(metrics::router(metrics)),
+    );
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);
     // The peer address reaches handlers (sign-in throttling counts attempts per client).
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving the panel")?;
+    // On a signal, requests under way get the grace period to finish; connections still
+    // open after it (event streams of live pages) are dropped.
+    let (stopping, mut stop_seen) = tokio::sync::watch::channel(false);
+    let serving = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        });
+    let grace = Duration::from_secs(serve.shutdown_grace_secs);
+    tokio::select! {
+        served = serving => served.context("serving the panel")?,
+        _ = async {
+            let _ = stop_seen.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        } => tracing::info!(?grace, "connections still open after the grace period are closed"),
+    }
     infra.stop().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! the policy judges it.
 
 mod endpoint;
+mod family;
 pub(crate) mod policy_gate;
 pub(crate) mod query;
 mod version;

@@ -20,6 +20,7 @@ pub(crate) async fn check(ctx: &RequestContext, req: &ApiRequest) -> Result<(), 
 pub(crate) async fn refuse(ctx: &RequestContext, request: String, violation: Violation) -> ApiError {
     let message = violation.to_string();
     let rule = Some(format!("CARINA-{}", violation.rule.code()));
+    crate::metrics::refusal(rule.as_deref().unwrap_or_default());
     tracing::info!(cluster = %ctx.cluster().id, client = %ctx.conn.client.label, %request, %message, "request refused");
     ctx.cluster()
         .record(EndpointEvent { rule, message: message.clone(), request, client: ctx.conn.client.label.clone() })
@@ -31,6 +32,7 @@ pub(crate) async fn refuse(ctx: &RequestContext, request: String, violation: Vio
 /// thing to the policy and another to dockerd, a form or unreadable content type) and
 /// answers 400 with `message`.
 pub(crate) async fn refuse_malformed(ctx: &RequestContext, request: String, message: String) -> ApiError {
+    crate::metrics::refusal("malformed");
     tracing::info!(cluster = %ctx.cluster().id, client = %ctx.conn.client.label, %request, %message, "request refused");
     ctx.cluster()
         .record(EndpointEvent { rule: None, message: message.clone(), request, client: ctx.conn.client.label.clone() })

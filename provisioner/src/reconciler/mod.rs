@@ -9,6 +9,8 @@
 mod context;
 mod converge;
 mod health;
+mod heartbeat;
+mod pass_metrics;
 mod pool;
 mod roles;
 mod teardown;
@@ -27,6 +29,7 @@ use crate::error::Result;
 use crate::Provisioner;
 
 pub use context::{Context, Patience};
+pub use heartbeat::Heartbeat;
 pub use roles::{manager_ordinals, stale_nodes, NodeEntry};
 
 /// How often clusters are looked at when nothing wakes the reconciler: also how soon a
@@ -55,6 +58,8 @@ struct Inner {
     running: Mutex<HashMap<String, Schedule>>,
     /// Wakes the warm pool's filler (a segment was taken, a build ended).
     pool_wake: Notify,
+    /// Beats after every loop over all clusters.
+    heartbeat: Heartbeat,
 }
 
 #[derive(Default)]
@@ -102,8 +107,14 @@ impl Reconciler {
                 patience,
                 running: Mutex::new(HashMap::new()),
                 pool_wake: Notify::new(),
+                heartbeat: Heartbeat::default(),
             }),
         }
+    }
+
+    /// When the loop of [`Reconciler::run`] last went over every cluster.
+    pub fn heartbeat(&self) -> Heartbeat {
+        self.inner.heartbeat.clone()
     }
 
     /// Runs forever: removes leftovers of earlier runs, then looks at every cluster on each
@@ -115,8 +126,9 @@ impl Reconciler {
         tokio::spawn(self.clone().fill_pool());
         let wake = self.inner.provisioner.wake.clone();
         loop {
-            if let Err(err) = self.schedule_all().await {
-                tracing::warn!(error = %err, "could not list clusters");
+            match self.schedule_all().await {
+                Ok(()) => self.inner.heartbeat.beat(),
+                Err(err) => tracing::warn!(error = %err, "could not list clusters"),
             }
             let _ = tokio::time::timeout(TICK, wake.notified()).await;
         }
@@ -128,7 +140,9 @@ impl Reconciler {
             if self.claim(&row.id) {
                 let this = self.clone();
                 tokio::spawn(async move {
+                    let started = Instant::now();
                     let result = this.reconcile(&row.id).await;
+                    pass_metrics::record_pass(started.elapsed(), result.is_ok());
                     match result {
                         Ok(Outcome::Deleted) => this.forget(&row.id),
                         Ok(_) => this.release(&row.id, true),

@@ -75,6 +75,20 @@ impl Storage {
         Ok(())
     }
 
+    /// Runs a trivial query: whether the database answers (the readiness check).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the whole database to `path` (`VACUUM INTO`), while
+    /// others go on reading and writing. `path` must not exist yet.
+    pub async fn backup_to(&self, path: &Path) -> Result<()> {
+        let target = path.to_str().ok_or_else(|| crate::Error::Invalid(format!("{} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// The underlying pool, for the few callers that need a transaction across tables.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

@@ -80,4 +80,13 @@ impl Storage {
             .fetch_optional(self.pool())
             .await?)
     }
+
+    /// Forgets buckets whose last attempt was before `before`; returns how many.
+    pub async fn delete_idle_sign_in_attempts(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sign_in_attempts WHERE last_attempt_at < ?")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -40,6 +40,8 @@ pub struct Server {
     /// `--warm-segments`: 0 unless the test asks, or `CARINA_TEST_WARM_SEGMENTS` says
     /// otherwise for every test (to run the suite with the pool on).
     pub warm_segments: u32,
+    /// More flags for `serve`, after the usual ones.
+    pub extra_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -52,6 +54,15 @@ impl Server {
 
     /// Starts a server that keeps `warm_segments` segments in its warm pool.
     pub fn start_with_pool(tag: &str, warm_segments: u32) -> Server {
+        Self::start_with(tag, warm_segments, &[])
+    }
+
+    /// Starts a server with more flags for `serve` (no warm pool unless the flags say so).
+    pub fn start_with_args(tag: &str, args: &[&str]) -> Server {
+        Self::start_with(tag, 0, args)
+    }
+
+    fn start_with(tag: &str, warm_segments: u32, args: &[&str]) -> Server {
         host_setup();
         let first = 25000 + (std::process::id() % 500) as u16 * 10;
         let mut server = Server {
@@ -60,6 +71,7 @@ impl Server {
             endpoint_ports: (first, first + 9),
             instance: format!("t{}-{tag}", std::process::id()),
             warm_segments,
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
             child: None,
         };
         server.spawn();
@@ -78,6 +90,7 @@ impl Server {
             .args(["--segment-memory-mib", "1024", "--segment-vcpus", "1"])
             .args(["--warm-segments", &self.warm_segments.to_string()])
             .args(["--endpoint-ports", &format!("{}-{}", self.endpoint_ports.0, self.endpoint_ports.1)])
+            .args(&self.extra_args)
             .env("RUST_LOG", "info")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -100,6 +113,34 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Sends SIGTERM and waits up to `within` for the process to exit; its exit status, or
+    /// `None` if it was still running then (it is killed).
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        run("kill", &["-TERM", &child.id().to_string()]);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
+    /// Runs the server binary's command line (`admin ...`, `list ...`) on this server's
+    /// data directory, or on `data_dir` when given.
+    pub fn command(&self, data_dir: Option<&Path>, args: &[&str]) -> Output {
+        let dir = data_dir.unwrap_or(self.data.path());
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--data-dir", dir.to_str().unwrap()])
+            .args(args)
+            .output()
+            .expect("run the server binary")
     }
 
     /// Starts the server again on the same data.
