@@ -40,6 +40,8 @@ async fn a_cluster_takes_warm_segments_and_makes_them_its_own() {
     assert_eq!(f.status(&id).await, Some(ClusterStatus::Active));
     assert_eq!(domains_of(&f, &id).await, warm, "the cluster did not take the warm segments");
     assert!(f.world.calls_of("ensure").is_empty(), "a warm segment was started again");
+    assert!(f.world.calls_of("swarm_init").is_empty(), "n1's swarm from the pool was not kept");
+    assert_eq!(f.world.calls_of("swarm_join").len(), 2);
     for row in &f.segments(&id).await {
         let seg = f.world.segment(row.domain()).unwrap();
         assert_eq!(seg.adopted, Some((row.name.clone(), row.cert_pem.clone())), "{} is not the cluster's", row.name);
@@ -89,11 +91,11 @@ async fn a_grow_and_a_rebuild_use_the_pool_too() {
 
 #[tokio::test]
 async fn a_crash_while_a_warm_segment_is_handed_over_converges() {
-    for (op, when) in [("adopt", Hold::Before), ("adopt", Hold::After), ("swarm_init", Hold::Before)] {
+    for (op, ordinal, when) in [("adopt", 0, Hold::Before), ("adopt", 0, Hold::After), ("swarm_join", 1, Hold::After)] {
         let f = Fixture::with_pool(3).await;
         f.reconciler(short_patience()).refill_pool().await.unwrap();
-        // Taken first, by n1 (the one that inits the swarm).
-        let first = f.p.storage().pool_segments().await.unwrap().remove(0).domain;
+        // Taken in this order: n1 keeps its swarm, the others join it.
+        let first = f.p.storage().pool_segments().await.unwrap().remove(ordinal).domain;
         let id = f.create("web", 3).await;
         f.world.hold(op, &first, when);
         let crashed = f.reconciler(short_patience());

@@ -69,6 +69,12 @@ pub(crate) async fn forward(
         policy::redact_swarm_inspect(&mut v);
         return Ok(crate::transport::body::json_response(StatusCode::OK, &v));
     }
+    if route == SwarmRoute::NodeRead {
+        let mut answer = crate::transport::upstream::read_json(manager.request(method, &target).await?).await?;
+        let segments = ctx.cluster().nonempty_segments().await?;
+        name_nodes_as_segments(&mut answer, &segments);
+        return Ok(crate::transport::body::json_response(StatusCode::OK, &answer));
+    }
     if route == SwarmRoute::ServiceSpec {
         let mut spec = req.json().clone();
         policy::defaults::apply_to_service_spec(&mut spec);
@@ -82,6 +88,23 @@ pub(crate) async fn forward(
             .await;
     }
     manager.forward(method, &target, &headers, req.into_body()).await
+}
+
+/// Names each node (one, or a list) as the segment at its address. Swarm takes a node's
+/// name when the node starts its swarm, and a segment from the warm pool did that under the
+/// pool's name before a cluster took it (Swarm would catch up only after a while).
+fn name_nodes_as_segments(answer: &mut Value, segments: &[Arc<Seg>]) {
+    let nodes: Vec<&mut Value> = match answer {
+        Value::Array(list) => list.iter_mut().collect(),
+        node => vec![node],
+    };
+    for node in nodes {
+        let address = node.pointer("/Status/Addr").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let Some(segment) = segments.iter().find(|s| s.address.to_string() == address) else { continue };
+        if let Some(description) = node.get_mut("Description").and_then(Value::as_object_mut) {
+            description.insert("Hostname".into(), Value::from(segment.name.clone()));
+        }
+    }
 }
 
 /// What `docker info` says on a kernel without IPVS.

@@ -124,6 +124,8 @@ pub(crate) enum SwarmRoute {
     ServiceSpec,
     /// `DELETE /nodes/{id}`: refused by the policy.
     NodeRemove,
+    /// `GET /nodes`, `GET /nodes/{id}`: answered with each node named as its segment.
+    NodeRead,
     /// Every other listed route (reads, removals, secrets and configs, node updates).
     Other,
 }
@@ -311,6 +313,7 @@ fn swarm(method: &Method, segs: &[&str]) -> Option<SwarmRoute> {
         ["services", _, "update"] if post => SwarmRoute::ServiceSpec,
         ["nodes", _] if delete => SwarmRoute::NodeRemove,
         ["nodes", _, "update"] if post => SwarmRoute::Other,
+        ["nodes"] | ["nodes", _] if get => SwarmRoute::NodeRead,
         ["services" | "tasks" | "nodes" | "secrets" | "configs"] if get => SwarmRoute::Other,
         ["services" | "tasks" | "nodes" | "secrets" | "configs", _] if get => SwarmRoute::Other,
         ["services" | "tasks", _, "logs"] if get => SwarmRoute::Other,

@@ -304,6 +304,8 @@ impl Reconciler {
     async fn ensure_swarm(&self, cluster: &ClusterRow, live: &[Live]) -> Result<()> {
         let p = &self.inner.provisioner;
         let locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
+        // A segment from the warm pool manages a one-node swarm of its own: the first such
+        // manager anchors the cluster's swarm, and the others leave theirs to join it.
         let anchor = match live.iter().zip(&locals).position(|(_, s)| s.is_active() && s.is_manager) {
             Some(i) => i,
             None => {
@@ -321,8 +323,12 @@ impl Reconciler {
         let tokens = leader.engine.join_tokens().await?;
         let ordinals: Vec<u32> = live.iter().map(|l| l.row.ordinal as u32).collect();
         let managers = manager_ordinals(&ordinals);
-        let joins = live.iter().zip(&locals).enumerate().filter(|(i, (_, s))| *i != anchor && !s.is_active()).map(
-            |(_, (l, s))| {
+        let anchor_swarm = locals[anchor].swarm_id.clone();
+        // A member: active, and a manager of the anchor's swarm or a worker (workers do not
+        // know their swarm's id, and only a join makes one).
+        let member = |s: &segments::LocalSwarm| s.is_active() && (!s.is_manager || s.swarm_id == anchor_swarm);
+        let joins =
+            live.iter().zip(&locals).enumerate().filter(|(i, (_, s))| *i != anchor && !member(s)).map(|(_, (l, s))| {
                 let as_manager = managers.contains(&(l.row.ordinal as u32));
                 let token = if as_manager { &tokens.manager } else { &tokens.worker };
                 async move {
@@ -339,8 +345,7 @@ impl Reconciler {
                     .await;
                     Ok::<_, Error>(())
                 }
-            },
-        );
+            });
         try_join_all(joins).await?;
 
         let current = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;

@@ -144,6 +144,10 @@ impl Reconciler {
         inner.driver.allow_peers(domain, address, &[]).await?;
         let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.start).await?;
         engine.ensure_base_image(&inner.base_image_tar).await?;
+        // A swarm of its own: the segment that becomes a cluster's first keeps it, which
+        // spares the cluster the slowest step of its build (the others leave theirs and
+        // join). Swarm takes the node's name at `init`; the endpoint shows segment names.
+        engine.swarm_init(address).await?;
         Ok(())
     }
 }
