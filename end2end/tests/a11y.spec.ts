@@ -49,6 +49,16 @@ async function signedOutPages(page: Page): Promise<void> {
   }
 }
 
+/** The account page, then with an API key: its table and the new key shown once. */
+async function accountPages(page: Page): Promise<void> {
+  await page.goto("/account");
+  await audit(page, "account");
+  await page.fill("#field-key-name", "ci");
+  await page.click("#create-api-key button[type=submit]");
+  await expect(page.locator("#new-api-key")).toBeVisible();
+  await audit(page, "account (with an API key)");
+}
+
 test("signed-out pages and the status page have no axe violations", async ({ page }) => {
   await signedOutPages(page);
 });
@@ -60,8 +70,7 @@ test("signed-in pages, with a cluster with a segment and a history, have no axe 
   await expect(page).toHaveURL(/\/clusters$/);
   await waitForLive(page);
   await audit(page, "clusters (none yet)");
-  await page.goto("/account");
-  await audit(page, "account");
+  await accountPages(page);
 
   await page.goto("/clusters");
   await waitForLive(page);
@@ -128,7 +137,6 @@ test.describe("dark colour scheme", () => {
     await expect(page).toHaveURL(/\/clusters$/);
     await waitForLive(page);
     await audit(page, "clusters (none yet)");
-    await page.goto("/account");
-    await audit(page, "account");
+    await accountPages(page);
   });
 });
