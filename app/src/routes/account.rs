@@ -108,7 +108,7 @@ fn ApiKeys() -> AnyView {
                                 .map(|key| view! { <RevokeKeyConfirmation key action=revoke/> })}
                             <div class="table-scroll">
                             <table class="list">
-                                <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|key| view! {
                                         <tr class:revoked=key.revoked>

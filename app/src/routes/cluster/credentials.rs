@@ -43,7 +43,7 @@ pub(super) fn Bundles(page: RwSignal<ClusterPageData>, revoke: ServerAction<Revo
                     view! {
                         <div class="table-scroll">
                             <table class="list">
-                                <thead><tr><th>"Certificate"</th><th>"Issued"</th><th></th></tr></thead>
+                                <thead><tr><th>"Certificate"</th><th>"Issued"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|b| bundle_row(b, name.clone())).collect_view()}
                                 </tbody>
