@@ -53,6 +53,7 @@ pooled_pids() {
   for dir in /proc/[0-9]*; do
     grep -q -- '-pool-[0-9a-f]*\.libvirt-lxc' "$dir/cgroup" 2>/dev/null && echo "${dir#/proc/}"
   done
+  return 0
 }
 pids=$(pooled_pids)
 # RSS counts the binaries' pages once per process; PSS shares them out among the
