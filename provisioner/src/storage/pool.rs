@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::segments::{free_address, AddressPool, SegmentRow};
+use super::segments::{free_address, insert_segment, AddressPool, SegmentRow};
 use super::Storage;
 use crate::error::Result;
 
@@ -83,26 +83,7 @@ impl Storage {
         let Some((domain, address)) = taken else { return Ok(None) };
         let Ok(parsed) = address.parse::<Ipv4Addr>() else { return Ok(None) };
         sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(&domain).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
-                                   cert_pem, key_pem, created_at, updated_at, domain)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&row.id)
-        .bind(&row.cluster_id)
-        .bind(row.ordinal)
-        .bind(&row.name)
-        .bind(&address)
-        .bind(row.generation)
-        .bind(row.state)
-        .bind(&row.state_reason)
-        .bind(&row.cert_pem)
-        .bind(&row.key_pem)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .bind(&domain)
-        .execute(&mut *tx)
-        .await?;
+        insert_segment(&mut tx, row, parsed, Some(&domain)).await?;
         tx.commit().await?;
         Ok(Some((domain, parsed)))
     }

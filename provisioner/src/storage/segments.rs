@@ -61,28 +61,40 @@ impl Storage {
     pub async fn insert_segment_with_address(&self, row: &SegmentRow, pool: AddressPool) -> Result<Ipv4Addr> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let address = free_address(&mut tx, pool).await?;
-        sqlx::query(
-            "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
-                                   cert_pem, key_pem, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&row.id)
-        .bind(&row.cluster_id)
-        .bind(row.ordinal)
-        .bind(&row.name)
-        .bind(address.to_string())
-        .bind(row.generation)
-        .bind(row.state)
-        .bind(&row.state_reason)
-        .bind(&row.cert_pem)
-        .bind(&row.key_pem)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_segment(&mut tx, row, address, None).await?;
         tx.commit().await?;
         Ok(address)
     }
+}
+
+/// Inserts `row` with `address` and `domain` (the row's own are ignored).
+pub(super) async fn insert_segment(
+    tx: &mut sqlx::SqliteConnection,
+    row: &SegmentRow,
+    address: Ipv4Addr,
+    domain: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
+                               cert_pem, key_pem, created_at, updated_at, domain)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&row.id)
+    .bind(&row.cluster_id)
+    .bind(row.ordinal)
+    .bind(&row.name)
+    .bind(address.to_string())
+    .bind(row.generation)
+    .bind(row.state)
+    .bind(&row.state_reason)
+    .bind(&row.cert_pem)
+    .bind(&row.key_pem)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .bind(domain)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// The lowest address of `pool` that neither a segment nor a pooled segment has.
