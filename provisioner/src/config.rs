@@ -58,6 +58,26 @@ pub struct Flavor {
     pub pids_max: u64,
 }
 
+impl Flavor {
+    /// The spec of segment (domain) `name` of this size, at `address`, with `tls`.
+    pub fn segment_spec(
+        &self,
+        name: &str,
+        address: std::net::Ipv4Addr,
+        tls: segments::SegmentTls,
+    ) -> segments::SegmentSpec {
+        segments::SegmentSpec {
+            name: name.to_owned(),
+            address,
+            memory_mib: self.memory_mib,
+            vcpus: self.vcpus,
+            disk_mib: self.disk_mib,
+            pids_max: self.pids_max,
+            tls,
+        }
+    }
+}
+
 impl Default for Flavor {
     fn default() -> Self {
         Flavor { name: "container1-4G".into(), memory_mib: 4096, vcpus: 2, disk_mib: 20 * 1024, pids_max: 4096 }

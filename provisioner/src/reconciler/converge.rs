@@ -282,20 +282,13 @@ impl Reconciler {
         // A CA whose key is dropped right here: no client certificate can ever chain to it,
         // so nobody but the host (over the unix socket) can drive this dockerd.
         let lock = pki::new_cluster_ca(&segment.name, "client lock")?;
-        Ok(SegmentSpec {
-            name: segment.domain().to_owned(),
-            address,
-            memory_mib: flavor.memory_mib,
-            vcpus: flavor.vcpus,
-            disk_mib: flavor.disk_mib,
-            pids_max: flavor.pids_max,
-            tls: SegmentTls {
-                ca_pem: cluster.ca_cert_pem.clone(),
-                client_ca_pem: lock.cert_pem,
-                cert_pem: segment.cert_pem.clone(),
-                key_pem: segment.key_pem.clone(),
-            },
-        })
+        let tls = SegmentTls {
+            ca_pem: cluster.ca_cert_pem.clone(),
+            client_ca_pem: lock.cert_pem,
+            cert_pem: segment.cert_pem.clone(),
+            key_pem: segment.key_pem.clone(),
+        };
+        Ok(flavor.segment_spec(segment.domain(), address, tls))
     }
 
     /// One swarm across the segments: init on the first if no segment manages one, join

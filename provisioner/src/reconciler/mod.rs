@@ -123,15 +123,18 @@ impl Reconciler {
         if let Err(err) = self.remove_orphans().await {
             tracing::warn!(error = %err, "could not look for leftover segments");
         }
-        tokio::spawn(self.clone().fill_pool());
         let wake = self.inner.provisioner.wake.clone();
-        loop {
-            match self.schedule_all().await {
-                Ok(()) => self.inner.heartbeat.beat(),
-                Err(err) => tracing::warn!(error = %err, "could not list clusters"),
+        let clusters = async {
+            loop {
+                match self.schedule_all().await {
+                    Ok(()) => self.inner.heartbeat.beat(),
+                    Err(err) => tracing::warn!(error = %err, "could not list clusters"),
+                }
+                let _ = tokio::time::timeout(TICK, wake.notified()).await;
             }
-            let _ = tokio::time::timeout(TICK, wake.notified()).await;
-        }
+        };
+        // One future: stopping the reconciler stops the warm pool's filler too.
+        tokio::join!(clusters, self.fill_pool());
     }
 
     /// Starts a pass for every cluster that has none under way and is not backing off.

@@ -13,9 +13,9 @@
 //! removes what a crash left half made.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use segments::{SegmentSpec, SegmentState, SegmentTls};
+use segments::{SegmentState, SegmentTls};
 use uuid::Uuid;
 
 use super::Reconciler;
@@ -26,23 +26,27 @@ use crate::storage::PoolState;
 
 /// How often the filler looks when nothing wakes it.
 const POOL_TICK: Duration = Duration::from_secs(2);
+/// How often the warm segments are checked to still run.
+const POOL_CHECK: Duration = Duration::from_secs(30);
 /// After a pooled segment failed to start: wait this long before the next try.
 const POOL_BACKOFF: Duration = Duration::from_secs(15);
 
 impl Reconciler {
     /// Keeps the warm pool at its size, forever (returns at once when the size is 0).
-    pub async fn fill_pool(self) {
+    pub(super) async fn fill_pool(&self) {
         let wanted = self.inner.provisioner.config.warm_segments as usize;
-        if let Err(err) = self.clean_pool(wanted).await {
-            tracing::warn!(error = %err, "could not check the warm pool");
-        }
-        if wanted == 0 {
-            return;
-        }
+        let mut checked_at: Option<Instant> = None;
         loop {
-            // A pooled segment whose dockerd died stops running: replace it.
-            if let Err(err) = self.clean_pool(wanted).await {
-                tracing::warn!(error = %err, "could not check the warm pool");
+            // A pooled segment whose dockerd died stops running: replace it. Asking libvirt
+            // about every warm segment on each tick would cost more than it finds.
+            if checked_at.is_none_or(|at| at.elapsed() >= POOL_CHECK) {
+                if let Err(err) = self.clean_pool(wanted).await {
+                    tracing::warn!(error = %err, "could not check the warm pool");
+                }
+                checked_at = Some(Instant::now());
+            }
+            if wanted == 0 {
+                return;
             }
             let pause = match self.fill_one(wanted).await {
                 Ok(true) => continue,
@@ -126,20 +130,13 @@ impl Reconciler {
         let ca = pki::new_cluster_ca(domain, "warm pool")?;
         let ip = IpAddr::V4(address);
         let cert = pki::issue_server_cert(&ca, domain, &[ip, IpAddr::V4(Ipv4Addr::LOCALHOST)], &[domain.into()])?;
-        let spec = SegmentSpec {
-            name: domain.to_owned(),
-            address,
-            memory_mib: flavor.memory_mib,
-            vcpus: flavor.vcpus,
-            disk_mib: flavor.disk_mib,
-            pids_max: flavor.pids_max,
-            tls: SegmentTls {
-                ca_pem: ca.cert_pem.clone(),
-                client_ca_pem: ca.cert_pem,
-                cert_pem: cert.cert_pem,
-                key_pem: cert.key_pem,
-            },
+        let tls = SegmentTls {
+            ca_pem: ca.cert_pem.clone(),
+            client_ca_pem: ca.cert_pem,
+            cert_pem: cert.cert_pem,
+            key_pem: cert.key_pem,
         };
+        let spec = flavor.segment_spec(domain, address, tls);
         inner.driver.ensure(&spec).await?;
         inner.driver.allow_peers(domain, address, &[]).await?;
         let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.start).await?;
