@@ -234,5 +234,11 @@ pub(super) async fn swarm_mode_goes_to_a_manager(fx: &Fixture<'_>) {
     // The join tokens never leave the gateway.
     let o = fx.cli.run(CLI_NEW, &["swarm", "join-token", "-q", "manager"]).await;
     assert!(!String::from_utf8_lossy(&o.stdout).contains("SWMTKN"));
+    // Nor under another spelling of the same route, with curl and the tenant's bundle.
+    let base = fx.cli.host.replace("tcp://", "https://");
+    for path in ["/v1.41//swarm/.", "/v1.41/nodes/x/../../swarm", "/v1.41/sw%61rm"] {
+        let (out, err) = curl(fx, &fx.cli.cert_path, &["--path-as-is", &format!("{base}{path}")]).await;
+        assert!(out.contains("\"ID\"") && !out.contains("SWMTKN"), "{path}: {out} {err}");
+    }
     fx.cli.ok(CLI_NEW, &["service", "rm", "svc"]).await;
 }

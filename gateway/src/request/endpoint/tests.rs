@@ -39,6 +39,11 @@ fn routes() {
         ),
         (Method::GET, "/volumes/seg-n1/data", Endpoint::Volumes(VolumeRoute::Inspect("seg-n1/data".into()))),
         (Method::GET, "/swarm", Endpoint::Swarm(SwarmRoute::Inspect)),
+        // Every spelling of the swarm's inspect gets its join tokens removed.
+        (Method::GET, "//swarm/.", Endpoint::Swarm(SwarmRoute::Inspect)),
+        (Method::GET, "/nodes/x/../../swarm", Endpoint::Swarm(SwarmRoute::Inspect)),
+        (Method::GET, "/v1.41/sw%61rm", Endpoint::Swarm(SwarmRoute::Inspect)),
+        (Method::POST, "/containers/create;x", Endpoint::Unsupported),
         (Method::POST, "/swarm/leave", Endpoint::Swarm(SwarmRoute::Manage)),
         (Method::GET, "/swarm/unlockkey", Endpoint::Swarm(SwarmRoute::Manage)),
         (Method::POST, "/services/web/update", Endpoint::Swarm(SwarmRoute::ServiceSpec)),
