@@ -21,12 +21,15 @@ DATA=$(mktemp -d)
 PORT=${E2E_PORT:-3111}
 LOG_FILE="$DATA/server.log"
 # Real segments on a bridge and subnet of the end-to-end tests' own.
-E2E_SEGMENTS=(--bridge carinat2 --bridge-addr 10.217.0.1/24 --instance "e2e-$$"
+# E2E_BRIDGE/E2E_BRIDGE_ADDR/E2E_ENDPOINT_PORTS move them (two checkouts side by side).
+E2E_BRIDGE=${E2E_BRIDGE:-carinat2}
+E2E_BRIDGE_ADDR=${E2E_BRIDGE_ADDR:-10.217.0.1/24}
+E2E_SEGMENTS=(--bridge "$E2E_BRIDGE" --bridge-addr "$E2E_BRIDGE_ADDR" --instance "e2e-$$"
   --image-dir /var/lib/carina/images --segment-memory-mib 1024 --segment-vcpus 1)
-CARINA_BRIDGE=carinat2 CARINA_BRIDGE_ADDR=10.217.0.1/24 CARINA_IMAGE_DIR=/var/lib/carina/images \
+CARINA_BRIDGE=$E2E_BRIDGE CARINA_BRIDGE_ADDR=$E2E_BRIDGE_ADDR CARINA_IMAGE_DIR=/var/lib/carina/images \
   "$REPO_ROOT/scripts/host-setup.sh" >/dev/null
 LEPTOS_SITE_ROOT=$REPO_ROOT/target/site "$TARGET/debug/server" --data-dir "$DATA" serve --addr "127.0.0.1:$PORT" \
-  "${E2E_SEGMENTS[@]}" --endpoint-ports 26000-26099 >"$LOG_FILE" 2>&1 &
+  "${E2E_SEGMENTS[@]}" --endpoint-ports "${E2E_ENDPOINT_PORTS:-26000-26099}" >"$LOG_FILE" 2>&1 &
 SERVER_PID=$!
 cleanup() {
   kill "$SERVER_PID" 2>/dev/null || true

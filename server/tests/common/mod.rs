@@ -10,21 +10,26 @@ use std::time::{Duration, Instant};
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
 
 /// The test bridge and subnet: never the panel's (carina0), nor the segments crate's tests'.
-pub const BRIDGE: &str = "carinat1";
-pub const BRIDGE_ADDR: &str = "10.216.0.1/24";
+/// `CARINA_TEST_SERVER_BRIDGE`/`CARINA_TEST_SERVER_BRIDGE_ADDR` move them, so that two
+/// checkouts can run their suites side by side.
+pub static BRIDGE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| std::env::var("CARINA_TEST_SERVER_BRIDGE").unwrap_or_else(|_| "carinat1".into()));
+pub static BRIDGE_ADDR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("CARINA_TEST_SERVER_BRIDGE_ADDR").unwrap_or_else(|_| "10.216.0.1/24".into())
+});
 pub const SEGMENTS_ROOT: &str = "/var/lib/carina-segments";
 pub const IMAGE_DIR: &str = testkit::host::IMAGE_DIR;
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Runs `scripts/host-setup.sh` for the test bridge, once per test binary.
 pub fn host_setup() {
-    testkit::host::setup(BRIDGE, BRIDGE_ADDR);
+    testkit::host::setup(&BRIDGE, &BRIDGE_ADDR);
 }
 
 /// Runs `scripts/host-setup.sh` for the test bridge now (it starts libvirtd if it is not
 /// running).
 pub fn host_setup_again() {
-    testkit::host::setup_now(BRIDGE, BRIDGE_ADDR);
+    testkit::host::setup_now(&BRIDGE, &BRIDGE_ADDR);
 }
 
 /// The docker CLI the tests drive clusters with (Docker's current one).
@@ -84,7 +89,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
             .args(["--data-dir", self.data.path().to_str().unwrap(), "serve"])
             .args(["--addr", &format!("127.0.0.1:{}", self.port)])
-            .args(["--bridge", BRIDGE, "--bridge-addr", BRIDGE_ADDR])
+            .args(["--bridge", BRIDGE.as_str(), "--bridge-addr", BRIDGE_ADDR.as_str()])
             .args(["--segments-root", SEGMENTS_ROOT, "--instance", &self.instance])
             .args(["--image-dir", IMAGE_DIR])
             .args(["--segment-memory-mib", "1024", "--segment-vcpus", "1"])
@@ -159,12 +164,12 @@ impl Server {
 
     /// This server's segment driver view (same state dir), for inspection and cleanup.
     pub fn driver(&self) -> LibvirtSegments {
-        let (gateway, prefix_len) = segments::parse_cidr(BRIDGE_ADDR).unwrap();
+        let (gateway, prefix_len) = segments::parse_cidr(&BRIDGE_ADDR).unwrap();
         LibvirtSegments::new(HostConfig {
             state_dir: Path::new(SEGMENTS_ROOT).join(&self.instance),
             rootfs: Path::new(IMAGE_DIR).join("rootfs"),
             base_image_tar: Path::new(IMAGE_DIR).join("base-image.tar"),
-            bridge: BRIDGE.into(),
+            bridge: BRIDGE.to_string(),
             gateway,
             prefix_len,
             libvirt_uri: segments::LXC_SYSTEM_URI.into(),
