@@ -25,7 +25,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-RUST_LOG=warn "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
+RUST_LOG=${BENCH_LOG:-warn} "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
   --endpoint-ports "$ENDPOINT_PORTS" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 BASE=http://127.0.0.1:$PORT

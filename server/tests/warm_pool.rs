@@ -127,7 +127,17 @@ fn clusters_from_the_warm_pool() {
     wait_active(&server, &key, "api");
     wait_active(&server, &key, "web");
     assert!(cluster_domains(&server, &api).is_subset(&refilled), "the second cluster was not served from the pool");
+    // Two of a group of three: they left the group's swarm, and the cluster's holds them
+    // only; the group's third and the refilled pool cannot reach them.
+    let api_bundle = download_bundle(&server, &key, "api", &work.join("api"));
+    let nodes = docker_with(common::CLI, &api_bundle, &["node", "ls", "--format", "{{.Hostname}}"]);
+    assert_eq!(std::str::from_utf8(&nodes.stdout).unwrap().lines().count(), 2, "{nodes:?}");
     wait_pool_full(&server);
+    let api_detail = wait_active(&server, &key, "api");
+    let api_address = api_detail["segments"][0]["address"].as_str().unwrap().parse().unwrap();
+    for warm in pooled_domains(&server) {
+        assert!(!connects_from(&warm, api_address, segments::DOCKERD_TLS_PORT), "{warm} reaches a cluster");
+    }
 
     // Deleted clusters' segments are destroyed, never pooled again.
     let web_domains = cluster_domains(&server, &web);

@@ -143,34 +143,48 @@ impl Reconciler {
             p.record(&cluster.id, EventKind::Progress, &message).await;
         }
         existing.retain(|s| s.generation >= cluster.generation);
-        for ordinal in 1..=cluster.desired_segments {
-            if existing.iter().any(|s| s.ordinal == ordinal) {
-                continue;
-            }
-            let now = now_ms();
-            let row = SegmentRow {
-                id: Uuid::new_v4().to_string(),
-                cluster_id: cluster.id.clone(),
-                ordinal,
-                name: segment_name(&cluster.id, ordinal as u32),
-                address: String::new(),
-                generation: cluster.generation,
-                state: SegmentStatus::Pending,
-                state_reason: None,
-                cert_pem: String::new(),
-                key_pem: String::new(),
-                created_at: now,
-                updated_at: now,
-                domain: None,
-            };
-            let message = match p.storage.take_pool_segment(&row).await? {
-                Some((_, address)) => {
-                    self.inner.pool_wake.notify_one();
-                    format!("Segment n{ordinal} taken from the warm pool ({address})")
+        let missing: Vec<SegmentRow> = (1..=cluster.desired_segments)
+            .filter(|ordinal| !existing.iter().any(|s| s.ordinal == *ordinal))
+            .map(|ordinal| {
+                let now = now_ms();
+                SegmentRow {
+                    id: Uuid::new_v4().to_string(),
+                    cluster_id: cluster.id.clone(),
+                    ordinal,
+                    name: segment_name(&cluster.id, ordinal as u32),
+                    address: String::new(),
+                    generation: cluster.generation,
+                    state: SegmentStatus::Pending,
+                    state_reason: None,
+                    cert_pem: String::new(),
+                    key_pem: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    domain: None,
+                    leave_swarm: None,
                 }
+            })
+            .collect();
+        let taken = if missing.is_empty() {
+            Vec::new()
+        } else {
+            // The filler changes warm segments' rules only under this lock, and only while
+            // they are still in the pool.
+            let _pool = self.inner.pool_lock.lock().await;
+            let taken = p.storage.take_pool_segments(&missing).await?;
+            let split: Vec<&String> = taken.iter().filter_map(|t| t.leave_swarm.as_ref()).collect();
+            self.isolate_rest_of(&split).await?;
+            taken
+        };
+        if !taken.is_empty() {
+            self.inner.pool_wake.notify_one();
+        }
+        for (i, row) in missing.iter().enumerate() {
+            let message = match taken.get(i) {
+                Some(segment) => format!("Segment n{} taken from the warm pool ({})", row.ordinal, segment.address),
                 None => {
-                    let address = p.storage.insert_segment_with_address(&row, p.config.segment_network).await?;
-                    format!("Segment n{ordinal} gets address {address}")
+                    let address = p.storage.insert_segment_with_address(row, p.config.segment_network).await?;
+                    format!("Segment n{} gets address {address}", row.ordinal)
                 }
             };
             p.record(&cluster.id, EventKind::Progress, &message).await;
@@ -296,10 +310,16 @@ impl Reconciler {
     #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
     async fn ensure_swarm(&self, cluster: &ClusterRow, live: &[Live]) -> Result<()> {
         let p = &self.inner.provisioner;
-        let locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
-        // A segment from the warm pool manages a one-node swarm of its own: the first such
-        // manager anchors the cluster's swarm, and the others leave theirs to join it.
-        let anchor = match live.iter().zip(&locals).position(|(_, s)| s.is_active() && s.is_manager) {
+        let mut locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
+        // A swarm the segment brought from the warm pool and shares with segments that are
+        // not the cluster's: never the cluster's anchor, and left before the join.
+        let foreign = |l: &Live, s: &segments::LocalSwarm| {
+            l.row.leave_swarm.is_some() && s.swarm_id.is_some() && l.row.leave_swarm == s.swarm_id
+        };
+        // Segments from the warm pool manage a swarm of their group: the first such manager
+        // anchors the cluster's swarm (a group taken whole needs no join at all), and the
+        // others leave theirs to join it.
+        let anchor = match live.iter().zip(&locals).position(|(l, s)| s.is_active() && s.is_manager && !foreign(l, s)) {
             Some(i) => i,
             None => {
                 let first = &live[0];
@@ -307,6 +327,7 @@ impl Reconciler {
                     first.engine.swarm_leave(true).await?;
                 }
                 first.engine.swarm_init(first.address).await?;
+                locals[0] = first.engine.local_swarm().await?;
                 p.record(&cluster.id, EventKind::Progress, &format!("Swarm initialised on n{}", first.row.ordinal))
                     .await;
                 0
@@ -319,9 +340,11 @@ impl Reconciler {
         let anchor_swarm = locals[anchor].swarm_id.clone();
         // A member: active, and a manager of the anchor's swarm or a worker (workers do not
         // know their swarm's id, and only a join makes one).
-        let member = |s: &segments::LocalSwarm| s.is_active() && (!s.is_manager || s.swarm_id == anchor_swarm);
+        let member = |l: &Live, s: &segments::LocalSwarm| {
+            s.is_active() && !foreign(l, s) && (!s.is_manager || s.swarm_id == anchor_swarm)
+        };
         let joins =
-            live.iter().zip(&locals).enumerate().filter(|(i, (_, s))| *i != anchor && !member(s)).map(|(_, (l, s))| {
+            live.iter().zip(&locals).enumerate().filter(|(i, (l, s))| *i != anchor && !member(l, s)).map(|(_, (l, s))| {
                 let as_manager = managers.contains(&(l.row.ordinal as u32));
                 let token = if as_manager { &tokens.manager } else { &tokens.worker };
                 async move {

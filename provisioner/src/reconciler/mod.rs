@@ -58,6 +58,9 @@ struct Inner {
     running: Mutex<HashMap<String, Schedule>>,
     /// Wakes the warm pool's filler (a segment was taken, a build ended).
     pool_wake: Notify,
+    /// Held while warm segments are handed out, and while the filler changes the rules of
+    /// warm segments other than the one it starts (see `pool.rs`).
+    pool_lock: tokio::sync::Mutex<()>,
     /// Beats after every loop over all clusters.
     heartbeat: Heartbeat,
 }
@@ -107,6 +110,7 @@ impl Reconciler {
                 patience,
                 running: Mutex::new(HashMap::new()),
                 pool_wake: Notify::new(),
+                pool_lock: tokio::sync::Mutex::new(()),
                 heartbeat: Heartbeat::default(),
             }),
         }

@@ -2,34 +2,54 @@
 //! rebuild) waits only for what makes segments its own, not for their cold start.
 //!
 //! A pooled segment is a domain `pool-<id>` with an address, dockerd answering, the base
-//! image loaded, isolated from every other segment, and a server certificate of a CA whose
-//! key was dropped at once: no tenant data and no tenant certificate. The cluster that takes
-//! it ([`crate::storage::Storage::take_pool_segment`], one transaction) gives it its name,
-//! its certificates and its peers; a segment a cluster lets go is destroyed, never pooled
+//! image loaded, and a server certificate of a CA whose key was dropped at once: no tenant
+//! data and no tenant certificate. Warm segments form groups of up to [`GROUP_SIZE`]: one
+//! swarm of managers, allowed to reach each other and nothing else. A cluster of as many
+//! segments takes a group whole ([`crate::storage::Storage::take_pool_segments`], one
+//! transaction) and keeps its swarm, which spares it the slowest step of its build: the
+//! joins. A segment taken alone leaves its group's swarm; the rest of that group is broken
+//! and the filler regroups it. A segment a cluster lets go is destroyed, never pooled
 //! again, so nothing of one tenant can reach another through the pool.
 //!
-//! The filler starts one segment at a time and only while no cluster is being built,
-//! grown or rebuilt, so refilling never slows what users are waiting for. At start it
+//! Two rules keep a tenant's segment out of the pool's swarms and rules: the filler
+//! changes the isolation rules of warm segments other than the one it starts only under
+//! `pool_lock`, which the hand-over takes too, and only while they are still in the pool;
+//! and it joins a group only with join tokens read while the group's first member was
+//! still in the pool (a segment handed out never comes back, and a swarm it makes for its
+//! cluster has other tokens).
+//!
+//! The filler starts or regroups one segment at a time and only while no cluster is being
+//! built, grown or rebuilt, so refilling never slows what users are waiting for. It also
 //! removes what a crash left half made.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use segments::{SegmentState, SegmentTls};
+use segments::{SegmentDocker, SegmentState, SegmentTls};
 use uuid::Uuid;
 
 use super::Reconciler;
 use crate::clock::now_ms;
 use crate::cluster::ClusterStatus;
-use crate::error::Result;
-use crate::storage::PoolState;
+use crate::error::{Error, Result};
+use crate::storage::{OpenGroup, PoolState};
 
 /// How often the filler looks when nothing wakes it.
 const POOL_TICK: Duration = Duration::from_secs(2);
 /// How often the warm segments are checked to still run.
 const POOL_CHECK: Duration = Duration::from_secs(30);
+/// The most warm segments in one group (one swarm): a cluster of this many segments, the
+/// usual size, takes a group whole.
+const GROUP_SIZE: usize = 3;
 /// After a pooled segment failed to start: wait this long before the next try.
 const POOL_BACKOFF: Duration = Duration::from_secs(15);
+
+/// What one step of the filler did.
+enum Filled {
+    Nothing,
+    Started,
+    Regrouped,
+}
 
 impl Reconciler {
     /// Keeps the warm pool at its size, forever (returns at once when the size is 0).
@@ -49,8 +69,8 @@ impl Reconciler {
                 return;
             }
             let pause = match self.fill_one(wanted).await {
-                Ok(true) => continue,
-                Ok(false) => POOL_TICK,
+                Ok(Filled::Started | Filled::Regrouped) => continue,
+                Ok(Filled::Nothing) => POOL_TICK,
                 Err(err) => {
                     tracing::warn!(error = %err, "a warm segment failed to start; will retry");
                     POOL_BACKOFF
@@ -66,10 +86,13 @@ impl Reconciler {
         let wanted = self.inner.provisioner.config.warm_segments as usize;
         self.clean_pool(wanted).await?;
         let mut started = 0;
-        while self.fill_one(wanted).await? {
-            started += 1;
+        loop {
+            match self.fill_one(wanted).await? {
+                Filled::Started => started += 1,
+                Filled::Regrouped => {}
+                Filled::Nothing => return Ok(started),
+            }
         }
-        Ok(started)
     }
 
     /// Removes pooled segments a crash left starting, ready ones that no longer run, and
@@ -92,25 +115,39 @@ impl Reconciler {
         Ok(())
     }
 
-    /// Starts one pooled segment if the pool is short and no cluster is being made.
-    /// Returns whether it did.
-    async fn fill_one(&self, wanted: usize) -> Result<bool> {
-        let p = &self.inner.provisioner;
-        if p.storage.pool_segments().await?.len() >= wanted {
-            return Ok(false);
-        }
+    /// Whether a cluster is being built, grown or rebuilt (the filler then waits).
+    async fn users_wait(&self) -> Result<bool> {
         let making = [ClusterStatus::New, ClusterStatus::Building, ClusterStatus::Growing, ClusterStatus::Rebuilding];
-        let busy = p.storage.all_clusters().await?.iter().any(|c| making.iter().any(|s| s.as_str() == c.status));
-        if busy {
-            return Ok(false);
+        let clusters = self.inner.provisioner.storage.all_clusters().await?;
+        Ok(clusters.iter().any(|c| making.iter().any(|s| s.as_str() == c.status)))
+    }
+
+    /// Regroups one warm segment of a broken group, or else starts one if the pool is
+    /// short; only while no cluster is being made.
+    async fn fill_one(&self, wanted: usize) -> Result<Filled> {
+        let p = &self.inner.provisioner;
+        let rows = p.storage.pool_segments().await?;
+        if self.users_wait().await? {
+            return Ok(Filled::Nothing);
+        }
+        if let Some(row) = rows.iter().find(|r| r.state == PoolState::Ready && r.broken) {
+            self.regroup(&row.domain, &row.address, wanted).await?;
+            return Ok(Filled::Regrouped);
+        }
+        if rows.len() >= wanted {
+            return Ok(Filled::Nothing);
         }
         let domain = format!("pool-{}", &Uuid::new_v4().simple().to_string()[..12]);
         let address = p.storage.insert_pool_segment(&domain, p.config.segment_network, now_ms()).await?;
-        match self.start_pooled(&domain, address).await {
-            Ok(()) => {
-                p.storage.set_pool_segment_ready(&domain, now_ms()).await?;
+        let made = async {
+            let engine = self.start_pooled(&domain, address).await?;
+            self.join_or_found_group(&domain, address, engine.as_ref(), wanted).await
+        };
+        match made.await {
+            Ok(swarm) => {
+                p.storage.set_pool_segment_ready(&domain, &swarm, now_ms()).await?;
                 tracing::info!(segment = %domain, %address, "warm segment ready");
-                Ok(true)
+                Ok(Filled::Started)
             }
             Err(err) => {
                 self.inner.driver.remove(&domain).await?;
@@ -120,9 +157,121 @@ impl Reconciler {
         }
     }
 
+    /// After a hand-over that split groups: the warm segments left of `groups` may reach
+    /// only each other, no longer the segments that went to a cluster. Called under
+    /// `pool_lock`, by the hand-over.
+    pub(super) async fn isolate_rest_of(&self, groups: &[&String]) -> Result<()> {
+        let rows = self.inner.provisioner.storage.pool_segments().await?;
+        for group in groups {
+            let rest: Vec<(&str, Ipv4Addr)> = rows
+                .iter()
+                .filter(|r| r.swarm_group.as_ref() == Some(*group))
+                .filter_map(|r| Some((r.domain.as_str(), r.address.parse().ok()?)))
+                .collect();
+            let addresses: Vec<Ipv4Addr> = rest.iter().map(|(_, a)| *a).collect();
+            for (domain, address) in &rest {
+                self.inner.driver.allow_peers(domain, *address, &addresses).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a warm segment of a broken group out of that group and puts it in another.
+    async fn regroup(&self, domain: &str, address: &str, wanted: usize) -> Result<()> {
+        let inner = &self.inner;
+        let storage = &inner.provisioner.storage;
+        let Ok(address) = address.parse::<Ipv4Addr>() else { return Ok(()) };
+        {
+            let _pool = inner.pool_lock.lock().await;
+            if !storage.reserve_pool_segment(domain, now_ms()).await? {
+                return Ok(()); // handed out meanwhile
+            }
+        }
+        let regrouped = async {
+            inner.driver.allow_peers(domain, address, &[]).await?;
+            let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.health).await?;
+            self.join_or_found_group(domain, address, engine.as_ref(), wanted).await
+        };
+        match regrouped.await {
+            Ok(swarm) => {
+                storage.set_pool_segment_ready(domain, &swarm, now_ms()).await?;
+                tracing::info!(segment = %domain, "warm segment regrouped");
+                Ok(())
+            }
+            Err(err) => {
+                inner.driver.remove(domain).await?;
+                storage.delete_pool_segment(domain).await?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Puts a warm segment that nobody can take (it is `starting`) in a group: it joins an
+    /// open group when there is one, else founds its own. Returns the group's swarm id.
+    async fn join_or_found_group(
+        &self,
+        domain: &str,
+        address: Ipv4Addr,
+        engine: &dyn SegmentDocker,
+        wanted: usize,
+    ) -> Result<String> {
+        let inner = &self.inner;
+        if let Some(group) = inner.provisioner.storage.join_open_group(domain, wanted.min(GROUP_SIZE)).await? {
+            match self.join_group(domain, address, engine, &group).await {
+                Ok(true) => return Ok(group.swarm),
+                Ok(false) => tracing::info!(segment = %domain, "its group was handed out meanwhile; founding one"),
+                Err(err) => tracing::warn!(segment = %domain, error = %err, "could not join a group; founding one"),
+            }
+            inner.driver.allow_peers(domain, address, &[]).await?;
+        }
+        if engine.local_swarm().await?.is_active() {
+            engine.swarm_leave(true).await?;
+        }
+        engine.swarm_init(address).await?;
+        engine.local_swarm().await?.swarm_id.ok_or_else(|| Error::Internal(format!("{domain} has no swarm id")))
+    }
+
+    /// Joins `group` as a manager. Returns false, having changed nothing of any segment
+    /// that left the pool, when the group broke or was handed out meanwhile.
+    async fn join_group(
+        &self,
+        domain: &str,
+        address: Ipv4Addr,
+        engine: &dyn SegmentDocker,
+        group: &OpenGroup,
+    ) -> Result<bool> {
+        let inner = &self.inner;
+        let storage = &inner.provisioner.storage;
+        let addresses: Vec<Ipv4Addr> = group.members.iter().map(|(_, a)| *a).chain([address]).collect();
+        {
+            let _pool = inner.pool_lock.lock().await;
+            for (member, _) in &group.members {
+                if !storage.is_pool_member(member, &group.swarm).await? {
+                    return Ok(false);
+                }
+            }
+            for (member, member_address) in &group.members {
+                inner.driver.allow_peers(member, *member_address, &addresses).await?;
+            }
+        }
+        inner.driver.allow_peers(domain, address, &addresses).await?;
+        let (first, first_address) = &group.members[0];
+        let first_engine = inner.docker.wait_ready(&inner.driver.docker_socket(first), inner.patience.health).await?;
+        let tokens = first_engine.join_tokens().await?;
+        // Still in the pool after the tokens were read: they are the group's swarm's.
+        if !storage.is_pool_member(first, &group.swarm).await? || !storage.pool_segment_unbroken(domain).await? {
+            return Ok(false);
+        }
+        if engine.local_swarm().await?.is_active() {
+            engine.swarm_leave(true).await?;
+        }
+        engine.swarm_join(address, *first_address, &tokens.manager).await?;
+        Ok(true)
+    }
+
     /// Starts a pooled segment: isolated before its start, then Docker answering and the
     /// base image loaded.
-    async fn start_pooled(&self, domain: &str, address: Ipv4Addr) -> Result<()> {
+    async fn start_pooled(&self, domain: &str, address: Ipv4Addr) -> Result<Box<dyn SegmentDocker>> {
         let inner = &self.inner;
         let flavor = &inner.provisioner.config.flavor;
         // Its own CA, whose key is dropped here: the certificate is a placeholder until a
@@ -141,10 +290,6 @@ impl Reconciler {
         inner.driver.allow_peers(domain, address, &[]).await?;
         let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.start).await?;
         engine.ensure_base_image(&inner.base_image_tar).await?;
-        // A swarm of its own: the segment that becomes a cluster's first keeps it, which
-        // spares the cluster the slowest step of its build (the others leave theirs and
-        // join). Swarm takes the node's name at `init`; the endpoint shows segment names.
-        engine.swarm_init(address).await?;
-        Ok(())
+        Ok(engine)
     }
 }

@@ -16,7 +16,7 @@ pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
 pub use events::{AccountEventRow, EventRow};
-pub use pool::{PoolRow, PoolState};
+pub use pool::{OpenGroup, PoolRow, PoolState, TakenSegment};
 pub use segments::{AddressPool, SegmentRow};
 
 use std::path::Path;

@@ -26,6 +26,29 @@ pub struct PoolRow {
     pub state: PoolState,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The swarm id of its group (the swarm warm segments formed among themselves); `None`
+    /// while it is started, or regrouped.
+    pub swarm_group: Option<String>,
+    /// A member of its group was handed out alone (or removed): the group is never handed
+    /// out whole, and the filler regroups what is left.
+    pub broken: bool,
+}
+
+/// A group of warm segments that one more segment may join: ready, whole, not full.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenGroup {
+    pub swarm: String,
+    /// Its members' domains and addresses, oldest first.
+    pub members: Vec<(String, Ipv4Addr)>,
+}
+
+/// A segment handed from the pool to a cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TakenSegment {
+    pub domain: String,
+    pub address: Ipv4Addr,
+    /// The pool's swarm the segment must leave (see [`SegmentRow::leave_swarm`]).
+    pub leave_swarm: Option<String>,
 }
 
 impl Storage {
@@ -47,10 +70,11 @@ impl Storage {
         Ok(address)
     }
 
-    /// Marks a pooled segment ready to be handed out.
-    pub async fn set_pool_segment_ready(&self, domain: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE pool_segments SET state = ?, updated_at = ? WHERE domain = ?")
+    /// Marks a pooled segment ready to be handed out, as a member of `swarm_group`.
+    pub async fn set_pool_segment_ready(&self, domain: &str, swarm_group: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE pool_segments SET state = ?, swarm_group = ?, broken = 0, updated_at = ? WHERE domain = ?")
             .bind(PoolState::Ready)
+            .bind(swarm_group)
             .bind(now)
             .bind(domain)
             .execute(self.pool())
@@ -58,33 +82,152 @@ impl Storage {
         Ok(())
     }
 
+    /// Moves a ready pooled segment back to `starting` (it is being regrouped, and cannot be
+    /// handed out meanwhile). Returns false when it is no longer ready in the pool (taken).
+    pub async fn reserve_pool_segment(&self, domain: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE pool_segments SET state = ?, swarm_group = NULL, broken = 0, updated_at = ? WHERE domain = ? AND state = ?",
+        )
+        .bind(PoolState::Starting)
+        .bind(now)
+        .bind(domain)
+        .bind(PoolState::Ready)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Every pooled segment, oldest first.
     pub async fn pool_segments(&self) -> Result<Vec<PoolRow>> {
         Ok(sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(self.pool()).await?)
     }
 
-    /// Forgets a pooled segment (after its domain was removed).
+    /// Forgets a pooled segment (after its domain was removed). The rest of its group is
+    /// broken: their swarm counts a node that is gone.
     pub async fn delete_pool_segment(&self, domain: &str) -> Result<()> {
-        sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(domain).execute(self.pool()).await?;
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let group: Option<Option<String>> = sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = ?")
+            .bind(domain)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(domain).execute(&mut *tx).await?;
+        if let Some(Some(group)) = group {
+            break_group(&mut tx, &group).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Hands the oldest ready pooled segment to `row` in one transaction: the pool row goes,
-    /// and the segment row is inserted with that domain and address (the row's own
-    /// `address` and `domain` are ignored). `None` when no pooled segment is ready.
-    pub async fn take_pool_segment(&self, row: &SegmentRow) -> Result<Option<(String, Ipv4Addr)>> {
+    /// The group `domain` (a segment being started) may join, if any, recorded as its group
+    /// in the same transaction: a group it counts in is never handed out whole while it
+    /// starts. A group is open when it is not broken, has fewer than `size` members and
+    /// all of them are ready.
+    pub async fn join_open_group(&self, domain: &str, size: usize) -> Result<Option<OpenGroup>> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let taken: Option<(String, String)> = sqlx::query_as(
-            "SELECT domain, address FROM pool_segments WHERE state = ? ORDER BY created_at, domain LIMIT 1",
-        )
-        .bind(PoolState::Ready)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((domain, address)) = taken else { return Ok(None) };
-        let Ok(parsed) = address.parse::<Ipv4Addr>() else { return Ok(None) };
-        sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(&domain).execute(&mut *tx).await?;
-        insert_segment(&mut tx, row, parsed, Some(&domain)).await?;
+        let rows: Vec<PoolRow> =
+            sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(&mut *tx).await?;
+        let open = groups(&rows).into_iter().find(|(_, members)| {
+            members.len() < size
+                && members.iter().all(|m| m.state == PoolState::Ready && !m.broken && m.domain != domain)
+        });
+        let Some((swarm, members)) = open else { return Ok(None) };
+        sqlx::query("UPDATE pool_segments SET swarm_group = ? WHERE domain = ?")
+            .bind(&swarm)
+            .bind(domain)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(Some((domain, parsed)))
+        let members = members.iter().filter_map(|m| Some((m.domain.clone(), m.address.parse().ok()?))).collect();
+        Ok(Some(OpenGroup { swarm, members }))
     }
+
+    /// Whether `domain` is still a ready, unbroken member of `swarm_group` in the pool.
+    pub async fn is_pool_member(&self, domain: &str, swarm_group: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM pool_segments WHERE domain = ? AND swarm_group = ? AND state = ? AND broken = 0",
+        )
+        .bind(domain)
+        .bind(swarm_group)
+        .bind(PoolState::Ready)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Whether the group `domain` was recorded in is still whole (not broken).
+    pub async fn pool_segment_unbroken(&self, domain: &str) -> Result<bool> {
+        let broken: Option<bool> = sqlx::query_scalar("SELECT broken FROM pool_segments WHERE domain = ?")
+            .bind(domain)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(broken == Some(false))
+    }
+
+    /// Hands ready pooled segments to `rows` (new segments of one cluster) in one
+    /// transaction: the pool rows go, and the segment rows are inserted with their domains
+    /// and addresses (the rows' own `address`, `domain` and `leave_swarm` are ignored).
+    /// A group of exactly as many ready members is handed out whole, swarm and all;
+    /// otherwise the oldest ready segments, each told to leave its group's swarm unless the
+    /// whole group goes to this cluster. Returns what the first rows got, in order: fewer
+    /// than `rows` when the pool runs short.
+    pub async fn take_pool_segments(&self, rows: &[SegmentRow]) -> Result<Vec<TakenSegment>> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let pool: Vec<PoolRow> =
+            sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(&mut *tx).await?;
+        let chosen = choose(&pool, rows.len());
+        let mut taken = Vec::new();
+        for (row, pooled) in rows.iter().zip(&chosen) {
+            let Ok(address) = pooled.address.parse::<Ipv4Addr>() else { break };
+            let whole_group = |group: &String| {
+                pool.iter().filter(|p| p.swarm_group.as_ref() == Some(group)).all(|p| chosen.contains(&p))
+            };
+            let leave_swarm = pooled.swarm_group.clone().filter(|g| pooled.broken || !whole_group(g));
+            sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(&pooled.domain).execute(&mut *tx).await?;
+            let row = SegmentRow { leave_swarm: leave_swarm.clone(), ..row.clone() };
+            insert_segment(&mut tx, &row, address, Some(&pooled.domain)).await?;
+            if let Some(group) = &leave_swarm {
+                break_group(&mut tx, group).await?;
+            }
+            taken.push(TakenSegment { domain: pooled.domain.clone(), address, leave_swarm });
+        }
+        tx.commit().await?;
+        Ok(taken)
+    }
+}
+
+/// The pool's rows by group (rows without a group left out), oldest group first.
+fn groups(rows: &[PoolRow]) -> Vec<(String, Vec<&PoolRow>)> {
+    let mut groups: Vec<(String, Vec<&PoolRow>)> = Vec::new();
+    for row in rows {
+        let Some(group) = &row.swarm_group else { continue };
+        match groups.iter_mut().find(|(g, _)| g == group) {
+            Some((_, members)) => members.push(row),
+            None => groups.push((group.clone(), vec![row])),
+        }
+    }
+    groups
+}
+
+/// Which pooled segments `wanted` new segments get: a whole group of exactly that many
+/// ready members if there is one, else the ready ones that are alone in their group, then
+/// the rest, oldest first.
+fn choose(pool: &[PoolRow], wanted: usize) -> Vec<&PoolRow> {
+    let whole = groups(pool).into_iter().find(|(_, members)| {
+        members.len() == wanted && members.iter().all(|m| m.state == PoolState::Ready && !m.broken)
+    });
+    if let Some((_, members)) = whole {
+        return members;
+    }
+    let ready = pool.iter().filter(|p| p.state == PoolState::Ready);
+    let alone = |p: &PoolRow| {
+        !p.broken && p.swarm_group.as_ref().is_none_or(|g| pool.iter().filter(|q| q.swarm_group.as_ref() == Some(g)).count() == 1)
+    };
+    let (first, rest): (Vec<&PoolRow>, Vec<&PoolRow>) = ready.partition(|p| alone(p));
+    first.into_iter().chain(rest).take(wanted).collect()
+}
+
+/// Marks what is left of a group broken.
+async fn break_group(tx: &mut sqlx::SqliteConnection, group: &str) -> Result<()> {
+    sqlx::query("UPDATE pool_segments SET broken = 1 WHERE swarm_group = ?").bind(group).execute(&mut *tx).await?;
+    Ok(())
 }

@@ -26,6 +26,9 @@ pub struct SegmentRow {
     /// The libvirt domain when it is not named like the segment (one taken from the warm
     /// pool: a running domain cannot be renamed).
     pub domain: Option<String>,
+    /// The warm pool's swarm this segment came with and must leave: one shared with
+    /// segments that are not the cluster's (a group it was taken from alone).
+    pub leave_swarm: Option<String>,
 }
 
 impl SegmentRow {
@@ -76,8 +79,8 @@ pub(super) async fn insert_segment(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
-                               cert_pem, key_pem, created_at, updated_at, domain)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               cert_pem, key_pem, created_at, updated_at, domain, leave_swarm)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&row.id)
     .bind(&row.cluster_id)
@@ -92,6 +95,7 @@ pub(super) async fn insert_segment(
     .bind(row.created_at)
     .bind(row.updated_at)
     .bind(domain)
+    .bind(&row.leave_swarm)
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -163,6 +163,13 @@ impl SegmentDocker for FakeEngine {
             if !reachable {
                 return Err(format!("no manager of {swarm} at {manager}"));
             }
+            // The isolation rules must let both ends reach each other.
+            let own = state.segments[name].spec.address;
+            let allows = |n: &str, peer: Ipv4Addr| state.peers.get(n).is_some_and(|p| p.contains(&peer));
+            let manager_name = state.segments.iter().find(|(_, s)| s.spec.address == manager).map(|(n, _)| n.clone());
+            if !allows(name, manager) || !manager_name.is_some_and(|m| allows(&m, own)) {
+                return Err(format!("{name} and the manager at {manager} may not reach each other"));
+            }
             let id = state.new_id("node");
             state.swarms.get_mut(swarm).unwrap().push(Node { id: id.clone(), hostname: name.into(), role });
             state.segments.get_mut(name).unwrap().node = Some((swarm.to_owned(), id));
