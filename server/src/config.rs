@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::proxy::{PublicUrl, TrustedProxy};
+
 /// Carina: a self-hosted service for Docker Swarm clusters made of LXC segments.
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about)]
@@ -50,7 +52,7 @@ impl Common {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the panel, the API, the cluster endpoints and the reconciler.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Operator tasks on accounts.
     #[command(subcommand)]
     Admin(Admin),
@@ -71,9 +73,21 @@ pub struct Serve {
     /// Folder with the built site (wasm, JS, CSS, assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
-    /// Mark cookies `Secure` (set when the panel is served over HTTPS).
+    /// Mark cookies `Secure` (set when the panel is served over HTTPS; implied by an
+    /// `https://` public URL).
     #[arg(long, env = "CARINA_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// The URL browsers reach the panel at when a reverse proxy serves it, e.g.
+    /// `https://panel.example.com`: posts from it pass the cross-site check whatever
+    /// `Host` the proxy sends, its `https` makes cookies `Secure`, and its host is the
+    /// default endpoint host.
+    #[arg(long, env = "CARINA_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+    /// Address or ADDR/PREFIX of a reverse proxy whose `X-Forwarded-For` (the client's
+    /// address) and `X-Forwarded-Proto` are believed; repeat for more (comma-separated in
+    /// the variable). Nobody else's are.
+    #[arg(long = "trusted-proxy", env = "CARINA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// A token `GET /metrics` requires (`Authorization: Bearer <token>`); without one the
     /// metrics are open to whoever reaches the panel's address.
     #[arg(long, env = "CARINA_METRICS_TOKEN", hide_env_values = true)]
@@ -86,6 +100,14 @@ pub struct Serve {
     pub segments: SegmentSettings,
     #[command(flatten)]
     pub endpoints: EndpointSettings,
+}
+
+impl Serve {
+    /// The host cluster endpoints are reached at: the flag, else the public URL's host.
+    pub fn endpoint_host(&self) -> String {
+        let public = self.public_url.as_ref().map(|url| url.host.clone());
+        self.endpoints.endpoint_host.clone().or(public).unwrap_or_else(|| "127.0.0.1".to_owned())
+    }
 }
 
 /// Where and how segments run. The same variables configure `scripts/host-setup.sh`.
@@ -132,9 +154,9 @@ pub struct SegmentSettings {
 #[derive(Debug, Args)]
 pub struct EndpointSettings {
     /// Host name or address users reach cluster endpoints at (written into docker.env and
-    /// into the endpoints' certificates).
-    #[arg(long, env = "CARINA_ENDPOINT_HOST", default_value = "127.0.0.1")]
-    pub endpoint_host: String,
+    /// into the endpoints' certificates) [default: the public URL's host, or 127.0.0.1].
+    #[arg(long, env = "CARINA_ENDPOINT_HOST")]
+    pub endpoint_host: Option<String>,
     /// Address cluster endpoints listen on.
     #[arg(long, env = "CARINA_ENDPOINT_BIND", default_value = "127.0.0.1")]
     pub endpoint_bind: std::net::IpAddr,

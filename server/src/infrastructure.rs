@@ -79,7 +79,7 @@ pub async fn start(
             pids_max: seg.segment_pids_max,
         },
         segment_network: AddressPool { gateway, prefix_len },
-        endpoint_host: serve.endpoints.endpoint_host.clone(),
+        endpoint_host: serve.endpoint_host(),
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
         warm_segments: seg.warm_segments,
         ..ProvisionerConfig::default()

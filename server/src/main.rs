@@ -12,6 +12,7 @@ mod housekeeping;
 mod infrastructure;
 mod metrics;
 mod panel;
+mod proxy;
 mod request_log;
 mod status;
 
@@ -39,8 +40,8 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
-    match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
-        Command::Serve(serve) => run(&common, serve).await,
+    match cli.command.unwrap_or_else(|| Command::Serve(Box::new(Serve::parse_defaults()))) {
+        Command::Serve(serve) => run(&common, *serve).await,
         Command::Admin(admin) => admin::run(&common, admin).await,
         Command::List { token } => {
             for address in plain_provisioner(&common).await?.discover(&token).await? {
@@ -96,8 +97,12 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let mut options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
     options.site_addr = serve.addr;
     options.site_root = serve.site_root.clone().into();
-    let state =
-        panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
+    let public_url = serve.public_url.as_ref();
+    let state = panel::PanelState {
+        provisioner: provisioner.clone(),
+        cookies: CookiePolicy { secure: serve.secure_cookies || public_url.is_some_and(|url| url.https) },
+        public_origin: public_url.map(|url| url.origin.clone()),
+    };
     let app = panel::router(options, state)
         .merge(api::router(provisioner.clone()))
         .nest("/v1", discovery::router(provisioner.clone()))
@@ -118,6 +123,8 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let app = request_log::with_request_ids(
         request_log::logged(app).merge(health::router(health)).merge(metrics::router(metrics)),
     );
+    // Outermost: everything after it sees the client, not the proxy.
+    let app = proxy::behind(app, serve.trusted_proxies.clone());
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);

@@ -29,6 +29,8 @@ const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account"];
 pub struct PanelState {
     pub provisioner: Provisioner,
     pub cookies: CookiePolicy,
+    /// The origin browsers reach the panel at through a reverse proxy, if configured.
+    pub public_origin: Option<String>,
 }
 
 /// The panel router, with its state applied.
@@ -66,7 +68,10 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .with_state(options)
         .layer(axum::Extension(guard_state.clone()))
         .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
-        .layer(middleware::from_fn(csrf::same_origin_only))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(csrf::PublicOrigin(state.public_origin.clone())),
+            csrf::same_origin_only,
+        ))
         .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // same-origin keeps the Referer that plain form posts are redirected back to.
