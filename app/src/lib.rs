@@ -25,6 +25,7 @@ use components::clock::Clock;
 use components::focus::focus_page_on_navigation;
 use components::layout::{Header, Session};
 use routes::account::AccountPage;
+use routes::audit::ActivityPage;
 use routes::auth::{SignInPage, SignUpPage};
 use routes::cluster::ClusterPage;
 use routes::clusters::ClustersPage;
@@ -85,6 +86,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("clusters") ssr=SsrMode::Async view=ClustersPage/>
                 <Route path=path!("clusters/:name") ssr=SsrMode::Async view=ClusterPage/>
                 <Route path=path!("account") ssr=SsrMode::Async view=AccountPage/>
+                <Route path=path!("account/activity") ssr=SsrMode::Async view=ActivityPage/>
             </Routes>
         </main>
         <footer class="footer">"Carina · self-hosted Docker Swarm clusters"</footer>

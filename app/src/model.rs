@@ -225,3 +225,16 @@ pub struct ClusterPageData {
     /// Newest first.
     pub events: Vec<EventView>,
 }
+
+/// One entry of the account's audit trail: who did what, from where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: i64,
+    /// The cluster it concerns (it may be gone), if any.
+    pub cluster: Option<String>,
+    pub message: String,
+    /// `panel`, `api key NAME (PREFIX…)`, `api (password)` or `operator`; none for Carina.
+    pub actor: Option<String>,
+    pub address: Option<String>,
+}

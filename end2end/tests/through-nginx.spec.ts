@@ -44,6 +44,13 @@ test("through nginx: sign up, create a cluster, download its credentials", async
   expect(forged.status()).toBe(403);
   await expect(page.locator("#bundles tr[data-bundle]")).toHaveCount(1);
 
+  // The activity page names who did it: the panel, from the client nginx forwarded.
+  await page.goto("/account/activity");
+  const downloaded = page.locator("#activity tr", { hasText: "Credentials downloaded" });
+  await expect(downloaded.locator(".actor")).toHaveText("panel");
+  await expect(downloaded.locator(".address")).toHaveText("127.0.0.1");
+  await page.goto(`/clusters/${name}`);
+
   // Deleted through the proxy too.
   await page.fill("#field-delete-confirm", name);
   await page.click("#delete-cluster button[type=submit]");

@@ -63,6 +63,7 @@ impl Provisioner {
         };
         self.storage.insert_account(&row).await?;
         tracing::info!(account = %row.id, "account created");
+        self.record_account(&row.id, "Account created").await;
         let session = self.start_session(&row.id).await?;
         Ok((row.into(), session))
     }
@@ -71,6 +72,7 @@ impl Provisioner {
     /// comes from (the TCP peer). See [`Provisioner::check_password`].
     pub async fn sign_in(&self, email: &str, password: &str, client: IpAddr) -> Result<(Account, NewSession)> {
         let row = self.check_password(email, password, client).await?;
+        self.record_account(&row.id, "Signed in").await;
         let session = self.start_session(&row.id).await?;
         Ok((row.into(), session))
     }
@@ -116,8 +118,13 @@ impl Provisioner {
                 self.storage.forgive_sign_in_attempt(email_bucket, address_bucket).await?;
                 Ok(row)
             }
-            // The attempt was counted when it was reserved.
-            _ => Err(wrong()),
+            // The attempt was counted when it was reserved. The owner sees it in their
+            // audit trail; an unknown email has no owner to tell.
+            Some(row) => {
+                self.record_account(&row.id, "Sign-in failed: wrong password").await;
+                Err(wrong())
+            }
+            None => Err(wrong()),
         }
     }
 
@@ -147,9 +154,10 @@ impl Provisioner {
         if !key.starts_with(API_KEY_PREFIX) {
             return Ok(None);
         }
-        let Some(id) = self.storage.use_api_key(&hash_secret(key), now_ms()).await? else {
+        let Some((id, name, prefix)) = self.storage.use_api_key(&hash_secret(key), now_ms()).await? else {
             return Ok(None);
         };
+        crate::audit::narrow(crate::audit::Via::ApiKey { name, prefix });
         Ok(self.storage.account_by_id(&id).await?.map(Account::from))
     }
 
@@ -171,6 +179,7 @@ impl Provisioner {
             revoked_at: None,
         };
         self.storage.insert_api_key(&row).await?;
+        self.record_account(&account.id, &format!("API key {} ({}…) created", row.name, row.prefix)).await;
         Ok((row.into(), secret))
     }
 
@@ -182,6 +191,9 @@ impl Provisioner {
     /// Revokes one of the account's API keys; it stops working at once.
     pub async fn revoke_api_key(&self, account: &Account, key_id: &str) -> Result<()> {
         if self.storage.revoke_api_key(&account.id, key_id, now_ms()).await? {
+            let keys = self.storage.api_keys_of(&account.id).await?;
+            let key = keys.iter().find(|k| k.id == key_id).map(|k| format!("{} ({}…)", k.name, k.prefix));
+            self.record_account(&account.id, &format!("API key {} revoked", key.unwrap_or_default())).await;
             Ok(())
         } else {
             Err(Error::NotFound("No such active API key.".into()))

@@ -6,6 +6,7 @@
 #![warn(unreachable_pub)]
 
 pub mod account;
+pub mod audit;
 mod auth;
 mod clock;
 pub mod cluster;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 pub use account::Account;
+pub use audit::{acting, Actor, AuditEntry, Via, AUDIT_LIMIT};
 pub use auth::{ApiKey, NewSession};
 pub use cluster::{Action, ClusterStatus};
 pub use cluster_ca::open_secret_key;

@@ -34,6 +34,18 @@ pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
             print_account(&account);
         }
         Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
+        Admin::Audit { email, days } => {
+            let since = days.map_or(0, |days| {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                now.saturating_sub(std::time::Duration::from_secs(days * 24 * 3600)).as_millis() as i64
+            });
+            let mut entries = provisioner.audit_trail_of_all(since, u32::MAX).await?;
+            if let Some(email) = email {
+                let account = provisioner.account_by_email(&email).await?;
+                entries.retain(|e| e.account_id == account.id);
+            }
+            print!("{}", crate::audit::jsonl(&entries));
+        }
     }
     Ok(())
 }

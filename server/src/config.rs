@@ -92,6 +92,10 @@ pub struct Serve {
     /// metrics are open to whoever reaches the panel's address.
     #[arg(long, env = "CARINA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// How many days events are kept: the clusters' history and the audit trail (deleted
+    /// clusters' included). Older ones are deleted at start and every 15 minutes.
+    #[arg(long, env = "CARINA_AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_retention_days: u64,
     /// On SIGTERM or Ctrl-C: how long requests under way may take to finish, in seconds,
     /// before the server stops anyway (live pages' event streams never finish by themselves).
     #[arg(long, env = "CARINA_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
@@ -218,6 +222,16 @@ pub enum Admin {
         /// Where the copy goes (must not exist).
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Print the audit trail of every account (or of one) as JSON Lines, newest first:
+    /// who did what, through the panel, which API key or this command line, from where.
+    Audit {
+        /// Only this account's entries.
+        #[arg(long)]
+        email: Option<String>,
+        /// Only the entries of the last DAYS days.
+        #[arg(long)]
+        days: Option<u64>,
     },
     /// Remove every segment of this instance from the host (domains, mounts, directories),
     /// whatever the database says: for tearing down a test instance or an abandoned one.

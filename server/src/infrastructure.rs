@@ -82,6 +82,7 @@ pub async fn start(
         endpoint_host: serve.endpoint_host(),
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
         warm_segments: seg.warm_segments,
+        audit_retention: std::time::Duration::from_secs(serve.audit_retention_days * 24 * 3600),
         ..ProvisionerConfig::default()
     };
     let provisioner =

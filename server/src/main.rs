@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod config;
 mod csrf;
 mod discovery;
@@ -42,7 +43,10 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or_else(|| Command::Serve(Box::new(Serve::parse_defaults()))) {
         Command::Serve(serve) => run(&common, *serve).await,
-        Command::Admin(admin) => admin::run(&common, admin).await,
+        Command::Admin(admin) => {
+            let operator = provisioner::Actor { via: provisioner::Via::Operator, address: None };
+            provisioner::acting(operator, admin::run(&common, admin)).await
+        }
         Command::List { token } => {
             for address in plain_provisioner(&common).await?.discover(&token).await? {
                 println!("{address}");
@@ -124,7 +128,7 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
         request_log::logged(app).merge(health::router(health)).merge(metrics::router(metrics)),
     );
     // Outermost: everything after it sees the client, not the proxy.
-    let app = proxy::behind(app, serve.trusted_proxies.clone());
+    let app = proxy::behind(audit::with_actors(app), serve.trusted_proxies.clone());
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);

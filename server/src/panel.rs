@@ -57,6 +57,7 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .route("/clusters/{name}/credentials.zip", axum::routing::post(download_credentials))
         // Outside /clusters/: a cluster may be named "live", and these answer 401, not a
         // redirect to the sign-in page (an EventSource cannot follow one usefully).
+        .route("/account/activity.jsonl", axum::routing::get(download_activity))
         .route("/live/clusters", axum::routing::get(live::clusters))
         .route("/live/clusters/{name}", axum::routing::get(live::cluster))
         .leptos_routes_with_context(&options, routes, context.clone(), {
@@ -94,6 +95,18 @@ async fn download_credentials(
     };
     match state.provisioner.download_credentials(&account, &name).await {
         Ok(zip) => crate::api::zip_response(zip),
+        Err(err) => crate::api::ApiError::from(err).into_response(),
+    }
+}
+
+/// `GET /account/activity.jsonl`: the account's whole audit trail as JSON Lines (the
+/// sign-in guard below has found the account).
+async fn download_activity(
+    axum::Extension(state): axum::Extension<Arc<PanelState>>,
+    axum::Extension(SignedIn(account)): axum::Extension<SignedIn>,
+) -> Response {
+    match state.provisioner.audit_trail(&account, provisioner::AUDIT_LIMIT).await {
+        Ok(entries) => crate::audit::jsonl_response(&entries),
         Err(err) => crate::api::ApiError::from(err).into_response(),
     }
 }

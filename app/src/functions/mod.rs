@@ -1,6 +1,7 @@
 //! Server functions: thin shims from the browser to the provisioner.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod clusters;
 

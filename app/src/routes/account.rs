@@ -46,6 +46,7 @@ fn AccountDetails(account: AccountView) -> AnyView {
                 <dd>{format!("up to {}", plural(account.max_segments_per_cluster, "segment", "segments"))}</dd>
             </dl>
             <p class="muted">"Need more? An operator can raise your quotas."</p>
+            <p><A href="/account/activity" attr:id="activity-link">"Activity: who did what, from where"</A></p>
             <SignOutButton id="sign-out"/>
         </section>
         <ApiKeys/>
