@@ -31,6 +31,7 @@ use routes::cluster::ClusterPage;
 use routes::clusters::ClustersPage;
 use routes::home::HomePage;
 use routes::not_found::NotFoundPage;
+use routes::operator::OperatorPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,6 +88,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("clusters/:name") ssr=SsrMode::Async view=ClusterPage/>
                 <Route path=path!("account") ssr=SsrMode::Async view=AccountPage/>
                 <Route path=path!("account/activity") ssr=SsrMode::Async view=ActivityPage/>
+                <Route path=path!("operator") ssr=SsrMode::Async view=OperatorPage/>
             </Routes>
         </main>
         <footer class="footer">"Carina · self-hosted Docker Swarm clusters"</footer>

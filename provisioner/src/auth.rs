@@ -43,6 +43,9 @@ impl From<ApiKeyRow> for ApiKey {
     }
 }
 
+/// What the audit trail says of a wrong password at sign-in.
+const SIGN_IN_FAILED: &str = "Sign-in failed: wrong password";
+
 /// The prefix that makes API keys recognisable (in logs, in secret scanners).
 const API_KEY_PREFIX: &str = "carina_";
 
@@ -71,7 +74,7 @@ impl Provisioner {
     /// Checks the credentials and starts a session. `client` is the address the attempt
     /// comes from (the TCP peer). See [`Provisioner::check_password`].
     pub async fn sign_in(&self, email: &str, password: &str, client: IpAddr) -> Result<(Account, NewSession)> {
-        let row = self.check_password(email, password, client).await?;
+        let row = self.check_password(email, password, client, SIGN_IN_FAILED).await?;
         self.record_account(&row.id, "Signed in").await;
         let session = self.start_session(&row.id).await?;
         Ok((row.into(), session))
@@ -86,7 +89,7 @@ impl Provisioner {
         client: IpAddr,
         name: &str,
     ) -> Result<(Account, ApiKey, String)> {
-        let account: Account = self.check_password(email, password, client).await?.into();
+        let account: Account = self.check_password(email, password, client, SIGN_IN_FAILED).await?.into();
         let (key, secret) = self.create_api_key(&account, name).await?;
         tracing::info!(account = %account.id, key = %key.id, "API key made with a password");
         Ok((account, key, secret))
@@ -95,8 +98,15 @@ impl Provisioner {
     /// The account with these credentials. Attempts are counted per email from `client`'s
     /// address and per address before the password is checked (see [`crate::throttle`]),
     /// so parallel guesses cannot slip past the limit and a stranger cannot lock the owner
-    /// out. The message never says whether the email exists.
-    async fn check_password(&self, email: &str, password: &str, client: IpAddr) -> Result<AccountRow> {
+    /// out. The message never says whether the email exists. A wrong password for an
+    /// existing account goes into its audit trail as `failed`.
+    pub(crate) async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+        failed: &str,
+    ) -> Result<AccountRow> {
         let wrong = || Error::Unauthorized("Wrong email or password.".into());
         let Ok(email) = normalize_email(email) else {
             return Err(wrong());
@@ -121,7 +131,7 @@ impl Provisioner {
             // The attempt was counted when it was reserved. The owner sees it in their
             // audit trail; an unknown email has no owner to tell.
             Some(row) => {
-                self.record_account(&row.id, "Sign-in failed: wrong password").await;
+                self.record_account(&row.id, failed).await;
                 Err(wrong())
             }
             None => Err(wrong()),

@@ -33,6 +33,17 @@ pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
             let account = provisioner.set_quotas(&email, quotas).await?;
             print_account(&account);
         }
+        Admin::ResetPassword { email } => {
+            let given = std::env::var("CARINA_PASSWORD").ok();
+            let (account, password) = provisioner.reset_password(&email, given.as_deref()).await?;
+            match given {
+                Some(_) => println!("password of {} reset; every session signed out", account.email),
+                None => println!(
+                    "password of {} reset; every session signed out. New password (give it to its owner):\n{password}",
+                    account.email
+                ),
+            }
+        }
         Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
         Admin::Audit { email, days } => {
             let since = days.map_or(0, |days| {

@@ -193,6 +193,12 @@ pub enum Admin {
         #[arg(long)]
         email: String,
     },
+    /// Give an account a new password and sign it out everywhere (its API keys stay). The
+    /// password is CARINA_PASSWORD's, or a new one, printed, when that is unset.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
     /// Set one account's quotas.
     SetQuotas {
         #[arg(long)]

@@ -22,7 +22,7 @@ mod live;
 
 /// Pages that only make sense signed in: a plain request without a session is sent to
 /// the sign-in page server-side (the client-side router handles its own navigations).
-const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account"];
+const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account", "/operator"];
 
 /// Everything the panel's handlers share.
 #[derive(Clone)]

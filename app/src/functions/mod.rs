@@ -4,6 +4,8 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod clusters;
+pub mod operator;
+pub mod password;
 
 use crate::error::AppError;
 

@@ -11,6 +11,7 @@ use crate::format::{plural, utc_minute};
 use crate::functions::account::{api_keys, new_api_key, CreateApiKey, RevokeApiKey};
 use crate::functions::CONFIRMED;
 use crate::model::{AccountView, ApiKeyView};
+use crate::routes::password::ChangePasswordForm;
 
 /// The account page.
 #[component]
@@ -49,6 +50,7 @@ fn AccountDetails(account: AccountView) -> AnyView {
             <p><A href="/account/activity" attr:id="activity-link">"Activity: who did what, from where"</A></p>
             <SignOutButton id="sign-out"/>
         </section>
+        <ChangePasswordForm/>
         <ApiKeys/>
     }
     .into_any()

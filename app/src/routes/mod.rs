@@ -7,3 +7,5 @@ pub mod cluster;
 pub mod clusters;
 pub mod home;
 pub mod not_found;
+pub mod operator;
+pub mod password;
