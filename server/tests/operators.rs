@@ -4,13 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{curl, Server, PASSWORD};
 
 /// A panel call (a server function) with a cookie jar, as the browser's fetch sends it.
-fn panel(server: &Server, jar: &PathBuf, endpoint: &str, fields: &[(&str, &str)]) -> (u16, String) {
+fn panel(server: &Server, jar: &Path, endpoint: &str, fields: &[(&str, &str)]) -> (u16, String) {
     let origin = format!("Origin: http://127.0.0.1:{}", server.port);
     let jar = jar.to_str().unwrap();
     let mut args = vec!["-b", jar, "-c", jar, "-H", &origin, "-H", "Accept: application/json"];
@@ -34,7 +34,7 @@ fn sign_in(server: &Server, email: &str, password: &str, jar: &str) -> (u16, Pat
 }
 
 /// Whether the jar's session is signed in (the account page renders, no redirect).
-fn signed_in(server: &Server, jar: &PathBuf) -> bool {
+fn signed_in(server: &Server, jar: &Path) -> bool {
     curl(&["-b", jar.to_str().unwrap(), &server.url("/account")]).0 == 200
 }
 
