@@ -121,11 +121,13 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let metrics = metrics::Metrics {
         handle: metrics_handle,
         provisioner,
+        driver: infra.driver.clone(),
         token: serve.metrics_token.clone(),
         seen: Default::default(),
+        segments_seen: Default::default(),
     };
     let app = request_log::with_request_ids(
-        request_log::logged(app).merge(health::router(health)).merge(metrics::router(metrics)),
+        request_log::logged(request_log::counted(app)).merge(health::router(health)).merge(metrics::router(metrics)),
     );
     // Outermost: everything after it sees the client, not the proxy.
     let app = proxy::behind(audit::with_actors(app), serve.trusted_proxies.clone());
