@@ -247,8 +247,8 @@ impl Provisioner {
     }
 
     /// Appends to a cluster's history, naming the request's actor (see [`crate::audit`]).
-    /// A failure to record is logged, never fatal: the
-    /// history must not stop the work it describes.
+    /// A failure to record is logged, never fatal: the history must not stop the work it
+    /// describes.
     pub(crate) async fn record(&self, cluster_id: &str, kind: EventKind, message: &str) {
         let by = crate::audit::current();
         if let Err(err) = self.storage.insert_event(cluster_id, kind.as_str(), message, &by, now_ms()).await {

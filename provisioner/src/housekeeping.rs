@@ -1,7 +1,7 @@
 //! Forgetting what has no use any more: expired sessions, sign-in attempt buckets idle
-//! for [`FORGET_AFTER`], and events (history, audit trail) past their retention. Neither is needed for correctness (an expired session is never
-//! accepted, an idle bucket is dropped when it is next used), but without pruning both
-//! tables only grow.
+//! for [`FORGET_AFTER`], and events (history, audit trail) past their retention. None is
+//! needed for correctness (an expired session is never accepted, an idle bucket is
+//! dropped when it is next used), but without pruning these tables only grow.
 
 use crate::clock::now_ms;
 use crate::error::Result;

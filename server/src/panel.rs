@@ -55,9 +55,9 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         // another site (a link, an image) with the user's cookie. The POST goes through
         // the same-origin check below like every other form.
         .route("/clusters/{name}/credentials.zip", axum::routing::post(download_credentials))
+        .route("/account/activity.jsonl", axum::routing::get(download_activity))
         // Outside /clusters/: a cluster may be named "live", and these answer 401, not a
         // redirect to the sign-in page (an EventSource cannot follow one usefully).
-        .route("/account/activity.jsonl", axum::routing::get(download_activity))
         .route("/live/clusters", axum::routing::get(live::clusters))
         .route("/live/clusters/{name}", axum::routing::get(live::cluster))
         .leptos_routes_with_context(&options, routes, context.clone(), {
