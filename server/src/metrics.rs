@@ -28,6 +28,12 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)?
         .install_recorder()?;
+    // Gauges of what is open read 0 from the start, not only once something opened.
+    metrics::gauge!("carina_endpoint_open_streams").set(0.0);
+    metrics::gauge!("carina_endpoint_hijacked_connections").set(0.0);
+    for page in ["clusters", "cluster"] {
+        metrics::gauge!("carina_live_subscribers", "page" => page).set(0.0);
+    }
     let upkeep = handle.clone();
     tokio::spawn(async move {
         loop {

@@ -70,10 +70,10 @@ fn open_streams_hijacks_live_pages_segment_usage_and_routes_are_counted() {
     let run = docker_with(CLI, &bundle, &["run", "-d", "--name", "sleeper", "busybox", "sleep", "300"]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
 
-    // Nothing open yet.
+    // Nothing open yet, and said so.
     let text = scrape(&server);
     for series in ["carina_endpoint_open_streams", "carina_endpoint_hijacked_connections"] {
-        assert!(sample(&text, series).unwrap_or(0.0) == 0.0, "{series} in\n{text}");
+        assert_eq!(sample(&text, series), Some(0.0), "{series} in\n{text}");
     }
     // A log stream, an exec (a hijacked connection) and a live cluster page, all open.
     let mut logs = spawn_docker(&bundle, &["logs", "-f", "sleeper"]);
