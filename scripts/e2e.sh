@@ -56,7 +56,8 @@ cleanup() {
 trap cleanup EXIT
 start_server direct "$PORT" "${DIRECT_NET[@]}" --endpoint-ports "${ENDPOINT_PORTS%-*}-$((PROXIED_FIRST - 1))"
 start_server proxied "$PROXIED_PORT" "${PROXIED_NET[@]}" --warm-segments 0 \
-  --endpoint-ports "$PROXIED_FIRST-${ENDPOINT_PORTS#*-}" --public-url "https://localhost:$PROXY_PORT" --trusted-proxy 127.0.0.1
+  --endpoint-ports "$PROXIED_FIRST-${ENDPOINT_PORTS#*-}" \
+  --public-url "https://localhost:$PROXY_PORT" --trusted-proxy 127.0.0.1
 start_nginx "$DATA/nginx" "$PROXY_PORT" "$PROXIED_PORT"
 answered=0
 for _ in $(seq 1 150); do
@@ -68,8 +69,8 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 [ "$answered" = 1 ] || { tail -n 50 "$DATA"/*.log; die "the servers did not answer within 30 s"; }
-# The server binary and its data directory: a test lowers an account's quota with the
-# operator command, as an operator would.
+# The server binary and the direct server's data directory: tests run operator commands
+# on it (quotas, operator accounts), as an operator would.
 if ! (cd end2end && BASE_URL="http://127.0.0.1:$PORT" PROXY_URL="https://localhost:$PROXY_PORT" \
   E2E_SERVER="$TARGET/debug/server" E2E_DATA_DIR="$DATA/direct" \
   CI=true npx playwright test "$@"); then
