@@ -96,6 +96,7 @@ fn open_streams_hijacks_live_pages_segment_usage_and_routes_are_counted() {
     let segment = format!("{id}-n1");
     let cpu = sample(&text, &format!(r#"carina_segment_cpu_seconds{{segment="{segment}"}}"#)).expect(&text);
     let memory = sample(&text, &format!(r#"carina_segment_memory_bytes{{segment="{segment}"}}"#)).expect(&text);
+    eprintln!("measured: segment {segment}: {cpu:.2} s of CPU, {:.0} MiB of memory", memory / 1048576.0);
     assert!(cpu > 0.1, "cpu {cpu}");
     assert!(memory > 10e6 && memory < 1024.0 * 1024.0 * 1024.0, "memory {memory}");
     // Requests by the route that matched, and status.

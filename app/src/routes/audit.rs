@@ -1,5 +1,5 @@
-//! The account's activity page: its audit trail, newest first, and a download of all of
-//! it as JSON Lines.
+//! The account's activity page: its audit trail, newest first, and a download of the
+//! latest 10 000 entries as JSON Lines.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,8 +38,8 @@ fn ActivityList(list: Vec<crate::model::AuditEntryView>) -> AnyView {
             <p class="muted">
                 "What was done to your account and clusters (deleted ones too), by whom and from where: "
                 "the panel, one of your API keys, or an operator. The latest " {AUDIT_SHOWN} " are shown. "
-                <a href="/account/activity.jsonl" rel="external" download id="activity-download">"Download all of it"</a>
-                " (JSON Lines). " <A href="/account">"Back to the account"</A>
+                <a href="/account/activity.jsonl" rel="external" download id="activity-download">"Download it"</a>
+                " (JSON Lines, the latest 10 000). " <A href="/account">"Back to the account"</A>
             </p>
             {if list.is_empty() {
                 view! { <p class="muted">"Nothing yet."</p> }.into_any()

@@ -44,9 +44,10 @@ pub async fn account_events(
     Ok(Json(events.into_iter().map(AccountEventJson::from).collect()))
 }
 
-/// Your audit trail as JSON Lines, newest first: one object per line with `at` (ms since
-/// the Unix epoch), `kind` (`action` or `account`), `cluster`, `message`, `actor` (`panel`,
-/// `api key NAME (PREFIX…)`, `api (password)`, `operator`) and `address`.
+/// Your audit trail as JSON Lines, newest first (the latest 10 000): one object per line
+/// with `at` (ms since the Unix epoch), `kind` (`action` or `account`), `cluster`,
+/// `message`, `actor` (`panel`, `api key NAME (PREFIX…)`, `api (password)`, `operator`)
+/// and `address`.
 ///
 /// Every action on your clusters and account (sign-ins and failed ones, API keys,
 /// credentials), deleted clusters' included, for as long as the server keeps them.
