@@ -25,7 +25,7 @@ E2E_SEGMENTS=(--image-dir /var/lib/carina/images --segment-memory-mib 1024 --seg
 # The proxied server's segments on a bridge of their own (two databases on one subnet
 # would hand out the same addresses): E2E_PROXY_BRIDGE/E2E_PROXY_BRIDGE_ADDR.
 E2E_PROXY_BRIDGE=${E2E_PROXY_BRIDGE:-carinat3}
-E2E_PROXY_BRIDGE_ADDR=${E2E_PROXY_BRIDGE_ADDR:-10.218.0.1/24}
+E2E_PROXY_BRIDGE_ADDR=${E2E_PROXY_BRIDGE_ADDR:-10.219.0.1/24}
 for bridge in "$E2E_BRIDGE $E2E_BRIDGE_ADDR" "$E2E_PROXY_BRIDGE $E2E_PROXY_BRIDGE_ADDR"; do
   CARINA_BRIDGE=${bridge% *} CARINA_BRIDGE_ADDR=${bridge#* } CARINA_IMAGE_DIR=/var/lib/carina/images \
     "$REPO_ROOT/scripts/host-setup.sh" >/dev/null
