@@ -26,5 +26,18 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "debian-chromium" }],
+  projects: [
+    { name: "debian-chromium", testIgnore: /through-nginx/ },
+    // The panel behind a real nginx (scripts/e2e.sh starts it, from deploy/nginx.conf),
+    // over HTTPS with a self-signed certificate for localhost.
+    ...(process.env.PROXY_URL
+      ? [
+          {
+            name: "through-nginx",
+            testMatch: /through-nginx/,
+            use: { baseURL: process.env.PROXY_URL, ignoreHTTPSErrors: true },
+          },
+        ]
+      : []),
+  ],
 });

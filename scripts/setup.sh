@@ -9,11 +9,12 @@ cd "$REPO_ROOT"
 log "checking Debian packages"
 # chromium: end-to-end tests; docker.io: Debian's docker CLI (20.10) that must work against
 # cluster endpoints too; docker-compose (1.29): Compose against cluster endpoints in
-# tests; nginx-light, brotli, hyperfine: benchmarks; libvirt-dev and pkg-config: building
-# the libvirt bindings; ebtables, e2fsprogs: segments' L2 filters and disk images;
-# libxml2-utils: xmllint, which virt-xml-validate runs on generated domain XML in tests.
+# tests; nginx: the end-to-end tests behind a reverse proxy, and benchmarks; brotli,
+# hyperfine: benchmarks; libvirt-dev and pkg-config: building the libvirt bindings;
+# ebtables, e2fsprogs: segments' L2 filters and disk images; libxml2-utils: xmllint,
+# which virt-xml-validate runs on generated domain XML in tests.
 ensure_debian_packages build-essential pkg-config libvirt-dev chromium docker.io \
-  nginx-light brotli hyperfine wrk curl unzip sqlite3 util-linux ca-certificates openssl docker-compose \
+  nginx brotli hyperfine wrk curl unzip sqlite3 util-linux ca-certificates openssl docker-compose \
   ebtables e2fsprogs libxml2-utils
 
 log "checking the Rust wasm target"

@@ -25,11 +25,13 @@ use components::clock::Clock;
 use components::focus::focus_page_on_navigation;
 use components::layout::{Header, Session};
 use routes::account::AccountPage;
+use routes::audit::ActivityPage;
 use routes::auth::{SignInPage, SignUpPage};
 use routes::cluster::ClusterPage;
 use routes::clusters::ClustersPage;
 use routes::home::HomePage;
 use routes::not_found::NotFoundPage;
+use routes::operator::OperatorPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -85,6 +87,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("clusters") ssr=SsrMode::Async view=ClustersPage/>
                 <Route path=path!("clusters/:name") ssr=SsrMode::Async view=ClusterPage/>
                 <Route path=path!("account") ssr=SsrMode::Async view=AccountPage/>
+                <Route path=path!("account/activity") ssr=SsrMode::Async view=ActivityPage/>
+                <Route path=path!("operator") ssr=SsrMode::Async view=OperatorPage/>
             </Routes>
         </main>
         <footer class="footer">"Carina · self-hosted Docker Swarm clusters"</footer>

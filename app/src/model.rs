@@ -225,3 +225,50 @@ pub struct ClusterPageData {
     /// Newest first.
     pub events: Vec<EventView>,
 }
+
+/// One entry of the account's audit trail: who did what, from where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: i64,
+    /// The cluster it concerns (it may be gone), if any.
+    pub cluster: Option<String>,
+    pub message: String,
+    /// `panel`, `api key NAME (PREFIX…)`, `api (password)` or `operator`; none for Carina.
+    pub actor: Option<String>,
+    pub address: Option<String>,
+}
+
+/// One account on the operator page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAccountView {
+    pub email: String,
+    pub is_operator: bool,
+    pub max_clusters: u32,
+    pub max_segments_per_cluster: u32,
+    pub clusters: u32,
+    pub segments: u32,
+    pub created_at: i64,
+}
+
+/// One cluster on the operator page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorClusterView {
+    pub owner: String,
+    pub name: String,
+    pub status: String,
+    pub segments: u32,
+    pub desired_segments: u32,
+    pub endpoint_port: u16,
+}
+
+/// The operator page: accounts, clusters, host capacity, and the latest audit entries of
+/// every account (with their account's email).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorView {
+    pub accounts: Vec<OperatorAccountView>,
+    pub clusters: Vec<OperatorClusterView>,
+    /// `(label, value)` lines, e.g. `("Segments", "4 in clusters, 3 warm")`.
+    pub capacity: Vec<(String, String)>,
+    pub recent: Vec<(String, AuditEntryView)>,
+}

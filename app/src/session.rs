@@ -20,6 +20,11 @@ pub struct CookiePolicy {
     pub secure: bool,
 }
 
+/// A request extension the server sets when a trusted reverse proxy says the browser
+/// reached it over HTTPS (`X-Forwarded-Proto: https`): the cookies it sets are `Secure`.
+#[derive(Clone, Copy, Debug)]
+pub struct ServedOverHttps;
+
 /// The provisioner the server put into the Leptos context.
 pub fn provisioner() -> Result<Provisioner, AppError> {
     use_context::<Provisioner>().ok_or_else(|| {
@@ -53,9 +58,9 @@ fn cookie(headers: &http::HeaderMap, wanted: &str) -> Option<String> {
 }
 
 /// The address of the client that sent this request: the TCP peer, which axum records
-/// for every connection (`into_make_service_with_connect_info`). Behind a reverse proxy it
-/// is the proxy's address; the panel does not trust forwarded-for headers, which anyone
-/// can send.
+/// for every connection (`into_make_service_with_connect_info`), or, for a request from a
+/// trusted reverse proxy, the client its `X-Forwarded-For` names (the server puts that
+/// in place of the peer). Nobody else's forwarded headers are believed.
 pub fn client_address() -> Result<std::net::IpAddr, AppError> {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()))
@@ -104,9 +109,11 @@ fn set_cookie(value: &str, max_age: i64) {
     append_cookie(&format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"));
 }
 
-/// Sends a `Set-Cookie`, marked `Secure` when the panel is served over HTTPS.
+/// Sends a `Set-Cookie`, marked `Secure` when the panel is served over HTTPS (always, or
+/// this request through a trusted proxy).
 fn append_cookie(cookie: &str) {
-    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure;
+    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure
+        || use_context::<Parts>().is_some_and(|parts| parts.extensions.get::<ServedOverHttps>().is_some());
     let cookie = format!("{cookie}{}", if secure { "; Secure" } else { "" });
     if let (Some(response), Ok(header)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
         response.append_header(SET_COOKIE, header);

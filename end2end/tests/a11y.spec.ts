@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { test, expect, uniqueEmail, signUp } from "./fixtures";
+import { test, expect, uniqueEmail, signUp, makeOperator } from "./fixtures";
 
 /**
  * Every page passes axe (WCAG 2.0/2.1 A and AA, and axe's best practices) with no
@@ -57,6 +57,9 @@ async function accountPages(page: Page): Promise<void> {
   await page.click("#create-api-key button[type=submit]");
   await expect(page.locator("#new-api-key")).toBeVisible();
   await audit(page, "account (with an API key)");
+  await page.goto("/account/activity");
+  await expect(page.locator("#activity")).toContainText("created");
+  await audit(page, "activity");
 }
 
 test("signed-out pages and the status page have no axe violations", async ({ page }) => {
@@ -102,6 +105,12 @@ test("signed-in pages, with a cluster with a segment and a history, have no axe 
   await page.goto("/clusters");
   await waitForLive(page);
   await audit(page, "clusters (one)");
+
+  // The operator page, with this cluster in it.
+  makeOperator(email);
+  await page.goto("/operator");
+  await expect(page.locator(`#operator-clusters tr[data-cluster="${name}"]`)).toBeVisible();
+  await audit(page, "operator");
 
   // The same pages in the dark scheme.
   await page.emulateMedia({ colorScheme: "dark" });

@@ -60,4 +60,15 @@ export function setQuotas(email: string, clusters: number, segments: number): vo
   execFileSync(server, [...args, "--clusters", String(clusters), "--segments", String(segments)], { stdio: "pipe" });
 }
 
+/** Makes an account an operator with the operator command (its password stays PASSWORD). */
+export function makeOperator(email: string): void {
+  const server = process.env.E2E_SERVER;
+  const dataDir = process.env.E2E_DATA_DIR;
+  if (!server || !dataDir) {
+    throw new Error("set E2E_SERVER and E2E_DATA_DIR to the server binary and its --data-dir (scripts/e2e.sh does)");
+  }
+  const args = ["--data-dir", dataDir, "admin", "create-operator", "--email", email];
+  execFileSync(server, args, { stdio: "pipe", env: { ...process.env, CARINA_PASSWORD: PASSWORD } });
+}
+
 export { expect };

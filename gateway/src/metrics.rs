@@ -18,3 +18,30 @@ pub(crate) fn request(family: &'static str, status: StatusCode, took: Duration) 
 pub(crate) fn refusal(rule: &str) {
     metrics::counter!("carina_policy_refusals_total", "rule" => rule.to_owned()).increment(1);
 }
+
+/// Something open at the endpoint, counted in a gauge for as long as it lives: a bulk
+/// stream (logs, stats, exports) or a hijacked connection (attach, exec).
+pub(crate) struct Open(&'static str);
+
+impl Open {
+    /// A bulk stream: `carina_endpoint_open_streams`.
+    pub(crate) fn stream() -> Open {
+        Open::new("carina_endpoint_open_streams")
+    }
+
+    /// A hijacked connection: `carina_endpoint_hijacked_connections`.
+    pub(crate) fn hijacked() -> Open {
+        Open::new("carina_endpoint_hijacked_connections")
+    }
+
+    fn new(name: &'static str) -> Open {
+        metrics::gauge!(name).increment(1.0);
+        Open(name)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        metrics::gauge!(self.0).decrement(1.0);
+    }
+}

@@ -43,6 +43,9 @@ impl From<ApiKeyRow> for ApiKey {
     }
 }
 
+/// What the audit trail says of a wrong password at sign-in.
+const SIGN_IN_FAILED: &str = "Sign-in failed: wrong password";
+
 /// The prefix that makes API keys recognisable (in logs, in secret scanners).
 const API_KEY_PREFIX: &str = "carina_";
 
@@ -63,6 +66,7 @@ impl Provisioner {
         };
         self.storage.insert_account(&row).await?;
         tracing::info!(account = %row.id, "account created");
+        self.record_account(&row.id, "Account created").await;
         let session = self.start_session(&row.id).await?;
         Ok((row.into(), session))
     }
@@ -70,7 +74,8 @@ impl Provisioner {
     /// Checks the credentials and starts a session. `client` is the address the attempt
     /// comes from (the TCP peer). See [`Provisioner::check_password`].
     pub async fn sign_in(&self, email: &str, password: &str, client: IpAddr) -> Result<(Account, NewSession)> {
-        let row = self.check_password(email, password, client).await?;
+        let row = self.check_password(email, password, client, SIGN_IN_FAILED).await?;
+        self.record_account(&row.id, "Signed in").await;
         let session = self.start_session(&row.id).await?;
         Ok((row.into(), session))
     }
@@ -84,7 +89,7 @@ impl Provisioner {
         client: IpAddr,
         name: &str,
     ) -> Result<(Account, ApiKey, String)> {
-        let account: Account = self.check_password(email, password, client).await?.into();
+        let account: Account = self.check_password(email, password, client, SIGN_IN_FAILED).await?.into();
         let (key, secret) = self.create_api_key(&account, name).await?;
         tracing::info!(account = %account.id, key = %key.id, "API key made with a password");
         Ok((account, key, secret))
@@ -93,8 +98,15 @@ impl Provisioner {
     /// The account with these credentials. Attempts are counted per email from `client`'s
     /// address and per address before the password is checked (see [`crate::throttle`]),
     /// so parallel guesses cannot slip past the limit and a stranger cannot lock the owner
-    /// out. The message never says whether the email exists.
-    async fn check_password(&self, email: &str, password: &str, client: IpAddr) -> Result<AccountRow> {
+    /// out. The message never says whether the email exists. A wrong password for an
+    /// existing account goes into its audit trail as `failed`.
+    pub(crate) async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+        failed: &str,
+    ) -> Result<AccountRow> {
         let wrong = || Error::Unauthorized("Wrong email or password.".into());
         let Ok(email) = normalize_email(email) else {
             return Err(wrong());
@@ -116,8 +128,13 @@ impl Provisioner {
                 self.storage.forgive_sign_in_attempt(email_bucket, address_bucket).await?;
                 Ok(row)
             }
-            // The attempt was counted when it was reserved.
-            _ => Err(wrong()),
+            // The attempt was counted when it was reserved. The owner sees it in their
+            // audit trail; an unknown email has no owner to tell.
+            Some(row) => {
+                self.record_account(&row.id, failed).await;
+                Err(wrong())
+            }
+            None => Err(wrong()),
         }
     }
 
@@ -147,9 +164,10 @@ impl Provisioner {
         if !key.starts_with(API_KEY_PREFIX) {
             return Ok(None);
         }
-        let Some(id) = self.storage.use_api_key(&hash_secret(key), now_ms()).await? else {
+        let Some((id, name, prefix)) = self.storage.use_api_key(&hash_secret(key), now_ms()).await? else {
             return Ok(None);
         };
+        crate::audit::narrow(crate::audit::Via::ApiKey { name, prefix });
         Ok(self.storage.account_by_id(&id).await?.map(Account::from))
     }
 
@@ -171,6 +189,7 @@ impl Provisioner {
             revoked_at: None,
         };
         self.storage.insert_api_key(&row).await?;
+        self.record_account(&account.id, &format!("API key {} ({}…) created", row.name, row.prefix)).await;
         Ok((row.into(), secret))
     }
 
@@ -182,6 +201,9 @@ impl Provisioner {
     /// Revokes one of the account's API keys; it stops working at once.
     pub async fn revoke_api_key(&self, account: &Account, key_id: &str) -> Result<()> {
         if self.storage.revoke_api_key(&account.id, key_id, now_ms()).await? {
+            let keys = self.storage.api_keys_of(&account.id).await?;
+            let key = keys.iter().find(|k| k.id == key_id).map(|k| format!("{} ({}…)", k.name, k.prefix));
+            self.record_account(&account.id, &format!("API key {} revoked", key.unwrap_or_default())).await;
             Ok(())
         } else {
             Err(Error::NotFound("No such active API key.".into()))

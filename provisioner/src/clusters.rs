@@ -246,10 +246,12 @@ impl Provisioner {
         }
     }
 
-    /// Appends to a cluster's history. A failure to record is logged, never fatal: the
-    /// history must not stop the work it describes.
+    /// Appends to a cluster's history, naming the request's actor (see [`crate::audit`]).
+    /// A failure to record is logged, never fatal: the history must not stop the work it
+    /// describes.
     pub(crate) async fn record(&self, cluster_id: &str, kind: EventKind, message: &str) {
-        if let Err(err) = self.storage.insert_event(cluster_id, kind.as_str(), message, now_ms()).await {
+        let by = crate::audit::current();
+        if let Err(err) = self.storage.insert_event(cluster_id, kind.as_str(), message, &by, now_ms()).await {
             tracing::warn!(cluster = %cluster_id, error = %err, "could not record an event");
         }
     }

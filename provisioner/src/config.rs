@@ -27,6 +27,8 @@ pub struct ProvisionerConfig {
     /// How many started, unassigned segments to keep ready for new clusters (the warm
     /// pool); 0 turns the pool off.
     pub warm_segments: u32,
+    /// How long events (the clusters' history and the audit trail) are kept.
+    pub audit_retention: Duration,
 }
 
 impl Default for ProvisionerConfig {
@@ -40,6 +42,7 @@ impl Default for ProvisionerConfig {
             endpoint_ports: 23760..=24759,
             docker_version: "20.10.24".into(),
             warm_segments: 0,
+            audit_retention: Duration::from_secs(365 * 24 * 3600),
         }
     }
 }

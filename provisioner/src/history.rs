@@ -27,12 +27,17 @@ impl Provisioner {
     }
 
     /// The latest `limit` events (at most [`EVENTS_LIMIT`]) of the account's clusters,
-    /// newest first. A deleted cluster's history goes with it.
+    /// newest first, deleted clusters' included (until the retention ends).
     pub async fn account_events(&self, account: &Account, limit: u32) -> Result<Vec<AccountEvent>> {
         let rows = self.storage.events_of_account(&account.id, limit.min(EVENTS_LIMIT).into()).await?;
         Ok(rows
             .into_iter()
-            .map(|e| AccountEvent { cluster_name: e.cluster_name, kind: e.kind, message: e.message, at: e.created_at })
+            .map(|e| AccountEvent {
+                cluster_name: e.cluster_name.unwrap_or_default(),
+                kind: e.kind,
+                message: e.message,
+                at: e.created_at,
+            })
             .collect())
     }
 }

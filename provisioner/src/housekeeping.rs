@@ -1,7 +1,7 @@
-//! Forgetting what has no use any more: expired sessions and sign-in attempt buckets idle
-//! for [`FORGET_AFTER`]. Neither is needed for correctness (an expired session is never
-//! accepted, an idle bucket is dropped when it is next used), but without pruning both
-//! tables only grow.
+//! Forgetting what has no use any more: expired sessions, sign-in attempt buckets idle
+//! for [`FORGET_AFTER`], and events (history, audit trail) past their retention. None is
+//! needed for correctness (an expired session is never accepted, an idle bucket is
+//! dropped when it is next used), but without pruning these tables only grow.
 
 use crate::clock::now_ms;
 use crate::error::Result;
@@ -15,6 +15,8 @@ pub struct Pruned {
     pub sessions: u64,
     /// Sign-in attempt buckets idle for [`FORGET_AFTER`].
     pub sign_in_attempts: u64,
+    /// Events older than the retention.
+    pub events: u64,
 }
 
 impl Provisioner {
@@ -27,6 +29,7 @@ impl Provisioner {
     pub async fn prune_at(&self, now: i64) -> Result<Pruned> {
         let sessions = self.storage.delete_expired_sessions(now).await?;
         let sign_in_attempts = self.storage.delete_idle_sign_in_attempts(now - FORGET_AFTER.as_millis() as i64).await?;
-        Ok(Pruned { sessions, sign_in_attempts })
+        let events = self.storage.delete_events_before(now - self.config.audit_retention.as_millis() as i64).await?;
+        Ok(Pruned { sessions, sign_in_attempts, events })
     }
 }

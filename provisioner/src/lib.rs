@@ -6,6 +6,7 @@
 #![warn(unreachable_pub)]
 
 pub mod account;
+pub mod audit;
 mod auth;
 mod clock;
 pub mod cluster;
@@ -19,6 +20,8 @@ pub mod event;
 mod history;
 mod housekeeping;
 mod operator;
+mod operator_view;
+mod password;
 mod placement;
 pub mod quota;
 pub mod reconciler;
@@ -34,6 +37,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 pub use account::Account;
+pub use audit::{acting, Actor, AuditEntry, Via, AUDIT_LIMIT};
 pub use auth::{ApiKey, NewSession};
 pub use cluster::{Action, ClusterStatus};
 pub use cluster_ca::open_secret_key;
@@ -44,6 +48,7 @@ pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use history::{AccountEvent, EVENTS_LIMIT};
 pub use housekeeping::Pruned;
+pub use operator_view::{AccountOverview, ClusterOverview, HostCapacity, OperatorOverview};
 pub use placement::{PlacedContainer, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;

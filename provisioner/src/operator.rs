@@ -31,6 +31,8 @@ impl Provisioner {
         let Quotas { max_clusters, max_segments_per_cluster } =
             Quotas::validated(quotas.max_clusters, quotas.max_segments_per_cluster)?;
         self.storage.set_account_quotas(&account.id, max_clusters.into(), max_segments_per_cluster.into()).await?;
+        let said = format!("Quotas set: {max_clusters} clusters of up to {max_segments_per_cluster} segments");
+        self.record_account(&account.id, &said).await;
         tracing::info!(account = %account.id, max_clusters, max_segments_per_cluster, "quotas set");
         self.account_by_email(email).await
     }

@@ -43,7 +43,7 @@ async fn pruning_forgets_expired_sessions_and_idle_attempts_only() {
     p.storage().reserve_sign_in_attempt(std::slice::from_ref(&recent), now).await.unwrap();
     p.storage().reserve_sign_in_attempt(std::slice::from_ref(&old), long_ago).await.unwrap();
 
-    assert_eq!(p.prune().await.unwrap(), Pruned { sessions: 2, sign_in_attempts: 1 });
+    assert_eq!(p.prune().await.unwrap(), Pruned { sessions: 2, sign_in_attempts: 1, events: 0 });
     assert!(p.account_for_session(&live.token).await.unwrap().is_some(), "the live session stays");
     assert_eq!(p.storage().sign_in_attempts(&old).await.unwrap(), None);
     assert_eq!(p.storage().sign_in_attempts(&recent).await.unwrap(), Some(1));

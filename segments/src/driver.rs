@@ -37,6 +37,13 @@ pub trait SegmentDriver: Send + Sync {
     /// What the host has of segment `name`.
     async fn state(&self, name: &str) -> Result<SegmentState, SegmentError>;
 
+    /// What the running segment `name` uses now, from its cgroups (as libvirt reads them);
+    /// none when it does not run. Drivers without real segments have no usage.
+    async fn usage(&self, name: &str) -> Result<Option<SegmentUsage>, SegmentError> {
+        let _ = name;
+        Ok(None)
+    }
+
     /// Destroys and undefines the domain, unmounts the overlay and deletes every
     /// directory, log and filter rule of the segment. Idempotent; leaves nothing behind.
     async fn remove(&self, name: &str) -> Result<(), SegmentError>;
@@ -50,4 +57,13 @@ pub trait SegmentDriver: Send + Sync {
 
     /// Whether AppArmor profiles are enforced on this host.
     fn apparmor_enforced(&self) -> bool;
+}
+
+/// CPU and memory a running segment uses, from its cgroups.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SegmentUsage {
+    /// CPU time of all its processes since it started, in seconds (`cpuacct.usage`).
+    pub cpu_seconds: f64,
+    /// Memory in use, page cache included, in bytes (the memory cgroup's usage).
+    pub memory_bytes: u64,
 }

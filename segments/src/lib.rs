@@ -72,7 +72,7 @@ pub use config::{parse_cidr, HostConfig, LXC_SYSTEM_URI};
 pub use disk::MIN_DISK_MIB;
 pub use dockerd::{dockerd_args, init_script, DOCKERD_TLS_PORT};
 pub use domain_xml::domain_xml;
-pub use driver::SegmentDriver;
+pub use driver::{SegmentDriver, SegmentUsage};
 pub use engine::{EngineError, RunOutput, SegmentEngine, BASE_IMAGE_REF};
 pub use error::SegmentError;
 pub use infra::{swarm_manager_cmd, CLUSTER_LABEL, INFRA_LABEL, SWARM_DATA, SWARM_MANAGER};

@@ -20,7 +20,7 @@ use crate::layout::MAX_SOCKET_PATH;
 use crate::link_filter::LinkIdentity;
 use crate::{
     apparmor, disk, identity, isolation, link_filter, mounts, pids, userns, validate_name, HostConfig, SegmentDriver,
-    SegmentError, SegmentLayout, SegmentSpec, SegmentState, SegmentTls, LXC_SYSTEM_URI,
+    SegmentError, SegmentLayout, SegmentSpec, SegmentState, SegmentTls, SegmentUsage, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -373,6 +373,21 @@ impl SegmentDriver for LibvirtSegments {
             DomainStatus::Present { active: true, .. } => SegmentState::Running,
             DomainStatus::Present { active: false, .. } => SegmentState::Stopped,
         })
+    }
+
+    async fn usage(&self, name: &str) -> Result<Option<SegmentUsage>, SegmentError> {
+        validate_name(name)?;
+        let owned = name.to_owned();
+        self.with_conn(move |conn| {
+            let Some(dom) = lookup(conn, &owned)? else { return Ok(None) };
+            if !dom.is_active().map_err(SegmentError::libvirt("query", &owned))? {
+                return Ok(None);
+            }
+            // For LXC, libvirt reads both from the domain's cgroups.
+            let info = dom.get_info().map_err(SegmentError::libvirt("query", &owned))?;
+            Ok(Some(SegmentUsage { cpu_seconds: info.cpu_time as f64 / 1e9, memory_bytes: info.memory * 1024 }))
+        })
+        .await
     }
 
     async fn remove(&self, name: &str) -> Result<(), SegmentError> {

@@ -33,7 +33,30 @@ pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
             let account = provisioner.set_quotas(&email, quotas).await?;
             print_account(&account);
         }
+        Admin::ResetPassword { email } => {
+            let given = std::env::var("CARINA_PASSWORD").ok();
+            let (account, password) = provisioner.reset_password(&email, given.as_deref()).await?;
+            match given {
+                Some(_) => println!("password of {} reset; every session signed out", account.email),
+                None => println!(
+                    "password of {} reset; every session signed out. New password (give it to its owner):\n{password}",
+                    account.email
+                ),
+            }
+        }
         Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
+        Admin::Audit { email, days } => {
+            let since = days.map_or(0, |days| {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                now.saturating_sub(std::time::Duration::from_secs(days * 24 * 3600)).as_millis() as i64
+            });
+            let mut entries = provisioner.audit_trail_of_all(since, u32::MAX).await?;
+            if let Some(email) = email {
+                let account = provisioner.account_by_email(&email).await?;
+                entries.retain(|e| e.account_id == account.id);
+            }
+            print!("{}", crate::audit::jsonl(&entries));
+        }
     }
     Ok(())
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::proxy::{PublicUrl, TrustedProxy};
+
 /// Carina: a self-hosted service for Docker Swarm clusters made of LXC segments.
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about)]
@@ -50,7 +52,7 @@ impl Common {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the panel, the API, the cluster endpoints and the reconciler.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Operator tasks on accounts.
     #[command(subcommand)]
     Admin(Admin),
@@ -71,13 +73,29 @@ pub struct Serve {
     /// Folder with the built site (wasm, JS, CSS, assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
-    /// Mark cookies `Secure` (set when the panel is served over HTTPS).
+    /// Mark cookies `Secure` (set when the panel is served over HTTPS; implied by an
+    /// `https://` public URL).
     #[arg(long, env = "CARINA_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// The URL browsers reach the panel at when a reverse proxy serves it, e.g.
+    /// `https://panel.example.com`: posts from it pass the cross-site check whatever
+    /// `Host` the proxy sends, its `https` makes cookies `Secure`, and its host is the
+    /// default endpoint host.
+    #[arg(long, env = "CARINA_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+    /// Address or ADDR/PREFIX of a reverse proxy whose `X-Forwarded-For` (the client's
+    /// address) and `X-Forwarded-Proto` are believed; repeat for more (comma-separated in
+    /// the variable). Nobody else's are.
+    #[arg(long = "trusted-proxy", env = "CARINA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// A token `GET /metrics` requires (`Authorization: Bearer <token>`); without one the
     /// metrics are open to whoever reaches the panel's address.
     #[arg(long, env = "CARINA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// How many days events are kept: the clusters' history and the audit trail (deleted
+    /// clusters' included). Older ones are deleted at start and every 15 minutes.
+    #[arg(long, env = "CARINA_AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_retention_days: u64,
     /// On SIGTERM or Ctrl-C: how long requests under way may take to finish, in seconds,
     /// before the server stops anyway (live pages' event streams never finish by themselves).
     #[arg(long, env = "CARINA_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
@@ -86,6 +104,14 @@ pub struct Serve {
     pub segments: SegmentSettings,
     #[command(flatten)]
     pub endpoints: EndpointSettings,
+}
+
+impl Serve {
+    /// The host cluster endpoints are reached at: the flag, else the public URL's host.
+    pub fn endpoint_host(&self) -> String {
+        let public = self.public_url.as_ref().map(|url| url.host.clone());
+        self.endpoints.endpoint_host.clone().or(public).unwrap_or_else(|| "127.0.0.1".to_owned())
+    }
 }
 
 /// Where and how segments run. The same variables configure `scripts/host-setup.sh`.
@@ -132,9 +158,9 @@ pub struct SegmentSettings {
 #[derive(Debug, Args)]
 pub struct EndpointSettings {
     /// Host name or address users reach cluster endpoints at (written into docker.env and
-    /// into the endpoints' certificates).
-    #[arg(long, env = "CARINA_ENDPOINT_HOST", default_value = "127.0.0.1")]
-    pub endpoint_host: String,
+    /// into the endpoints' certificates) [default: the public URL's host, or 127.0.0.1].
+    #[arg(long, env = "CARINA_ENDPOINT_HOST")]
+    pub endpoint_host: Option<String>,
     /// Address cluster endpoints listen on.
     #[arg(long, env = "CARINA_ENDPOINT_BIND", default_value = "127.0.0.1")]
     pub endpoint_bind: std::net::IpAddr,
@@ -167,6 +193,12 @@ pub enum Admin {
         #[arg(long)]
         email: String,
     },
+    /// Give an account a new password and sign it out everywhere (its API keys stay). The
+    /// password is CARINA_PASSWORD's, or a new one, printed, when that is unset.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
     /// Set one account's quotas.
     SetQuotas {
         #[arg(long)]
@@ -196,6 +228,16 @@ pub enum Admin {
         /// Where the copy goes (must not exist).
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Print the audit trail of every account (or of one) as JSON Lines, newest first:
+    /// who did what, through the panel, which API key or this command line, from where.
+    Audit {
+        /// Only this account's entries.
+        #[arg(long)]
+        email: Option<String>,
+        /// Only the entries of the last DAYS days.
+        #[arg(long)]
+        days: Option<u64>,
     },
     /// Remove every segment of this instance from the host (domains, mounts, directories),
     /// whatever the database says: for tearing down a test instance or an abandoned one.

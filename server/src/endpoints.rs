@@ -87,9 +87,10 @@ impl ClusterDirectory for Directory {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        if let Err(err) =
-            self.storage.insert_event(cluster_id, provisioner::event::EventKind::Policy.as_str(), &message, now).await
-        {
+        // The actor is the credentials bundle the docker CLI authenticated with.
+        let by = provisioner::storage::ActorColumns { actor: Some(format!("bundle {}", event.client)), address: None };
+        let kind = provisioner::event::EventKind::Policy.as_str();
+        if let Err(err) = self.storage.insert_event(cluster_id, kind, &message, &by, now).await {
             tracing::warn!(cluster = %cluster_id, error = %err, "could not record a policy event");
         }
     }

@@ -1,5 +1,5 @@
-//! Background housekeeping: expired sessions and idle sign-in attempt buckets are
-//! forgotten at start and then every [`EVERY`].
+//! Background housekeeping: expired sessions, idle sign-in attempt buckets and events past
+//! the audit retention are forgotten at start and then every [`EVERY`].
 
 use std::time::Duration;
 
@@ -15,7 +15,8 @@ pub async fn run(provisioner: Provisioner) {
             Ok(pruned) => tracing::info!(
                 sessions = pruned.sessions,
                 sign_in_attempts = pruned.sign_in_attempts,
-                "pruned expired sessions and idle sign-in attempts"
+                events = pruned.events,
+                "pruned expired sessions, idle sign-in attempts and events past their retention"
             ),
             Err(err) => tracing::warn!(error = %err, "could not prune sessions and sign-in attempts"),
         }

@@ -79,9 +79,10 @@ pub async fn start(
             pids_max: seg.segment_pids_max,
         },
         segment_network: AddressPool { gateway, prefix_len },
-        endpoint_host: serve.endpoints.endpoint_host.clone(),
+        endpoint_host: serve.endpoint_host(),
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
         warm_segments: seg.warm_segments,
+        audit_retention: std::time::Duration::from_secs(serve.audit_retention_days * 24 * 3600),
         ..ProvisionerConfig::default()
     };
     let provisioner =

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod config;
 mod csrf;
 mod discovery;
@@ -12,6 +13,7 @@ mod housekeeping;
 mod infrastructure;
 mod metrics;
 mod panel;
+mod proxy;
 mod request_log;
 mod status;
 
@@ -39,9 +41,12 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
-    match cli.command.unwrap_or_else(|| Command::Serve(Serve::parse_defaults())) {
-        Command::Serve(serve) => run(&common, serve).await,
-        Command::Admin(admin) => admin::run(&common, admin).await,
+    match cli.command.unwrap_or_else(|| Command::Serve(Box::new(Serve::parse_defaults()))) {
+        Command::Serve(serve) => run(&common, *serve).await,
+        Command::Admin(admin) => {
+            let operator = provisioner::Actor { via: provisioner::Via::Operator, address: None };
+            provisioner::acting(operator, admin::run(&common, admin)).await
+        }
         Command::List { token } => {
             for address in plain_provisioner(&common).await?.discover(&token).await? {
                 println!("{address}");
@@ -96,8 +101,12 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let mut options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
     options.site_addr = serve.addr;
     options.site_root = serve.site_root.clone().into();
-    let state =
-        panel::PanelState { provisioner: provisioner.clone(), cookies: CookiePolicy { secure: serve.secure_cookies } };
+    let public_url = serve.public_url.as_ref();
+    let state = panel::PanelState {
+        provisioner: provisioner.clone(),
+        cookies: CookiePolicy { secure: serve.secure_cookies || public_url.is_some_and(|url| url.https) },
+        public_origin: public_url.map(|url| url.origin.clone()),
+    };
     let app = panel::router(options, state)
         .merge(api::router(provisioner.clone()))
         .nest("/v1", discovery::router(provisioner.clone()))
@@ -112,12 +121,16 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let metrics = metrics::Metrics {
         handle: metrics_handle,
         provisioner,
+        driver: infra.driver.clone(),
         token: serve.metrics_token.clone(),
         seen: Default::default(),
+        segments_seen: Default::default(),
     };
     let app = request_log::with_request_ids(
-        request_log::logged(app).merge(health::router(health)).merge(metrics::router(metrics)),
+        request_log::logged(request_log::counted(app)).merge(health::router(health)).merge(metrics::router(metrics)),
     );
+    // Outermost: everything after it sees the client, not the proxy.
+    let app = proxy::behind(audit::with_actors(app), serve.trusted_proxies.clone());
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
     tracing::info!("panel listening on http://{}", serve.addr);

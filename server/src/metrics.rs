@@ -16,6 +16,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use provisioner::Provisioner;
+use segments::SegmentDriver;
 
 /// Latency buckets, in seconds, of every `_seconds` histogram.
 const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
@@ -27,6 +28,12 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)?
         .install_recorder()?;
+    // Gauges of what is open read 0 from the start, not only once something opened.
+    metrics::gauge!("carina_endpoint_open_streams").set(0.0);
+    metrics::gauge!("carina_endpoint_hijacked_connections").set(0.0);
+    for page in ["clusters", "cluster"] {
+        metrics::gauge!("carina_live_subscribers", "page" => page).set(0.0);
+    }
     let upkeep = handle.clone();
     tokio::spawn(async move {
         loop {
@@ -42,10 +49,14 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
 pub struct Metrics {
     pub handle: PrometheusHandle,
     pub provisioner: Provisioner,
+    /// Where segments' CPU and memory are read at each scrape.
+    pub driver: Arc<dyn SegmentDriver>,
     pub token: Option<String>,
     /// Gauge labels set by earlier scrapes: set to 0 when their count is gone, rather than
     /// left at their last value.
     pub seen: Arc<Mutex<BTreeSet<(&'static str, String)>>>,
+    /// Segments whose usage earlier scrapes set (likewise set to 0 once gone).
+    pub segments_seen: Arc<Mutex<BTreeSet<String>>>,
 }
 
 /// The metrics route.
@@ -87,10 +98,41 @@ async fn scrape(State(m): State<Metrics>, headers: HeaderMap) -> Response {
             metrics::gauge!("carina_database_up").set(0.0);
         }
     }
+    segment_usage(&m).await;
     let mut response = m.handle.render().into_response();
     let text = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
     response.headers_mut().insert(CONTENT_TYPE, text);
     response
+}
+
+/// Each cluster segment's CPU time and memory, from its cgroups, as
+/// `carina_segment_cpu_seconds{segment}` and `carina_segment_memory_bytes{segment}`. A
+/// segment that is gone (or stopped) reads 0 once, then no longer changes.
+async fn segment_usage(m: &Metrics) {
+    let storage = m.provisioner.storage();
+    let mut now = BTreeSet::new();
+    for cluster in storage.all_clusters().await.unwrap_or_default() {
+        for segment in storage.segments_of(&cluster.id).await.unwrap_or_default() {
+            match m.driver.usage(segment.domain()).await {
+                Ok(Some(usage)) => {
+                    let name = segment.name.clone();
+                    metrics::gauge!("carina_segment_cpu_seconds", "segment" => name.clone()).set(usage.cpu_seconds);
+                    metrics::gauge!("carina_segment_memory_bytes", "segment" => name.clone())
+                        .set(usage.memory_bytes as f64);
+                    now.insert(name);
+                }
+                Ok(None) => {}
+                Err(err) => tracing::debug!(segment = %segment.name, error = %err, "metrics: no usage"),
+            }
+        }
+    }
+    // (The lock is taken after the last await: a guard must not be held across one.)
+    let mut seen = m.segments_seen.lock().unwrap_or_else(|e| e.into_inner());
+    for name in seen.difference(&now) {
+        metrics::gauge!("carina_segment_cpu_seconds", "segment" => name.clone()).set(0.0);
+        metrics::gauge!("carina_segment_memory_bytes", "segment" => name.clone()).set(0.0);
+    }
+    *seen = now;
 }
 
 /// Compares two secrets in time that depends on their length only.

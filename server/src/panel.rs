@@ -22,13 +22,15 @@ mod live;
 
 /// Pages that only make sense signed in: a plain request without a session is sent to
 /// the sign-in page server-side (the client-side router handles its own navigations).
-const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account"];
+const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account", "/operator"];
 
 /// Everything the panel's handlers share.
 #[derive(Clone)]
 pub struct PanelState {
     pub provisioner: Provisioner,
     pub cookies: CookiePolicy,
+    /// The origin browsers reach the panel at through a reverse proxy, if configured.
+    pub public_origin: Option<String>,
 }
 
 /// The panel router, with its state applied.
@@ -53,6 +55,7 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         // another site (a link, an image) with the user's cookie. The POST goes through
         // the same-origin check below like every other form.
         .route("/clusters/{name}/credentials.zip", axum::routing::post(download_credentials))
+        .route("/account/activity.jsonl", axum::routing::get(download_activity))
         // Outside /clusters/: a cluster may be named "live", and these answer 401, not a
         // redirect to the sign-in page (an EventSource cannot follow one usefully).
         .route("/live/clusters", axum::routing::get(live::clusters))
@@ -66,7 +69,10 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .with_state(options)
         .layer(axum::Extension(guard_state.clone()))
         .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
-        .layer(middleware::from_fn(csrf::same_origin_only))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(csrf::PublicOrigin(state.public_origin.clone())),
+            csrf::same_origin_only,
+        ))
         .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // same-origin keeps the Referer that plain form posts are redirected back to.
@@ -89,6 +95,18 @@ async fn download_credentials(
     };
     match state.provisioner.download_credentials(&account, &name).await {
         Ok(zip) => crate::api::zip_response(zip),
+        Err(err) => crate::api::ApiError::from(err).into_response(),
+    }
+}
+
+/// `GET /account/activity.jsonl`: the account's whole audit trail as JSON Lines (the
+/// sign-in guard below has found the account).
+async fn download_activity(
+    axum::Extension(state): axum::Extension<Arc<PanelState>>,
+    axum::Extension(SignedIn(account)): axum::Extension<SignedIn>,
+) -> Response {
+    match state.provisioner.audit_trail(&account, provisioner::AUDIT_LIMIT).await {
+        Ok(entries) => crate::audit::jsonl_response(&entries),
         Err(err) => crate::api::ApiError::from(err).into_response(),
     }
 }

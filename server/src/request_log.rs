@@ -3,7 +3,7 @@
 //! one (a proxy in front often does), a new UUID otherwise, and is echoed in the answer,
 //! so that a user's report, the proxy's log and this log meet on one id.
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -28,6 +28,25 @@ pub fn logged(routes: Router) -> Router {
             })
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     )
+}
+
+/// `routes` counting their requests in `carina_http_requests_total{route, status}` and
+/// timing them in `carina_http_request_seconds{route}` (to the answer's head). The route is
+/// the pattern that matched (`/api/v1/clusters/{name}`), never the path itself, so that
+/// the series stay few; a request no route matched is not counted.
+pub fn counted(routes: Router) -> Router {
+    routes.route_layer(middleware::from_fn(count))
+}
+
+async fn count(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(String::new, |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_str().to_owned();
+    metrics::histogram!("carina_http_request_seconds", "route" => route.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("carina_http_requests_total", "route" => route, "status" => status).increment(1);
+    response
 }
 
 /// `routes` with request ids: set on every request before anything else sees it, and

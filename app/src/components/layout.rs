@@ -59,6 +59,7 @@ pub fn Header() -> impl IntoView {
                         match session.account.await {
                             Ok(Some(account)) => view! {
                                 <A href="/clusters">"Clusters"</A>
+                                {account.is_operator.then(|| view! { <A href="/operator" attr:id="operator-link">"Operator"</A> })}
                                 <A href="/account" attr:class="who" attr:title="Your account">{account.email}</A>
                                 <SignOutButton id="header-sign-out"/>
                             }.into_any(),

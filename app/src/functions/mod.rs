@@ -1,8 +1,11 @@
 //! Server functions: thin shims from the browser to the provisioner.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod clusters;
+pub mod operator;
+pub mod password;
 
 use crate::error::AppError;
 

@@ -11,6 +11,7 @@ use crate::format::{plural, utc_minute};
 use crate::functions::account::{api_keys, new_api_key, CreateApiKey, RevokeApiKey};
 use crate::functions::CONFIRMED;
 use crate::model::{AccountView, ApiKeyView};
+use crate::routes::password::ChangePasswordForm;
 
 /// The account page.
 #[component]
@@ -46,8 +47,10 @@ fn AccountDetails(account: AccountView) -> AnyView {
                 <dd>{format!("up to {}", plural(account.max_segments_per_cluster, "segment", "segments"))}</dd>
             </dl>
             <p class="muted">"Need more? An operator can raise your quotas."</p>
+            <p><A href="/account/activity" attr:id="activity-link">"Activity: who did what, from where"</A></p>
             <SignOutButton id="sign-out"/>
         </section>
+        <ChangePasswordForm/>
         <ApiKeys/>
     }
     .into_any()

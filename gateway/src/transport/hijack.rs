@@ -67,6 +67,7 @@ async fn splice(client: OnUpgrade, upstream: OnUpgrade, cancel: CancellationToke
             return;
         }
     };
+    let _open = crate::metrics::Open::hijacked();
     let mut client = TokioIo::new(client);
     let mut upstream = TokioIo::new(upstream);
     // When one side finishes writing (stdin closed), copy_bidirectional half-closes the

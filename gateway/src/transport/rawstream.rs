@@ -132,6 +132,7 @@ fn spawn_reader(stream: UnixStream, permit: Held) -> Result<mpsc::Receiver<std::
     std::thread::Builder::new().name("segment-stream".into()).spawn(move || {
         // Counted as a stream and a reader thread until the thread ends.
         let _permit = permit;
+        let _open = crate::metrics::Open::stream();
         let mut buf = vec![0u8; READ_SIZE];
         loop {
             let piece = match stream.read(&mut buf) {

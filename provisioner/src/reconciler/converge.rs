@@ -10,6 +10,7 @@ use segments::bollard::models::{LocalNodeState, Reachability};
 use segments::{NodeRole, SegmentDocker, SegmentSpec, SegmentState, SegmentTls};
 use uuid::Uuid;
 
+use super::pass_metrics::step;
 use super::roles::{manager_ordinals, stale_nodes, NodeEntry};
 use super::{Outcome, Reconciler};
 use crate::clock::now_ms;
@@ -42,7 +43,7 @@ impl Reconciler {
             p.record(&row.id, EventKind::Progress, &format!("Building {} segment(s)", row.desired_segments)).await;
             status = ClusterStatus::Building;
         }
-        if status == ClusterStatus::Active && self.looks_healthy(&row).await? {
+        if status == ClusterStatus::Active && step("health_check", self.looks_healthy(&row)).await? {
             return Ok(Outcome::Converged);
         }
         let started = Instant::now();
@@ -95,16 +96,19 @@ impl Reconciler {
 
     #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
-        let segments = self.ensure_segment_rows(row).await?;
-        self.isolate(&segments).await?;
-        let live = try_join_all(segments.into_iter().map(|s| self.bring_up(row, s, status))).await?;
+        // Each step named, for `carina_reconcile_failures_total{step}`.
+        let segments = step("segment_rows", self.ensure_segment_rows(row)).await?;
+        step("isolate", self.isolate(&segments)).await?;
+        let live = step("bring_up", try_join_all(segments.into_iter().map(|s| self.bring_up(row, s, status)))).await?;
         // Each segment's base image and infrastructure containers, while the Swarm forms.
         let infrastructure = try_join_all(live.iter().map(|l| async move {
             l.engine.ensure_base_image(&self.inner.base_image_tar).await?;
             l.engine.ensure_infra_containers(&row.id, l.row.ordinal == 1).await
         }));
-        let (_, ()) =
-            futures::try_join!(async { infrastructure.await.map_err(Error::from) }, self.ensure_swarm(row, &live))?;
+        let (_, ()) = futures::try_join!(
+            step("infrastructure", async { infrastructure.await.map_err(Error::from) }),
+            step("swarm", self.ensure_swarm(row, &live))
+        )?;
         let p = &self.inner.provisioner;
         for l in &live {
             let was_down = l.row.state == SegmentStatus::Down;
@@ -112,7 +116,7 @@ impl Reconciler {
                 p.record(&row.id, EventKind::Progress, &format!("Segment n{} repaired", l.row.ordinal)).await;
             }
         }
-        self.ensure_endpoint(row).await
+        step("endpoint", self.ensure_endpoint(row)).await
     }
 
     /// Lets each segment reach the cluster's other segments, and no other segment on the

@@ -16,13 +16,13 @@ impl Reconciler {
         let p = &self.inner.provisioner;
         p.endpoints.close(&row.id).await;
         let segments = p.storage.segments_of(&row.id).await?;
-        try_join_all(segments.iter().map(|segment| async move {
+        let removals = try_join_all(segments.iter().map(|segment| async move {
             p.storage.set_segment_state(&segment.id, SegmentStatus::Removing, None, now_ms()).await?;
             self.inner.driver.remove(segment.domain()).await?;
             // The address is free again only once the segment is really gone.
             p.storage.delete_segment(&segment.id).await
-        }))
-        .await?;
+        }));
+        super::pass_metrics::step("teardown", removals).await?;
         p.storage.delete_cluster(&row.id).await?;
         tracing::info!(cluster = %row.id, "cluster deleted");
         Ok(Outcome::Deleted)

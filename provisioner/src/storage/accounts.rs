@@ -75,4 +75,41 @@ impl Storage {
             .await?;
         Ok(())
     }
+
+    /// Sets an account's password hash and ends its sessions, but the one with
+    /// `keep_session` (the hash of the token that asked), in one transaction: a new
+    /// password never leaves an old session open. Returns how many sessions ended.
+    pub async fn set_password_ending_sessions(
+        &self,
+        id: &str,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<u64> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE account_id = ? AND token_hash IS NOT ?")
+            .bind(id)
+            .bind(keep_session)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Every account, oldest first (the operator's view).
+    pub async fn all_accounts(&self) -> Result<Vec<AccountRow>> {
+        Ok(sqlx::query_as("SELECT * FROM accounts ORDER BY created_at").fetch_all(self.pool()).await?)
+    }
+
+    /// How many segments each cluster has, by cluster id.
+    pub async fn segment_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT cluster_id, COUNT(*) FROM segments GROUP BY cluster_id")
+            .fetch_all(self.pool())
+            .await?)
+    }
 }

@@ -36,11 +36,12 @@ impl Storage {
         Ok(())
     }
 
-    /// The account owning an unrevoked key with this secret hash; marks the key used.
-    pub async fn use_api_key(&self, secret_hash: &str, now: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+    /// The account owning an unrevoked key with this secret hash, and the key's name and
+    /// prefix; marks the key used.
+    pub async fn use_api_key(&self, secret_hash: &str, now: i64) -> Result<Option<(String, String, String)>> {
+        Ok(sqlx::query_as(
             "UPDATE api_keys SET last_used_at = ? WHERE secret_hash = ? AND revoked_at IS NULL
-             RETURNING account_id",
+             RETURNING account_id, name, prefix",
         )
         .bind(now)
         .bind(secret_hash)

@@ -205,7 +205,8 @@ impl Storage {
         Ok(query.execute(self.pool()).await?.rows_affected() == 1)
     }
 
-    /// Removes a cluster and, by cascade, its segments, bundles and events.
+    /// Removes a cluster and, by cascade, its segments and bundles. Its events stay (the
+    /// audit trail) until their retention ends.
     pub async fn delete_cluster(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM clusters WHERE id = ?").bind(id).execute(self.pool()).await?;
         Ok(())

@@ -1,4 +1,5 @@
-//! The `events` table: what happened to a cluster, for its page.
+//! The `events` table: what happened to a cluster or an account, by whom, from where.
+//! The cluster pages' history and the audit trail are two views of it.
 
 use sqlx::FromRow;
 
@@ -9,22 +10,77 @@ use crate::error::Result;
 #[derive(Clone, Debug, FromRow)]
 pub struct EventRow {
     pub id: i64,
-    pub cluster_id: String,
+    pub account_id: String,
+    pub cluster_id: Option<String>,
+    pub cluster_name: Option<String>,
     pub kind: String,
     pub message: String,
+    pub actor: Option<String>,
+    pub address: Option<String>,
     pub created_at: i64,
 }
 
+/// An event with its account's email, for the audit trail.
+#[derive(Clone, Debug, FromRow)]
+pub struct AuditRow {
+    #[sqlx(flatten)]
+    pub event: EventRow,
+    pub account_email: String,
+}
+
+/// Who did something, and from where; both none for Carina's own steps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActorColumns {
+    pub actor: Option<String>,
+    pub address: Option<String>,
+}
+
 impl Storage {
-    /// Appends an event.
-    pub async fn insert_event(&self, cluster_id: &str, kind: &str, message: &str, now: i64) -> Result<()> {
-        sqlx::query("INSERT INTO events (cluster_id, kind, message, created_at) VALUES (?, ?, ?, ?)")
-            .bind(cluster_id)
-            .bind(kind)
-            .bind(message)
-            .bind(now)
-            .execute(self.pool())
-            .await?;
+    /// Appends an event to a cluster's history (and its account's); nothing when the
+    /// cluster is unknown.
+    pub async fn insert_event(
+        &self,
+        cluster_id: &str,
+        kind: &str,
+        message: &str,
+        by: &ActorColumns,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO events (account_id, cluster_id, cluster_name, kind, message, actor, address, created_at) \
+             SELECT account_id, id, name, ?, ?, ?, ?, ? FROM clusters WHERE id = ?",
+        )
+        .bind(kind)
+        .bind(message)
+        .bind(&by.actor)
+        .bind(&by.address)
+        .bind(now)
+        .bind(cluster_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Appends an event of the account itself (no cluster).
+    pub async fn insert_account_event(
+        &self,
+        account_id: &str,
+        kind: &str,
+        message: &str,
+        by: &ActorColumns,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO events (account_id, kind, message, actor, address, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account_id)
+        .bind(kind)
+        .bind(message)
+        .bind(&by.actor)
+        .bind(&by.address)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -36,27 +92,36 @@ impl Storage {
             .fetch_all(self.pool())
             .await?)
     }
-}
 
-/// One line of an account's history: an event with the name of its cluster.
-#[derive(Clone, Debug, FromRow)]
-pub struct AccountEventRow {
-    pub cluster_name: String,
-    pub kind: String,
-    pub message: String,
-    pub created_at: i64,
-}
-
-impl Storage {
-    /// The latest events of all of an account's clusters, newest first.
-    pub async fn events_of_account(&self, account_id: &str, limit: i64) -> Result<Vec<AccountEventRow>> {
+    /// The latest events of an account's clusters, deleted ones included, newest first.
+    pub async fn events_of_account(&self, account_id: &str, limit: i64) -> Result<Vec<EventRow>> {
         Ok(sqlx::query_as(
-            "SELECT c.name AS cluster_name, e.kind, e.message, e.created_at FROM events e \
-             JOIN clusters c ON c.id = e.cluster_id WHERE c.account_id = ? ORDER BY e.id DESC LIMIT ?",
+            "SELECT * FROM events WHERE account_id = ? AND cluster_id IS NOT NULL ORDER BY id DESC LIMIT ?",
         )
         .bind(account_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// The audit trail: actions and account events (not Carina's own progress or the
+    /// endpoint's refusals), newest first; of one account, or of every account.
+    pub async fn audit_events(&self, account_id: Option<&str>, since: i64, limit: i64) -> Result<Vec<AuditRow>> {
+        Ok(sqlx::query_as(
+            "SELECT e.*, COALESCE(a.email, '') AS account_email FROM events e \
+             LEFT JOIN accounts a ON a.id = e.account_id WHERE e.kind IN ('action', 'account') \
+             AND (?1 IS NULL OR e.account_id = ?1) AND e.created_at >= ?2 ORDER BY e.id DESC LIMIT ?3",
+        )
+        .bind(account_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Deletes events older than `before` (unix ms); returns how many.
+    pub async fn delete_events_before(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM events WHERE created_at < ?").bind(before).execute(self.pool()).await?;
+        Ok(done.rows_affected())
     }
 }

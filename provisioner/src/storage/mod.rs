@@ -15,7 +15,7 @@ pub use accounts::AccountRow;
 pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
-pub use events::{AccountEventRow, EventRow};
+pub use events::{ActorColumns, AuditRow, EventRow};
 pub use pool::{OpenGroup, PoolRow, PoolState, TakenSegment};
 pub use segments::{AddressPool, SegmentRow};
 

@@ -1,10 +1,11 @@
-//! `/api/v1/account...` and `/api/v1/keys`: the account, its history, and making an API
-//! key from a password (what `carina login` does).
+//! `/api/v1/account...` and `/api/v1/keys`: the account, its history and audit trail, and
+//! making an API key from a password (what `carina login` does).
 
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Query, State};
+use axum::response::Response;
 use axum::Json;
 use http::StatusCode;
 use provisioner::Provisioner;
@@ -29,7 +30,8 @@ pub async fn account(
     }))
 }
 
-/// The history of all your clusters, newest first (a deleted cluster's goes with it).
+/// The history of all your clusters, newest first (deleted clusters' too, for as long as
+/// the server keeps events).
 #[utoipa::path(get, path = "/api/v1/account/events", tag = "account", security(("api_key" = [])),
     params(EventsQuery),
     responses((status = 200, body = Vec<AccountEventJson>), (status = 401, body = ErrorJson)))]
@@ -40,6 +42,21 @@ pub async fn account_events(
 ) -> Result<Json<Vec<AccountEventJson>>, ApiError> {
     let events = p.account_events(&account, query.limit.unwrap_or(EVENTS_DEFAULT)).await?;
     Ok(Json(events.into_iter().map(AccountEventJson::from).collect()))
+}
+
+/// Your audit trail as JSON Lines, newest first (the latest 10 000): one object per line
+/// with `at` (ms since the Unix epoch), `kind` (`action` or `account`), `cluster`,
+/// `message`, `actor` (`panel`, `api key NAME (PREFIX…)`, `api (password)`, `operator`)
+/// and `address`.
+///
+/// Every action on your clusters and account (sign-ins and failed ones, API keys,
+/// credentials), deleted clusters' included, for as long as the server keeps them.
+#[utoipa::path(get, path = "/api/v1/account/audit", tag = "account", security(("api_key" = [])),
+    responses((status = 200, description = "JSON Lines, one entry per line", content_type = "application/jsonl",
+        body = String), (status = 401, body = ErrorJson)))]
+pub async fn audit(State(p): State<Provisioner>, ApiAccount(account): ApiAccount) -> Result<Response, ApiError> {
+    let entries = p.audit_trail(&account, provisioner::AUDIT_LIMIT).await?;
+    Ok(crate::audit::jsonl_response(&entries))
 }
 
 /// Make an API key with your email and password (what `carina login` does).

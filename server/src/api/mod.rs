@@ -27,6 +27,7 @@ fn routes() -> OpenApiRouter<Provisioner> {
         .routes(routes!(openapi::serve))
         .routes(routes!(account::account))
         .routes(routes!(account::account_events))
+        .routes(routes!(account::audit))
         .routes(routes!(account::create_key))
         .routes(routes!(clusters::list, clusters::create))
         .routes(routes!(clusters::show, clusters::delete))

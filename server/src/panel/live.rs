@@ -82,7 +82,7 @@ pub async fn clusters(Extension(state): Extension<Arc<PanelState>>, headers: Hea
         Err(err) => return refusal(err),
     };
     let provisioner = state.provisioner.clone();
-    respond(to_json(&first), move || {
+    respond("clusters", to_json(&first), move || {
         let (provisioner, token) = (provisioner.clone(), token.clone());
         async move {
             match account_again(&provisioner, &token).await {
@@ -109,7 +109,7 @@ pub async fn cluster(
         Err(err) => return refusal(err),
     };
     let provisioner = state.provisioner.clone();
-    respond(to_json(&first), move || {
+    respond("cluster", to_json(&first), move || {
         let (provisioner, token, name) = (provisioner.clone(), token.clone(), name.clone());
         async move {
             match account_again(&provisioner, &token).await {
@@ -170,12 +170,12 @@ fn refusal(err: AppError) -> Response {
 /// The stream: `first` at once, then every change that `look` finds, one look per
 /// [`PERIOD`]. Ends when the browser goes away (the response body is dropped, and with it
 /// the stream), when the session ends, or after `gone`.
-fn respond<F, Fut>(first: String, look: F) -> Response
+fn respond<F, Fut>(page: &'static str, first: String, look: F) -> Response
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Look> + Send,
 {
-    let events = changes(first, look, PERIOD);
+    let events = changes(Some(Subscriber::new(page)), first, look, PERIOD);
     let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -184,7 +184,25 @@ where
     response
 }
 
+/// One open live stream, counted in `carina_live_subscribers{page}` while it lives (its
+/// watch drops when the stream ends or the browser goes away).
+struct Subscriber(&'static str);
+
+impl Subscriber {
+    fn new(page: &'static str) -> Subscriber {
+        metrics::gauge!("carina_live_subscribers", "page" => page).increment(1.0);
+        Subscriber(page)
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        metrics::gauge!("carina_live_subscribers", "page" => self.0).decrement(1.0);
+    }
+}
+
 struct Watch<F> {
+    _subscriber: Option<Subscriber>,
     look: F,
     last: String,
     first: bool,
@@ -193,6 +211,7 @@ struct Watch<F> {
 }
 
 fn changes<F, Fut>(
+    subscriber: Option<Subscriber>,
     first: String,
     look: F,
     period: Duration,
@@ -201,7 +220,7 @@ where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Look> + Send,
 {
-    let watch = Watch { look, last: first, first: true, done: false, period };
+    let watch = Watch { _subscriber: subscriber, look, last: first, first: true, done: false, period };
     stream::unfold(watch, |mut watch| async move {
         if watch.done {
             return None;
@@ -252,7 +271,7 @@ mod tests {
             vec![Look::Data("1".into()), Look::Skip, Look::Data("2".into()), Look::Data("2".into()), Look::Gone]
                 .into_iter();
         let events: Vec<_> =
-            changes("1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
+            changes(None, "1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
                 .collect()
                 .await;
         // first "1", then "2", then gone; then the stream is over.
@@ -263,7 +282,7 @@ mod tests {
     async fn a_stream_stops_quietly_when_the_session_ends() {
         let mut looks = vec![Look::Data("2".into()), Look::Ended].into_iter();
         let events: Vec<_> =
-            changes("1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
+            changes(None, "1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
                 .collect()
                 .await;
         assert_eq!(events.len(), 2);
