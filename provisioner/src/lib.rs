@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 mod history;
 mod housekeeping;
+pub mod live;
 mod operator;
 mod placement;
 pub mod quota;
