@@ -160,10 +160,12 @@ pub struct ContainerView {
     pub id: String,
     pub name: String,
     pub image: String,
-    /// starting (created moments ago), created, running, exited...
+    /// starting (created moments ago), created, running, paused, exited...
     pub state: String,
-    /// Docker's words, e.g. "Up 3 minutes".
-    pub status: String,
+    /// healthy, unhealthy or starting, for containers with a health check.
+    pub health: Option<String>,
+    /// The Swarm service or compose project it belongs to: its tasks share a colour.
+    pub group: Option<String>,
     /// Carina's own containers (swarm-data, swarm-manager): shown, but muted.
     pub infrastructure: bool,
 }

@@ -45,7 +45,8 @@ pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use history::{AccountEvent, EVENTS_LIMIT};
 pub use housekeeping::Pruned;
-pub use placement::{PlacedContainer, SegmentPlacement};
+pub use live::{Feed, PlacedContainer};
+pub use placement::{ClusterWatch, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;
 pub use secret_key::{SecretKey, SecretKeyError};
@@ -62,6 +63,8 @@ pub struct Provisioner {
     /// The segments' host, for reading what runs on them (placement); `None` without
     /// infrastructure (tests of the domain alone).
     driver: Option<Arc<dyn segments::SegmentDriver>>,
+    /// The clusters' live models (with a driver only).
+    live: Option<live::LiveModels>,
     /// Wakes the reconciler when desired state changes, so it does not wait for its tick.
     wake: Arc<Notify>,
     /// A valid argon2 hash of a random password, checked for unknown emails so that a
@@ -88,6 +91,7 @@ impl Provisioner {
         driver: Arc<dyn segments::SegmentDriver>,
     ) -> Result<Self> {
         let mut provisioner = Self::with_endpoints(storage, config, secret_key, endpoints).await?;
+        provisioner.live = Some(live::LiveModels::new(provisioner.storage.clone(), driver.clone()));
         provisioner.driver = Some(driver);
         Ok(provisioner)
     }
@@ -121,6 +125,7 @@ impl Provisioner {
             config,
             endpoints,
             driver: None,
+            live: None,
             wake: Arc::new(Notify::new()),
             dummy_password_hash,
             secret_key: Arc::new(secret_key),

@@ -203,7 +203,8 @@ mod ssr {
                         id: c.id,
                         name: c.name,
                         image: c.image,
-                        status: c.status,
+                        health: c.health,
+                        group: c.group,
                         infrastructure: c.infrastructure,
                     })
                     .collect()
@@ -234,9 +235,10 @@ mod tests {
             name: "web".into(),
             image: "nginx".into(),
             state: state.into(),
-            status: "Created".into(),
+            health: None,
             created_at: 1_000,
             infrastructure,
+            group: None,
         };
         assert_eq!(ssr::shown_state(&container("created", false), 1_005), "starting");
         assert_eq!(ssr::shown_state(&container("created", false), 1_100), "created", "never started");

@@ -278,12 +278,12 @@ impl Entry {
 }
 
 /// The Swarm service or compose project named by a container's labels.
-pub fn group_of<'a>(mut label: impl FnMut(&str) -> Option<&'a str>) -> Option<String> {
+pub(super) fn group_of<'a>(mut label: impl FnMut(&str) -> Option<&'a str>) -> Option<String> {
     label("com.docker.swarm.service.name").or_else(|| label("com.docker.compose.project")).map(str::to_owned)
 }
 
 /// The health in Docker's status words ("Up 3 minutes (healthy)").
-pub fn health_of(status: &str) -> Option<String> {
+pub(super) fn health_of(status: &str) -> Option<String> {
     let inside = status.rsplit_once('(')?.1.strip_suffix(')')?;
     let health = inside.strip_prefix("health: ").unwrap_or(inside);
     matches!(health, "healthy" | "unhealthy" | "starting").then(|| health.to_owned())

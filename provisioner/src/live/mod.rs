@@ -1,6 +1,75 @@
 //! The live model of each cluster: what runs on its segments, kept up to date by the
-//! segments' Docker events rather than asked for by every page.
+//! segments' Docker events and the reconciler's writes rather than asked for by every page.
+//!
+//! A model starts when something first asks for its cluster (a page, its stream, the
+//! API), and stops once its cluster is gone or nobody has asked for a minute. Pages wait
+//! on its `watch` channel: an idle cluster costs nothing however many pages are open.
 
+mod cluster;
+mod feed;
 mod fold;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+pub use cluster::Containers;
+pub use feed::Feed;
 pub use fold::{Action, ContainerEvent, Fold, PlacedContainer};
+
+use crate::storage::Storage;
+
+/// The running models, by cluster id.
+#[derive(Clone)]
+pub struct LiveModels {
+    storage: Storage,
+    driver: Arc<dyn segments::SegmentDriver>,
+    models: Arc<Mutex<HashMap<String, watch::Sender<Containers>>>>,
+}
+
+impl LiveModels {
+    /// No model runs until one is asked for.
+    pub fn new(storage: Storage, driver: Arc<dyn segments::SegmentDriver>) -> Self {
+        LiveModels { storage, driver, models: Arc::default() }
+    }
+
+    /// Follows cluster `id`'s containers, starting its model if none runs. The caller
+    /// must have checked that the cluster is the account's.
+    pub fn subscribe(&self, id: &str) -> watch::Receiver<Containers> {
+        let mut models = self.models.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(tx) = models.get(id) {
+            return tx.subscribe();
+        }
+        let (tx, rx) = watch::channel(Containers::default());
+        models.insert(id.to_owned(), tx.clone());
+        let (registry, id) = (self.models.clone(), id.to_owned());
+        let stop_if_idle = {
+            let (registry, id, tx) = (registry.clone(), id.clone(), tx.clone());
+            move || {
+                let mut models = registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                // Checked under the lock, so that nobody subscribes to a stopping model.
+                let idle = tx.receiver_count() == 0;
+                if idle {
+                    models.remove(&id);
+                }
+                idle
+            }
+        };
+        let run = cluster::run(self.storage.clone(), self.driver.clone(), id.clone(), tx.clone(), stop_if_idle);
+        tokio::spawn(async move {
+            run.await;
+            let mut models = registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if models.get(&id).is_some_and(|current| current.same_channel(&tx)) {
+                models.remove(&id);
+            }
+            tracing::debug!(cluster = %id, "live model stopped");
+        });
+        rx
+    }
+
+    /// How many models run (for tests and metrics).
+    pub fn running(&self) -> usize {
+        self.models.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
+    }
+}

@@ -25,6 +25,7 @@ impl Storage {
             .bind(now)
             .execute(self.pool())
             .await?;
+        self.touched();
         Ok(())
     }
 

@@ -85,6 +85,7 @@ impl Storage {
         sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(&domain).execute(&mut *tx).await?;
         insert_segment(&mut tx, row, parsed, Some(&domain)).await?;
         tx.commit().await?;
+        self.touched();
         Ok(Some((domain, parsed)))
     }
 }

@@ -182,7 +182,8 @@ mod tests {
             name: name.into(),
             image: "nginx".into(),
             state: "running".into(),
-            status: "Up".into(),
+            health: None,
+            group: None,
             infrastructure,
         }
     }
