@@ -166,6 +166,10 @@ pub struct ContainerView {
     pub health: Option<String>,
     /// The Swarm service or compose project it belongs to: its tasks share a colour.
     pub group: Option<String>,
+    /// What it reserves of its segment: memory in bytes (`--memory`), thousandths of a
+    /// CPU (`--cpus`).
+    pub reserved_memory: i64,
+    pub reserved_millicpu: i64,
     /// Carina's own containers (swarm-data, swarm-manager): shown, but muted.
     pub infrastructure: bool,
 }

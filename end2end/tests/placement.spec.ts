@@ -51,17 +51,20 @@ test("placement follows the docker CLI live, colours a project's containers alik
     await markDocument(page);
     const placement = page.locator("#placement");
     // Two containers of one compose project, one of another.
-    for (const [container, project] of [
-      ["web-a", "shop"],
-      ["web-b", "shop"],
-      ["db", "store"],
-    ]) {
-      docker(bundle, ["run", "-d", "--name", container, "--label", `com.docker.compose.project=${project}`, "busybox", "sleep", "600"]);
+    for (const [container, project, reserve] of [
+      ["web-a", "shop", []],
+      ["web-b", "shop", []],
+      ["db", "store", ["--cpus", "0.5", "--memory", "64m"]],
+    ] as [string, string, string[]][]) {
+      const label = `com.docker.compose.project=${project}`;
+      docker(bundle, ["run", "-d", "--name", container, "--label", label, ...reserve, "busybox", "sleep", "600"]);
     }
     for (const container of ["web-a", "web-b", "db"]) {
       await expect(placement.locator(`[data-container="${container}"]`)).toBeVisible({ timeout: 10_000 });
     }
     await expect(placement.locator('[data-container="web-a"] .cstate')).toHaveText("running");
+    // What the containers reserve, against the segment's size (1 CPU, 1 GiB here).
+    await expect(placement.locator(".placement-segment .reserved")).toHaveText("0.50 of 1 CPU, 64 MiB of 1 GiB reserved");
     expect(await notReloaded(page)).toBe(true);
 
     // One colour per project, in the tiles and in the legend.

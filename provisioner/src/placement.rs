@@ -33,9 +33,8 @@ impl Provisioner {
         };
         let mut model = live.subscribe(&row.id);
         // Until every segment the database lists has had its first answer (or failure).
-        let settled = |c: &Containers| {
-            segments.iter().all(|s| c.segments.get(&s.name).is_some_and(|f| *f != Feed::Connecting))
-        };
+        let settled =
+            |c: &Containers| segments.iter().all(|s| c.segments.get(&s.name).is_some_and(|f| *f != Feed::Connecting));
         let _ = tokio::time::timeout(FIRST_LISTING, model.wait_for(settled)).await;
         let now = model.borrow().clone();
         Ok(segments

@@ -108,9 +108,8 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
     let key = server.api_key_for("ada@example.com");
     let (code, created) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "web", "nodes": 1})));
     assert_eq!(code, 201, "{created}");
-    let detail = server.wait_cluster(&key, "web", Duration::from_secs(180), |code, json| {
-        code == 200 && json["status"] == "active"
-    });
+    let detail = server
+        .wait_cluster(&key, "web", Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active");
     let segment = detail["segments"][0]["name"].as_str().unwrap().to_owned();
     let domain = server.domain_of(&segment);
     let socket = server.driver().docker_socket(&domain).display().to_string();
@@ -122,9 +121,17 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
 
     // A container of a compose project appears, running, with its project.
     let started = Instant::now();
-    docker(&socket, &["run", "-d", "--name", "probe", "--label", "com.docker.compose.project=shop", "busybox", "sleep", "600"]);
-    stream.until(Duration::from_secs(10), "probe running", |m| {
-        containers(m).is_some_and(|list| named(&list, "probe").is_some_and(|c| c["state"] == "running" && c["group"] == "shop"))
+    let probe = ["run", "-d", "--name", "probe", "--label", "com.docker.compose.project=shop"];
+    docker(&socket, &[&probe[..], &["--memory", "64m", "--cpus", "0.5", "busybox", "sleep", "600"]].concat());
+    stream.until(Duration::from_secs(10), "probe running, with its project and reservations", |m| {
+        containers(m).is_some_and(|list| {
+            named(&list, "probe").is_some_and(|c| {
+                c["state"] == "running"
+                    && c["group"] == "shop"
+                    && c["reserved_memory"] == 64 << 20
+                    && c["reserved_millicpu"] == 500
+            })
+        })
     });
     eprintln!("figure: docker run -> stream {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
 
@@ -137,9 +144,11 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
     let pids = segment_pids(&domain, "dockerd");
     assert_eq!(pids.len(), 1, "{pids:?}");
     run("kill", &["-9", &pids[0].to_string()]);
-    stream.until(Duration::from_secs(30), "the segment not answering", |m| {
-        matches!(m, Message::Data(page) if page["placement"][0]["containers"].is_null())
-    });
+    stream.until(
+        Duration::from_secs(30),
+        "the segment not answering",
+        |m| matches!(m, Message::Data(page) if page["placement"][0]["containers"].is_null()),
+    );
     let back = stream.until(Duration::from_secs(90), "the segment answering again", |m| containers(m).is_some());
     // The repair may have made the segment's domain again.
     let socket = server.driver().docker_socket(&server.domain_of(&segment)).display().to_string();

@@ -205,6 +205,8 @@ mod ssr {
                         image: c.image,
                         health: c.health,
                         group: c.group,
+                        reserved_memory: c.reserved.memory,
+                        reserved_millicpu: c.reserved.millicpu,
                         infrastructure: c.infrastructure,
                     })
                     .collect()
@@ -239,6 +241,7 @@ mod tests {
             created_at: 1_000,
             infrastructure,
             group: None,
+            reserved: provisioner::Reserved::default(),
         };
         assert_eq!(ssr::shown_state(&container("created", false), 1_005), "starting");
         assert_eq!(ssr::shown_state(&container("created", false), 1_100), "created", "never started");

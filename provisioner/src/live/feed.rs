@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use segments::bollard::models::{EventMessage, EventMessageTypeEnum};
-use segments::bollard::query_parameters::{EventsOptions, ListContainersOptions};
+use segments::bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
 use segments::SegmentEngine;
 
-use super::fold::{group_of, health_of, Action, ContainerEvent, Fold, PlacedContainer};
+use super::fold::{group_of, health_of, Action, ContainerEvent, Fold, PlacedContainer, Reserved};
 
 /// What a feed knows of its segment's containers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +53,7 @@ pub(super) async fn follow(socket: PathBuf, mut report: impl FnMut(Feed)) {
                     let Some(event) = container_event(message) else { continue };
                     last_seen = Some(last_seen.map_or(event.at, |seen| seen.max(event.at)));
                     fold.apply(event);
+                    read_reservations(&engine, &mut fold).await;
                     report(Feed::Following(fold.containers()));
                 }
                 tracing::debug!(socket = %socket.display(), "segment events: the stream ended; reconnecting");
@@ -82,18 +83,39 @@ async fn connect(socket: &std::path::Path, fold: &mut Fold) -> Result<(SegmentEn
             let labels = c.labels.unwrap_or_default();
             PlacedContainer {
                 id: short(&c.id.unwrap_or_default()),
-                name: c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_owned()).unwrap_or_default(),
+                name: c
+                    .names
+                    .unwrap_or_default()
+                    .first()
+                    .map(|n| n.trim_start_matches('/').to_owned())
+                    .unwrap_or_default(),
                 image: c.image.unwrap_or_default(),
                 state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                 health: c.status.as_deref().and_then(health_of),
                 created_at: c.created.unwrap_or_default(),
                 infrastructure: labels.contains_key(segments::INFRA_LABEL),
                 group: group_of(|k| labels.get(k).map(String::as_str)),
+                reserved: Reserved::default(),
             }
         })
         .collect();
     fold.resync(listing, at);
+    read_reservations(&engine, fold).await;
     Ok((engine, at))
+}
+
+/// Inspects the containers whose reservations the fold does not know yet. One that
+/// cannot be inspected (removed meanwhile) reserves nothing.
+async fn read_reservations(engine: &SegmentEngine, fold: &mut Fold) {
+    for id in fold.unreserved() {
+        let inspected = engine.docker().inspect_container(&id, None::<InspectContainerOptions>).await;
+        let host = inspected.ok().and_then(|c| c.host_config);
+        let reserved = Reserved {
+            memory: host.as_ref().and_then(|h| h.memory).unwrap_or(0),
+            millicpu: host.as_ref().and_then(|h| h.nano_cpus).unwrap_or(0) / 1_000_000,
+        };
+        fold.reserve(&id, reserved);
+    }
 }
 
 /// A Docker event as the fold reads it; `None` for events about anything but containers.

@@ -27,6 +27,18 @@ pub struct PlacedContainer {
     pub infrastructure: bool,
     /// The Swarm service or compose project it belongs to.
     pub group: Option<String>,
+    /// What it reserves of its segment (`--memory`, `--cpus`), as classic Swarm counted;
+    /// zero until read (a listing does not say).
+    pub reserved: Reserved,
+}
+
+/// A container's reservations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reserved {
+    /// Bytes (`HostConfig.Memory`).
+    pub memory: i64,
+    /// Thousandths of a CPU (`HostConfig.NanoCpus`).
+    pub millicpu: i64,
 }
 
 /// What an event did to a container.
@@ -39,6 +51,8 @@ pub enum Action {
     Unpause,
     Destroy,
     Rename,
+    /// `docker update`: its reservations may have changed.
+    Update,
     /// `health_status: healthy` and the like.
     Health(String),
     /// Anything else (attach, kill, exec...): only its name and image count.
@@ -56,6 +70,7 @@ impl Action {
             "unpause" => Action::Unpause,
             "destroy" => Action::Destroy,
             "rename" => Action::Rename,
+            "update" => Action::Update,
             _ => match word.strip_prefix("health_status: ") {
                 Some(health) => Action::Health(health.trim().to_owned()),
                 None => Action::Other,
@@ -93,7 +108,7 @@ impl Action {
             Action::Unpause => 3,
             Action::Pause => 4,
             Action::Die => 5,
-            Action::Rename | Action::Other => 6,
+            Action::Rename | Action::Update | Action::Other => 6,
             Action::Destroy => 7,
         }
     }
@@ -155,6 +170,8 @@ struct Entry {
     created_at: Option<i64>,
     /// Set once destroyed: ids are never reused, so it stays gone.
     destroyed: Option<i64>,
+    /// `None` until read, and again after a `docker update`.
+    reserved: Option<Reserved>,
 }
 
 /// A segment's containers, folded from events and listings.
@@ -181,6 +198,7 @@ impl Fold {
                 health: Field::new(None, (i64::MIN, 0)),
                 created_at: None,
                 destroyed: None,
+                reserved: None,
             }),
         };
         if entry.destroyed.is_some() {
@@ -196,6 +214,7 @@ impl Fold {
         match event.action {
             Action::Create => entry.created_at = Some(event.at.div_euclid(1_000_000_000)),
             Action::Destroy => entry.destroyed = Some(event.at),
+            Action::Update => entry.reserved = None,
             _ => {}
         }
     }
@@ -214,8 +233,7 @@ impl Fold {
             listed.contains_key(id) || entry.destroyed.is_some_and(|d| d > at) || entry.newest() > stamp
         });
         for (id, c) in listed {
-            let identity =
-                Identity { name: c.name, image: c.image, infrastructure: c.infrastructure, group: c.group };
+            let identity = Identity { name: c.name, image: c.image, infrastructure: c.infrastructure, group: c.group };
             match self.entries.get_mut(&id) {
                 Some(entry) => {
                     entry.identity.offer(identity, stamp);
@@ -232,6 +250,7 @@ impl Fold {
                             health: Field::new(c.health, stamp),
                             created_at: Some(c.created_at),
                             destroyed: None,
+                            reserved: None,
                         },
                     );
                 }
@@ -242,6 +261,22 @@ impl Fold {
         // their late events.
         let floor = self.floor;
         self.entries.retain(|_, entry| entry.destroyed.is_none_or(|d| d > floor));
+    }
+
+    /// The containers whose reservations are to be read (new, or updated).
+    pub fn unreserved(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.destroyed.is_none() && e.reserved.is_none())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Records what a container reserves, as its inspection says.
+    pub fn reserve(&mut self, id: &str, reserved: Reserved) {
+        if let Some(entry) = self.entries.get_mut(id) {
+            entry.reserved = Some(reserved);
+        }
     }
 
     /// The containers alive, Carina's own last, then by name.
@@ -263,6 +298,7 @@ impl Fold {
                     created_at: e.created_at.unwrap_or(0),
                     infrastructure: identity.infrastructure,
                     group: identity.group.clone(),
+                    reserved: e.reserved.unwrap_or_default(),
                 }
             })
             .collect();

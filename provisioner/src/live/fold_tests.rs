@@ -51,11 +51,18 @@ impl Daemon {
                     created_at: at / SECOND,
                     infrastructure: infra,
                     group: group.map(|g| format!("svc{g}")),
+                    reserved: Reserved::default(),
                 };
                 self.containers.push((container, false));
                 (n, Action::Create)
             }
-            Op::Start(i) | Op::Die(i) | Op::Pause(i) | Op::Unpause(i) | Op::Destroy(i) | Op::Rename(i) | Op::Kill(i)
+            Op::Start(i)
+            | Op::Die(i)
+            | Op::Pause(i)
+            | Op::Unpause(i)
+            | Op::Destroy(i)
+            | Op::Rename(i)
+            | Op::Kill(i)
             | Op::Health(i, _) => {
                 let Some(k) = pick(&self.containers, i) else { return };
                 let c = &mut self.containers[k];
@@ -240,4 +247,27 @@ fn actions_and_health_words_are_read() {
     assert_eq!(health_of("Up 1 second (health: starting)").as_deref(), Some("starting"));
     assert_eq!(health_of("Exited (0) 2 minutes ago"), None);
     assert_eq!(health_of("Up 3 minutes (Paused)"), None);
+}
+
+#[test]
+fn reservations_are_read_once_and_again_after_an_update() {
+    let event = |action, at| ContainerEvent {
+        id: "a".into(),
+        action,
+        at,
+        name: "web".into(),
+        image: "nginx".into(),
+        infrastructure: false,
+        group: None,
+    };
+    let mut fold = Fold::default();
+    fold.apply(event(Action::Create, 1));
+    assert_eq!(fold.unreserved(), vec!["a".to_owned()]);
+    fold.reserve("a", Reserved { memory: 256 << 20, millicpu: 500 });
+    assert!(fold.unreserved().is_empty());
+    assert_eq!(fold.containers()[0].reserved.millicpu, 500);
+    fold.apply(event(Action::Update, 2));
+    assert_eq!(fold.unreserved(), vec!["a".to_owned()]);
+    fold.apply(event(Action::Destroy, 3));
+    assert!(fold.unreserved().is_empty(), "nothing to read of a destroyed container");
 }

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 pub use cluster::Containers;
 pub use feed::Feed;
-pub use fold::{Action, ContainerEvent, Fold, PlacedContainer};
+pub use fold::{Action, ContainerEvent, Fold, PlacedContainer, Reserved};
 
 use crate::storage::Storage;
 

@@ -20,8 +20,8 @@ pub use pool::{PoolRow, PoolState};
 pub use segments::{AddressPool, SegmentRow};
 
 use std::path::Path;
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;

@@ -28,9 +28,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::stream::{self, Stream};
+use futures::StreamExt;
 use http::header::{HeaderValue, CACHE_CONTROL};
 use http::{HeaderMap, StatusCode};
-use futures::StreamExt;
 use provisioner::{Account, ClusterWatch, Provisioner};
 use serde::Serialize;
 

@@ -184,6 +184,8 @@ mod tests {
             state: "running".into(),
             health: None,
             group: None,
+            reserved_memory: 0,
+            reserved_millicpu: 0,
             infrastructure,
         }
     }

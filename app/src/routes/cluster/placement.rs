@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::format::memory;
 use crate::model::{ClusterPageData, ContainerView, SegmentPlacementView, SegmentView};
 
 /// How many group colours the style sheet has (`.group-0` to `.group-7`, each in a light
@@ -30,11 +31,8 @@ pub(super) fn matches(c: &ContainerView, filter: &str) -> bool {
 
 /// The services and projects present, sorted, for the legend.
 fn groups(placement: &[SegmentPlacementView]) -> Vec<String> {
-    let mut all: Vec<String> = placement
-        .iter()
-        .flat_map(|s| s.containers.iter().flatten())
-        .filter_map(|c| c.group.clone())
-        .collect();
+    let mut all: Vec<String> =
+        placement.iter().flat_map(|s| s.containers.iter().flatten()).filter_map(|c| c.group.clone()).collect();
     all.sort();
     all.dedup();
     all
@@ -102,8 +100,24 @@ pub(super) fn Placement(page: RwSignal<ClusterPageData>) -> AnyView {
     .into_any()
 }
 
+/// What a segment's containers reserve of its size, in words: "0.5 of 1 CPU, 256 MiB of
+/// 1 GiB reserved" (classic Swarm's "Reserved CPUs" and "Reserved Memory").
+pub(super) fn reserved(containers: &[ContainerView], vcpus: u32, memory_mib: u64) -> String {
+    let millicpu: i64 = containers.iter().map(|c| c.reserved_millicpu).sum();
+    let mib = containers.iter().map(|c| c.reserved_memory).sum::<i64>() / (1024 * 1024);
+    let cpus =
+        if millicpu % 1000 == 0 { format!("{}", millicpu / 1000) } else { format!("{:.2}", millicpu as f64 / 1000.0) };
+    let unit = if vcpus == 1 { "CPU" } else { "CPUs" };
+    format!("{cpus} of {vcpus} {unit}, {} of {} reserved", memory(mib.max(0) as u64), memory(memory_mib))
+}
+
 fn column(segment: SegmentPlacementView, states: &[SegmentView], filter: RwSignal<String>) -> impl IntoView {
-    let state = states.iter().find(|s| s.name == segment.segment).map(|s| s.state.clone());
+    let this = states.iter().find(|s| s.name == segment.segment);
+    let state = this.map(|s| s.state.clone());
+    let reservation = match (this, &segment.containers) {
+        (Some(s), Some(list)) => Some(reserved(list, s.vcpus, s.memory_mib)),
+        _ => None,
+    };
     let containers = match segment.containers {
         None => view! { <p class="muted">"Docker on this segment is not answering; trying again."</p> }.into_any(),
         Some(list) if list.is_empty() => view! { <p class="muted">"No containers."</p> }.into_any(),
@@ -122,6 +136,7 @@ fn column(segment: SegmentPlacementView, states: &[SegmentView], filter: RwSigna
                 " " <code>{if segment.address.is_empty() { "no address yet".to_owned() } else { segment.address }}</code>
                 {state.map(|s| view! { <span class=format!("badge segment {s}")>{s.clone()}</span> })}
                 <span class="muted segment-name">{segment.segment}</span>
+                {reservation.map(|r| view! { <span class="reserved">{r}</span> })}
             </header>
             {containers}
         </article>
@@ -227,7 +242,21 @@ mod tests {
             health: None,
             group: group.map(Into::into),
             infrastructure: false,
+            reserved_memory: 0,
+            reserved_millicpu: 0,
         }
+    }
+
+    #[test]
+    fn reservations_add_up_against_the_segment() {
+        let mut a = container("a", "nginx", None);
+        a.reserved_memory = 256 << 20;
+        a.reserved_millicpu = 500;
+        let mut b = container("b", "nginx", None);
+        b.reserved_memory = 512 << 20;
+        b.reserved_millicpu = 250;
+        assert_eq!(reserved(&[a, b], 1, 1024), "0.75 of 1 CPU, 768 MiB of 1 GiB reserved");
+        assert_eq!(reserved(&[], 2, 4096), "0 of 2 CPUs, 0 MiB of 4 GiB reserved");
     }
 
     #[test]
