@@ -182,6 +182,19 @@ pub struct SegmentPlacementView {
     pub address: String,
     /// `None` while the segment's Docker cannot be asked (it is starting or down).
     pub containers: Option<Vec<ContainerView>>,
+    /// Its use of the host, oldest first, over the last 15 minutes at most.
+    pub usage: Vec<UsageView>,
+}
+
+/// One sample of a segment's use of the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Unix seconds.
+    pub at: i64,
+    /// Thousandths of one CPU.
+    pub millicpu: u32,
+    /// Bytes.
+    pub memory: u64,
 }
 
 /// An issued credentials bundle.

@@ -97,6 +97,11 @@ test("placement follows the docker CLI live, colours a project's containers alik
     await expect(placement.locator(".placement-table tbody tr:visible")).toHaveCount(2);
     await filter.fill("");
 
+    // The segment's use of the host, sampled every 10 s, in words and as a graph.
+    const usage = placement.locator(".placement-segment .usage");
+    await expect(usage.locator(".usage-words")).toHaveText(/^\d+% CPU, \d+ (MiB|GiB) in use$/, { timeout: 30_000 });
+    await expect(usage.getByRole("img")).toHaveAttribute("aria-label", /^CPU and memory over the last 15 minutes; now /);
+
     await page.locator("#placement").screenshot({ path: testInfo.outputPath("placement-light.png") });
     await page.emulateMedia({ colorScheme: "dark" });
     await page.locator("#placement").screenshot({ path: testInfo.outputPath("placement-dark.png") });

@@ -45,7 +45,7 @@ pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use history::{AccountEvent, EVENTS_LIMIT};
 pub use housekeeping::Pruned;
-pub use live::{Feed, PlacedContainer, Reserved};
+pub use live::{Feed, PlacedContainer, Reserved, Sample};
 pub use placement::{ClusterWatch, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;

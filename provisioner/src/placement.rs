@@ -6,7 +6,7 @@ use tokio::sync::watch;
 
 use crate::account::Account;
 use crate::error::Result;
-use crate::live::{Containers, Feed, PlacedContainer};
+use crate::live::{Containers, Feed, PlacedContainer, Sample};
 use crate::Provisioner;
 
 /// The containers of one segment.
@@ -17,6 +17,8 @@ pub struct SegmentPlacement {
     pub address: String,
     /// `None` when the segment's Docker could not be asked (it is down or starting).
     pub containers: Option<Vec<PlacedContainer>>,
+    /// Its use of the host, oldest first, since the model started (15 minutes at most).
+    pub usage: Vec<Sample>,
 }
 
 /// How long a look at a model that has just started waits for its segments' first
@@ -44,6 +46,7 @@ impl Provisioner {
                     Some(Feed::Following(list)) => Some(list.clone()),
                     _ => None,
                 },
+                usage: now.usage.get(&segment.name).cloned().unwrap_or_default(),
                 ordinal: segment.ordinal as u32,
                 address: segment.address,
                 segment: segment.name,

@@ -1,6 +1,6 @@
 //! The live model against a real segment and its dockerd: a cluster page's event stream
-//! follows containers as the docker CLI makes and removes them, stays quiet while nothing
-//! happens, comes back after the segment's dockerd dies and is repaired, and says `gone`
+//! follows containers as the docker CLI makes and removes them, samples the segment's use
+//! of the host, sends no container changes while nothing happens, comes back after the segment's dockerd dies and is repaired, and says `gone`
 //! once the cluster is deleted.
 
 mod common;
@@ -135,9 +135,18 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
     });
     eprintln!("figure: docker run -> stream {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
 
-    // Nothing happens: nothing is sent (no polling).
+    // The segment's use of the host is sampled every 10 s: CPU, and memory in use.
+    let message = stream.until(Duration::from_secs(30), "a usage sample", |m| {
+        matches!(m, Message::Data(page) if page["placement"][0]["usage"].as_array().is_some_and(|u| !u.is_empty()))
+    });
+    let Message::Data(page) = &message else { unreachable!() };
+    assert!(page["placement"][0]["usage"][0]["memory"].as_u64().unwrap() > 1 << 20, "{page}");
+
+    // Nothing happens: no container changes are sent (no polling); at most the next
+    // usage sample.
+    let last = containers(&message);
     let quiet = stream.during(Duration::from_secs(4));
-    assert!(quiet.is_empty(), "an idle cluster's stream sent {quiet:?}");
+    assert!(quiet.len() <= 1 && quiet.iter().all(|m| containers(m) == last), "an idle cluster's stream sent {quiet:?}");
 
     // Its dockerd dies: the page says the segment does not answer, then, once the
     // reconciler has repaired it, lists what Docker lists again.

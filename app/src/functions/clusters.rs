@@ -108,7 +108,7 @@ mod ssr {
     use crate::error::AppError;
     use crate::model::{
         BundleView, ClusterListData, ClusterPageData, ClusterView, ContainerView, EventView, SegmentPlacementView,
-        SegmentView,
+        SegmentView, UsageView,
     };
 
     /// The clusters page's data for `account`.
@@ -196,6 +196,11 @@ mod ssr {
             segment: s.segment,
             ordinal: s.ordinal,
             address: s.address,
+            usage: s
+                .usage
+                .into_iter()
+                .map(|u| UsageView { at: u.at, millicpu: u.millicpu, memory: u.memory })
+                .collect(),
             containers: s.containers.map(|list| {
                 list.into_iter()
                     .map(|c| ContainerView {

@@ -10,12 +10,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::feed::{follow, Feed};
+use super::usage::{self, History, Sample};
 use crate::storage::Storage;
 
-/// What the model knows: each segment's feed, by segment name.
+/// What the model knows, by segment name: each segment's feed, and its recent use of the
+/// host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Containers {
     pub segments: BTreeMap<String, Feed>,
+    pub usage: BTreeMap<String, Vec<Sample>>,
 }
 
 /// How long a model outlives its last subscriber: a page reload or the next page of the
@@ -46,6 +49,11 @@ pub(super) async fn run(
 ) {
     let mut changes = storage.changes();
     let mut feeds: BTreeMap<String, Running> = BTreeMap::new();
+    let mut histories: BTreeMap<String, History> = BTreeMap::new();
+    let mut sampling = tokio::time::interval(usage::PERIOD);
+    sampling.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Kept across wake-ups, so that database writes do not put off the stop.
+    let mut idle_wait = Box::pin(idle(&tx));
     loop {
         changes.mark_unchanged();
         match storage.segments_of(&id).await {
@@ -83,14 +91,38 @@ pub(super) async fn run(
                     }
                     break;
                 }
-                () = idle(&tx) => {
+                _ = sampling.tick() => sample(&feeds, &mut histories, &tx).await,
+                () = &mut idle_wait => {
                     if stop_if_idle() {
                         return;
                     }
+                    idle_wait = Box::pin(idle(&tx));
                 }
             }
         }
     }
+}
+
+/// Reads each segment's use of the host and publishes the histories.
+async fn sample(
+    feeds: &BTreeMap<String, Running>,
+    histories: &mut BTreeMap<String, History>,
+    tx: &watch::Sender<Containers>,
+) {
+    histories.retain(|name, _| feeds.contains_key(name));
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    for (name, feed) in feeds {
+        if let Some((cpu_ns, memory)) = usage::read(&feed.domain).await {
+            histories.entry(name.clone()).or_default().add(now_ms, cpu_ns, memory);
+        }
+    }
+    let usage: BTreeMap<String, Vec<Sample>> = histories.iter().map(|(name, h)| (name.clone(), h.samples())).collect();
+    tx.send_if_modified(|now| {
+        let changed = now.usage != usage;
+        now.usage = usage;
+        changed
+    });
 }
 
 /// Resolves once the model has had no subscriber for [`LINGER`].

@@ -8,6 +8,7 @@
 mod cluster;
 mod feed;
 mod fold;
+mod usage;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 pub use cluster::Containers;
 pub use feed::Feed;
 pub use fold::{Action, ContainerEvent, Fold, PlacedContainer, Reserved};
+pub use usage::Sample;
 
 use crate::storage::Storage;
 

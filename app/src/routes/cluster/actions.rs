@@ -191,7 +191,7 @@ mod tests {
     }
 
     fn segment(containers: Option<Vec<ContainerView>>) -> SegmentPlacementView {
-        SegmentPlacementView { segment: "s".into(), ordinal: 1, address: String::new(), containers }
+        SegmentPlacementView { segment: "s".into(), ordinal: 1, address: String::new(), containers, usage: Vec::new() }
     }
 
     #[test]

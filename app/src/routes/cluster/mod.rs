@@ -13,6 +13,7 @@ mod facts;
 mod history;
 mod placement;
 mod segments;
+mod usage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -118,6 +118,7 @@ fn column(segment: SegmentPlacementView, states: &[SegmentView], filter: RwSigna
         (Some(s), Some(list)) => Some(reserved(list, s.vcpus, s.memory_mib)),
         _ => None,
     };
+    let used = this.and_then(|s| super::usage::usage(segment.usage.clone(), s.vcpus, s.memory_mib));
     let containers = match segment.containers {
         None => view! { <p class="muted">"Docker on this segment is not answering; trying again."</p> }.into_any(),
         Some(list) if list.is_empty() => view! { <p class="muted">"No containers."</p> }.into_any(),
@@ -137,6 +138,7 @@ fn column(segment: SegmentPlacementView, states: &[SegmentView], filter: RwSigna
                 {state.map(|s| view! { <span class=format!("badge segment {s}")>{s.clone()}</span> })}
                 <span class="muted segment-name">{segment.segment}</span>
                 {reservation.map(|r| view! { <span class="reserved">{r}</span> })}
+                {used}
             </header>
             {containers}
         </article>
