@@ -75,9 +75,9 @@ pub(super) async fn run(
                     now.segments.keys().ne(before.iter())
                 });
                 for (name, domain) in wanted {
-                    if !feeds.contains_key(&name) {
-                        let feed = follow(driver.docker_socket(&domain), report(tx.clone(), name.clone()));
-                        feeds.insert(name, Running { domain, task: tokio::spawn(feed) });
+                    if let std::collections::btree_map::Entry::Vacant(slot) = feeds.entry(name) {
+                        let feed = follow(driver.docker_socket(&domain), report(tx.clone(), slot.key().clone()));
+                        slot.insert(Running { domain, task: tokio::spawn(feed) });
                     }
                 }
             }
