@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,6 +16,14 @@ function docker(bundle: string, args: string[]): string {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
+
+/** axe's violations in the placement view (tiles, legend, filter, graph, table). */
+async function placementViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).include("#placement").withTags(AXE_TAGS).analyze();
+  return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
 /** Marks the document: a test can then prove the page changed by itself, never reloaded. */
@@ -62,6 +71,12 @@ test("placement follows the docker CLI live, colours a project's containers alik
     for (const container of ["web-a", "web-b", "db"]) {
       await expect(placement.locator(`[data-container="${container}"]`)).toBeVisible({ timeout: 10_000 });
     }
+    // A Swarm service's tasks: one colour too.
+    docker(bundle, ["service", "create", "--detach", "--name", "api", "--replicas", "2", "busybox", "sleep", "600"]);
+    const tasks = placement.locator('.placement [data-group="api"]');
+    await expect(tasks).toHaveCount(2, { timeout: 30_000 });
+    const taskColours = await tasks.evaluateAll((tiles) => tiles.map((t) => getComputedStyle(t).borderLeftColor));
+    expect(taskColours[0]).toBe(taskColours[1]);
     await expect(placement.locator('[data-container="web-a"] .cstate')).toHaveText("running");
     // What the containers reserve, against the segment's size (1 CPU, 1 GiB here).
     await expect(placement.locator(".placement-segment .reserved")).toHaveText("0.50 of 1 CPU, 64 MiB of 1 GiB reserved");
@@ -102,8 +117,10 @@ test("placement follows the docker CLI live, colours a project's containers alik
     await expect(usage.locator(".usage-words")).toHaveText(/^\d+% CPU, \d+ (MiB|GiB) in use$/, { timeout: 30_000 });
     await expect(usage.getByRole("img")).toHaveAttribute("aria-label", /^CPU and memory over the last 15 minutes; now /);
 
+    expect(await placementViolations(page), "axe, light").toEqual([]);
     await page.locator("#placement").screenshot({ path: testInfo.outputPath("placement-light.png") });
     await page.emulateMedia({ colorScheme: "dark" });
+    expect(await placementViolations(page), "axe, dark").toEqual([]);
     await page.locator("#placement").screenshot({ path: testInfo.outputPath("placement-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
 
