@@ -136,9 +136,11 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
     eprintln!("figure: docker run -> stream {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
 
     // The segment's use of the host is sampled every 10 s: CPU, and memory in use.
-    let message = stream.until(Duration::from_secs(30), "a usage sample", |m| {
-        matches!(m, Message::Data(page) if page["placement"][0]["usage"].as_array().is_some_and(|u| !u.is_empty()))
-    });
+    let message = stream.until(
+        Duration::from_secs(30),
+        "a usage sample",
+        |m| matches!(m, Message::Data(page) if page["placement"][0]["usage"].as_array().is_some_and(|u| !u.is_empty())),
+    );
     let Message::Data(page) = &message else { unreachable!() };
     assert!(page["placement"][0]["usage"][0]["memory"].as_u64().unwrap() > 1 << 20, "{page}");
 

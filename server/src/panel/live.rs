@@ -2,8 +2,8 @@
 //! page show. Users asked for push, not polling: the browser keeps one stream open, and
 //! the server looks at the page's data again only when something it shows may have
 //! changed (the cluster's live model or the database woke it), sending it when it did.
-//! An idle cluster costs its open pages nothing but keep-alives and a session check now
-//! and then.
+//! An idle cluster costs its open pages keep-alives, a session check every 30 s, and a
+//! look per usage sample of its segments (every 10 s).
 //!
 //! Event format (`text/event-stream`):
 //! - `data: <JSON>`: the page's whole data (`ClusterListData` or `ClusterPageData`), at
