@@ -71,6 +71,9 @@ test("placement follows the docker CLI live, colours a project's containers alik
     for (const container of ["web-a", "web-b", "db"]) {
       await expect(placement.locator(`[data-container="${container}"]`)).toBeVisible({ timeout: 10_000 });
     }
+    // A health check's verdict shows on the tile as Docker reports it.
+    docker(bundle, ["run", "-d", "--name", "checked", "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep", "600"]);
+    await expect(placement.locator('[data-container="checked"] .health')).toHaveText("healthy", { timeout: 20_000 });
     // A Swarm service's tasks: one colour too.
     docker(bundle, ["service", "create", "--detach", "--name", "api", "--replicas", "2", "busybox", "sleep", "600"]);
     const tasks = placement.locator('.placement [data-group="api"]');
