@@ -65,6 +65,15 @@ impl Provisioner {
         })
     }
 
+    /// Keeps the live model of every cluster in use running, for as long as the future
+    /// lives (none without infrastructure).
+    pub async fn follow_active_clusters(&self) {
+        match &self.live {
+            Some(live) => live.clone().follow_active().await,
+            None => std::future::pending().await,
+        }
+    }
+
     /// Wakes whenever the database changes (the clusters page shows nothing else).
     pub fn watch_database(&self) -> ClusterWatch {
         ClusterWatch { containers: None, database: self.storage.changes() }

@@ -1,8 +1,9 @@
 //! The live model of each cluster: what runs on its segments, kept up to date by the
 //! segments' Docker events and the reconciler's writes rather than asked for by every page.
 //!
-//! A model starts when something first asks for its cluster (a page, its stream, the
-//! API), and stops once its cluster is gone or nobody has asked for a minute. Pages wait
+//! A model runs while its cluster is in use ([`LiveModels::follow_active`]: from `new`
+//! until it is being deleted) or something asks for it (a page, its stream, the API),
+//! and stops once its cluster is gone, or a minute after it is neither. Pages wait
 //! on its `watch` channel: an idle cluster wakes them only for its usage samples (every
 //! 10 s), however many pages are open.
 
@@ -11,7 +12,7 @@ mod feed;
 mod fold;
 mod usage;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -21,6 +22,7 @@ pub use feed::Feed;
 pub use fold::{Action, ContainerEvent, Fold, PlacedContainer, Reserved};
 pub use usage::Sample;
 
+use crate::cluster::ClusterStatus;
 use crate::storage::Storage;
 
 /// The running models, by cluster id.
@@ -69,5 +71,37 @@ impl LiveModels {
             tracing::debug!(cluster = %id, "live model stopped");
         });
         rx
+    }
+
+    /// Keeps the model of every cluster in use (any status but `deleting`) running, so
+    /// that its usage history and its containers are there when the first page opens and
+    /// a grow or a rebuild does not lose them; for as long as the future lives, looking
+    /// again at each write to the database.
+    pub async fn follow_active(self) {
+        let mut changes = self.storage.changes();
+        let mut held: BTreeMap<String, watch::Receiver<Containers>> = BTreeMap::new();
+        loop {
+            changes.mark_unchanged();
+            match self.storage.all_clusters().await {
+                Ok(rows) => {
+                    let active: Vec<String> = rows
+                        .into_iter()
+                        .filter(|r| r.status != ClusterStatus::Deleting.as_str())
+                        .map(|r| r.id)
+                        .collect();
+                    held.retain(|id, _| active.contains(id));
+                    for id in active {
+                        if !held.contains_key(&id) {
+                            let model = self.subscribe(&id);
+                            held.insert(id, model);
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "live models: could not read the clusters"),
+            }
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
     }
 }
