@@ -91,10 +91,7 @@ impl LiveModels {
                         .collect();
                     held.retain(|id, _| active.contains(id));
                     for id in active {
-                        if !held.contains_key(&id) {
-                            let model = self.subscribe(&id);
-                            held.insert(id, model);
-                        }
+                        held.entry(id).or_insert_with_key(|id| self.subscribe(id));
                     }
                 }
                 Err(err) => tracing::warn!(error = %err, "live models: could not read the clusters"),
