@@ -160,10 +160,16 @@ pub struct ContainerView {
     pub id: String,
     pub name: String,
     pub image: String,
-    /// starting (created moments ago), created, running, exited...
+    /// starting (created moments ago), created, running, paused, exited...
     pub state: String,
-    /// Docker's words, e.g. "Up 3 minutes".
-    pub status: String,
+    /// healthy, unhealthy or starting, for containers with a health check.
+    pub health: Option<String>,
+    /// The Swarm service or compose project it belongs to: its tasks share a colour.
+    pub group: Option<String>,
+    /// What it reserves of its segment: memory in bytes (`--memory`), thousandths of a
+    /// CPU (`--cpus`).
+    pub reserved_memory: i64,
+    pub reserved_millicpu: i64,
     /// Carina's own containers (swarm-data, swarm-manager): shown, but muted.
     pub infrastructure: bool,
 }
@@ -176,6 +182,19 @@ pub struct SegmentPlacementView {
     pub address: String,
     /// `None` while the segment's Docker cannot be asked (it is starting or down).
     pub containers: Option<Vec<ContainerView>>,
+    /// Its use of the host, oldest first, over the last 15 minutes at most.
+    pub usage: Vec<UsageView>,
+}
+
+/// One sample of a segment's use of the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Unix seconds.
+    pub at: i64,
+    /// Thousandths of one CPU.
+    pub millicpu: u32,
+    /// Bytes.
+    pub memory: u64,
 }
 
 /// An issued credentials bundle.

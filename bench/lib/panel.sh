@@ -1,5 +1,6 @@
-# Shared by the cluster benchmarks: a release server on a bridge of the benchmark's own,
-# an account with an API key, and cleanup that leaves no segment behind.
+# Shared by the cluster benchmarks: a release server (PROFILE=debug: the debug build) on a
+# bridge of the benchmark's own, an account with an API key, and cleanup that leaves no
+# segment behind.
 # shellcheck shell=bash
 #
 # Set before sourcing: BRIDGE, BRIDGE_ADDR, PORT, ENDPOINT_PORTS (a range), INSTANCE, and
@@ -12,7 +13,10 @@ cd "$REPO_ROOT"
 TARGET=$(target_dir)
 IMAGES=/var/lib/carina/images
 
-[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p server >&2
+PROFILE=${PROFILE:-release}
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  if [ "$PROFILE" = release ]; then cargo build --release -p server >&2; else cargo build -p server >&2; fi
+fi
 CARINA_BRIDGE=$BRIDGE CARINA_BRIDGE_ADDR=$BRIDGE_ADDR CARINA_IMAGE_DIR=$IMAGES scripts/host-setup.sh >/dev/null
 
 WORK=$(mktemp -d)
@@ -21,11 +25,11 @@ SEGMENT_FLAGS=(--bridge "$BRIDGE" --bridge-addr "$BRIDGE_ADDR" --instance "$INST
 cleanup() {
   kill "${SERVER_PID:-}" 2>/dev/null || true
   wait 2>/dev/null || true
-  "$TARGET/release/server" --data-dir "$WORK" admin purge-segments "${SEGMENT_FLAGS[@]}" >/dev/null 2>&1 || true
+  "$TARGET/$PROFILE/server" --data-dir "$WORK" admin purge-segments "${SEGMENT_FLAGS[@]}" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-RUST_LOG=${BENCH_LOG:-warn} "$TARGET/release/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
+RUST_LOG=${BENCH_LOG:-warn} "$TARGET/$PROFILE/server" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" "${SEGMENT_FLAGS[@]}" \
   --endpoint-ports "$ENDPOINT_PORTS" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 BASE=http://127.0.0.1:$PORT

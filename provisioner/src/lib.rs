@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 mod history;
 mod housekeeping;
+pub mod live;
 mod operator;
 mod operator_view;
 mod password;
@@ -48,8 +49,9 @@ pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
 pub use history::{AccountEvent, EVENTS_LIMIT};
 pub use housekeeping::Pruned;
+pub use live::{Feed, PlacedContainer, Reserved, Sample};
 pub use operator_view::{AccountOverview, ClusterOverview, HostCapacity, OperatorOverview};
-pub use placement::{PlacedContainer, SegmentPlacement};
+pub use placement::{ClusterWatch, SegmentPlacement};
 pub use quota::Quotas;
 pub use reconciler::Reconciler;
 pub use secret_key::{SecretKey, SecretKeyError};
@@ -66,6 +68,8 @@ pub struct Provisioner {
     /// The segments' host, for reading what runs on them (placement); `None` without
     /// infrastructure (tests of the domain alone).
     driver: Option<Arc<dyn segments::SegmentDriver>>,
+    /// The clusters' live models (with a driver only).
+    live: Option<live::LiveModels>,
     /// Wakes the reconciler when desired state changes, so it does not wait for its tick.
     wake: Arc<Notify>,
     /// A valid argon2 hash of a random password, checked for unknown emails so that a
@@ -92,6 +96,7 @@ impl Provisioner {
         driver: Arc<dyn segments::SegmentDriver>,
     ) -> Result<Self> {
         let mut provisioner = Self::with_endpoints(storage, config, secret_key, endpoints).await?;
+        provisioner.live = Some(live::LiveModels::new(provisioner.storage.clone(), driver.clone()));
         provisioner.driver = Some(driver);
         Ok(provisioner)
     }
@@ -125,6 +130,7 @@ impl Provisioner {
             config,
             endpoints,
             driver: None,
+            live: None,
             wake: Arc::new(Notify::new()),
             dummy_password_hash,
             secret_key: Arc::new(secret_key),

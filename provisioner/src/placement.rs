@@ -1,28 +1,13 @@
-//! Placement: which containers run on which segment, read from the segments' Docker.
+//! Placement: which containers run on which segment, read from the cluster's live model.
 
-use futures::future::join_all;
-use segments::bollard::query_parameters::ListContainersOptions;
-use segments::SegmentEngine;
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::account::Account;
 use crate::error::Result;
+use crate::live::{Containers, Feed, PlacedContainer, Sample};
 use crate::Provisioner;
-
-/// One container as the placement view shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlacedContainer {
-    pub id: String,
-    pub name: String,
-    pub image: String,
-    /// created, running, exited...
-    pub state: String,
-    /// Docker's human status, e.g. "Up 3 minutes".
-    pub status: String,
-    /// When it was created, in Unix seconds.
-    pub created_at: i64,
-    /// Carina's own containers (swarm-data, swarm-manager).
-    pub infrastructure: bool,
-}
 
 /// The containers of one segment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,51 +17,88 @@ pub struct SegmentPlacement {
     pub address: String,
     /// `None` when the segment's Docker could not be asked (it is down or starting).
     pub containers: Option<Vec<PlacedContainer>>,
+    /// Its use of the host, oldest first, since the model started (15 minutes at most).
+    pub usage: Vec<Sample>,
 }
+
+/// How long a look at a model that has just started waits for its segments' first
+/// listings, so that a page's first render shows containers rather than "not answering".
+const FIRST_LISTING: Duration = Duration::from_secs(3);
 
 impl Provisioner {
     /// Where each container of one of the account's clusters runs, segment by segment.
     pub async fn placement(&self, account: &Account, name: &str) -> Result<Vec<SegmentPlacement>> {
         let row = self.owned_cluster(account, name).await?;
         let segments = self.storage.segments_of(&row.id).await?;
-        let Some(driver) = self.driver.clone() else {
+        let Some(live) = &self.live else {
             return Ok(Vec::new());
         };
-        Ok(join_all(segments.into_iter().map(|segment| {
-            let socket = driver.docker_socket(segment.domain());
-            async move {
-                let containers = list_containers(&socket).await;
-                SegmentPlacement {
-                    ordinal: segment.ordinal as u32,
-                    address: segment.address,
-                    segment: segment.name,
-                    containers,
-                }
-            }
-        }))
-        .await)
+        let mut model = live.subscribe(&row.id);
+        // Until every segment the database lists has had its first answer (or failure).
+        let settled =
+            |c: &Containers| segments.iter().all(|s| c.segments.get(&s.name).is_some_and(|f| *f != Feed::Connecting));
+        let _ = tokio::time::timeout(FIRST_LISTING, model.wait_for(settled)).await;
+        let now = model.borrow().clone();
+        Ok(segments
+            .into_iter()
+            .map(|segment| SegmentPlacement {
+                containers: match now.segments.get(&segment.name) {
+                    Some(Feed::Following(list)) => Some(list.clone()),
+                    _ => None,
+                },
+                usage: now.usage.get(&segment.name).cloned().unwrap_or_default(),
+                ordinal: segment.ordinal as u32,
+                address: segment.address,
+                segment: segment.name,
+            })
+            .collect())
+    }
+
+    /// Wakes whenever something one of the account's cluster pages shows may have
+    /// changed: its containers (the live model) or the database. `NotFound` for a
+    /// cluster that is not the account's.
+    pub async fn watch_cluster(&self, account: &Account, name: &str) -> Result<ClusterWatch> {
+        let row = self.owned_cluster(account, name).await?;
+        Ok(ClusterWatch {
+            containers: self.live.as_ref().map(|live| live.subscribe(&row.id)),
+            database: self.storage.changes(),
+        })
+    }
+
+    /// Keeps the live model of every cluster in use running, for as long as the future
+    /// lives (none without infrastructure).
+    pub async fn follow_active_clusters(&self) {
+        match &self.live {
+            Some(live) => live.clone().follow_active().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Wakes whenever the database changes (the clusters page shows nothing else).
+    pub fn watch_database(&self) -> ClusterWatch {
+        ClusterWatch { containers: None, database: self.storage.changes() }
     }
 }
 
-async fn list_containers(socket: &std::path::Path) -> Option<Vec<PlacedContainer>> {
-    if !socket.exists() {
-        return None;
+/// A subscription to what a page shows; see [`Provisioner::watch_cluster`].
+pub struct ClusterWatch {
+    containers: Option<watch::Receiver<Containers>>,
+    database: watch::Receiver<u64>,
+}
+
+impl ClusterWatch {
+    /// Resolves at the next change; `false` once nothing more can change (the server is
+    /// stopping or the cluster's model ended with its cluster).
+    pub async fn changed(&mut self) -> bool {
+        let containers = async {
+            match &mut self.containers {
+                Some(rx) => rx.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ok = containers => ok,
+            ok = self.database.changed() => ok.is_ok(),
+        }
     }
-    let engine = SegmentEngine::connect(socket).await.ok()?;
-    let options = ListContainersOptions { all: true, ..Default::default() };
-    let list = engine.docker().list_containers(Some(options)).await.ok()?;
-    let mut containers: Vec<PlacedContainer> = list
-        .into_iter()
-        .map(|c| PlacedContainer {
-            id: c.id.unwrap_or_default().chars().take(12).collect(),
-            name: c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_owned()).unwrap_or_default(),
-            image: c.image.unwrap_or_default(),
-            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
-            status: c.status.unwrap_or_default(),
-            created_at: c.created.unwrap_or_default(),
-            infrastructure: c.labels.unwrap_or_default().contains_key(segments::INFRA_LABEL),
-        })
-        .collect();
-    containers.sort_by(|a, b| (a.infrastructure, &a.name).cmp(&(b.infrastructure, &b.name)));
-    Some(containers)
 }

@@ -24,6 +24,8 @@ pub struct Infrastructure {
     pub heartbeat: Heartbeat,
     reconciler: JoinHandle<()>,
     housekeeping: JoinHandle<()>,
+    /// Keeps the live models of the clusters in use running.
+    live_models: JoinHandle<()>,
 }
 
 /// The segment host settings for this data directory and these flags.
@@ -91,7 +93,11 @@ pub async fn start(
     let heartbeat = reconciler.heartbeat();
     let reconciler = tokio::spawn(reconciler.run());
     let housekeeping = tokio::spawn(crate::housekeeping::run(provisioner.clone()));
-    Ok(Infrastructure { provisioner, driver, heartbeat, reconciler, housekeeping })
+    let live_models = {
+        let provisioner = provisioner.clone();
+        tokio::spawn(async move { provisioner.follow_active_clusters().await })
+    };
+    Ok(Infrastructure { provisioner, driver, heartbeat, reconciler, housekeeping, live_models })
 }
 
 impl Infrastructure {
@@ -99,6 +105,7 @@ impl Infrastructure {
     /// next start picks them up.
     pub async fn stop(self) {
         self.housekeeping.abort();
+        self.live_models.abort();
         self.reconciler.abort();
         let _ = self.reconciler.await;
     }

@@ -108,7 +108,7 @@ mod ssr {
     use crate::error::AppError;
     use crate::model::{
         BundleView, ClusterListData, ClusterPageData, ClusterView, ContainerView, EventView, SegmentPlacementView,
-        SegmentView,
+        SegmentView, UsageView,
     };
 
     /// The clusters page's data for `account`.
@@ -196,6 +196,11 @@ mod ssr {
             segment: s.segment,
             ordinal: s.ordinal,
             address: s.address,
+            usage: s
+                .usage
+                .into_iter()
+                .map(|u| UsageView { at: u.at, millicpu: u.millicpu, memory: u.memory })
+                .collect(),
             containers: s.containers.map(|list| {
                 list.into_iter()
                     .map(|c| ContainerView {
@@ -203,7 +208,10 @@ mod ssr {
                         id: c.id,
                         name: c.name,
                         image: c.image,
-                        status: c.status,
+                        health: c.health,
+                        group: c.group,
+                        reserved_memory: c.reserved.memory,
+                        reserved_millicpu: c.reserved.millicpu,
                         infrastructure: c.infrastructure,
                     })
                     .collect()
@@ -234,9 +242,11 @@ mod tests {
             name: "web".into(),
             image: "nginx".into(),
             state: state.into(),
-            status: "Created".into(),
+            health: None,
             created_at: 1_000,
             infrastructure,
+            group: None,
+            reserved: provisioner::Reserved::default(),
         };
         assert_eq!(ssr::shown_state(&container("created", false), 1_005), "starting");
         assert_eq!(ssr::shown_state(&container("created", false), 1_100), "created", "never started");

@@ -62,7 +62,11 @@ impl Storage {
             .bind(id)
             .execute(self.pool())
             .await?;
-        Ok(done.rows_affected() == 1)
+        let done = done.rows_affected() == 1;
+        if done {
+            self.touched();
+        }
+        Ok(done)
     }
 
     /// Marks an account as operator (or not), and sets its password hash.

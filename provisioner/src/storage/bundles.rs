@@ -27,6 +27,7 @@ impl Storage {
             .bind(row.created_at)
             .execute(self.pool())
             .await?;
+        self.touched();
         Ok(())
     }
 

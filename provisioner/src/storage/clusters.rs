@@ -101,6 +101,7 @@ impl Storage {
             }
         })?;
         tx.commit().await?;
+        self.touched();
         Ok(port)
     }
 
@@ -149,6 +150,7 @@ impl Storage {
             .bind(id)
             .execute(self.pool())
             .await?;
+        self.touched();
         Ok(())
     }
 
@@ -171,7 +173,11 @@ impl Storage {
         .bind(from)
         .execute(self.pool())
         .await?;
-        Ok(done.rows_affected() == 1)
+        let done = done.rows_affected() == 1;
+        if done {
+            self.touched();
+        }
+        Ok(done)
     }
 
     /// Sets the reason shown next to the status (e.g. why a build is retrying), leaving the
@@ -182,6 +188,7 @@ impl Storage {
             .bind(id)
             .execute(self.pool())
             .await?;
+        self.touched();
         Ok(())
     }
 
@@ -202,13 +209,18 @@ impl Storage {
         for status in &change.from {
             query = query.bind(status.as_str());
         }
-        Ok(query.execute(self.pool()).await?.rows_affected() == 1)
+        let done = query.execute(self.pool()).await?.rows_affected() == 1;
+        if done {
+            self.touched();
+        }
+        Ok(done)
     }
 
     /// Removes a cluster and, by cascade, its segments and bundles. Its events stay (the
     /// audit trail) until their retention ends.
     pub async fn delete_cluster(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM clusters WHERE id = ?").bind(id).execute(self.pool()).await?;
+        self.touched();
         Ok(())
     }
 

@@ -58,6 +58,7 @@ impl Storage {
         .bind(cluster_id)
         .execute(self.pool())
         .await?;
+        self.touched();
         Ok(())
     }
 
@@ -81,6 +82,7 @@ impl Storage {
         .bind(now)
         .execute(self.pool())
         .await?;
+        self.touched();
         Ok(())
     }
 

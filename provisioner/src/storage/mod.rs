@@ -21,11 +21,13 @@ pub use segments::{AddressPool, SegmentRow};
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use tokio::sync::watch;
 
 use crate::error::Result;
 
@@ -36,6 +38,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Storage {
     pool: SqlitePool,
+    /// Counts the writes that pages show (clusters, segments, history, bundles, quotas),
+    /// so that live pages and models wake on a change instead of polling.
+    changes: Arc<watch::Sender<u64>>,
 }
 
 impl Storage {
@@ -63,7 +68,7 @@ impl Storage {
 
     async fn migrated(pool: SqlitePool) -> Result<Self> {
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, changes: Arc::new(watch::Sender::new(0)) })
     }
 
     /// Rewrites the database file and empties the write-ahead log, so that overwritten
@@ -87,6 +92,16 @@ impl Storage {
         let target = path.to_str().ok_or_else(|| crate::Error::Invalid(format!("{} is not UTF-8", path.display())))?;
         sqlx::query("VACUUM INTO ?").bind(target).execute(self.pool()).await?;
         Ok(())
+    }
+
+    /// Changes whenever something a page shows was written (in this process: the
+    /// reconciler, the panel and the API share one `Storage`).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn touched(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The underlying pool, for the few callers that need a transaction across tables.

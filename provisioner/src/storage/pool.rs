@@ -191,6 +191,9 @@ impl Storage {
             taken.push(TakenSegment { domain: pooled.domain.clone(), address, leave_swarm });
         }
         tx.commit().await?;
+        if !taken.is_empty() {
+            self.touched();
+        }
         Ok(taken)
     }
 }

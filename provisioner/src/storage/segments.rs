@@ -66,6 +66,7 @@ impl Storage {
         let address = free_address(&mut tx, pool).await?;
         insert_segment(&mut tx, row, address, None).await?;
         tx.commit().await?;
+        self.touched();
         Ok(address)
     }
 }
@@ -140,7 +141,11 @@ impl Storage {
         .bind(reason)
         .execute(self.pool())
         .await?;
-        Ok(done.rows_affected() == 1)
+        let done = done.rows_affected() == 1;
+        if done {
+            self.touched();
+        }
+        Ok(done)
     }
 
     /// Marks a segment as belonging to a new generation (after a rebuild replaced it).
@@ -151,6 +156,7 @@ impl Storage {
             .bind(id)
             .execute(self.pool())
             .await?;
+        self.touched();
         Ok(())
     }
 
@@ -169,6 +175,7 @@ impl Storage {
     /// Forgets a segment, freeing its address.
     pub async fn delete_segment(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM segments WHERE id = ?").bind(id).execute(self.pool()).await?;
+        self.touched();
         Ok(())
     }
 

@@ -1,6 +1,9 @@
 //! Live pages: server-sent event streams of the data the clusters page and a cluster's
 //! page show. Users asked for push, not polling: the browser keeps one stream open, and
-//! the server looks at the page's data every second and sends it only when it changed.
+//! the server looks at the page's data again only when something it shows may have
+//! changed (the cluster's live model or the database woke it), sending it when it did.
+//! An idle cluster costs its open pages keep-alives, a session check every 30 s, and a
+//! look per usage sample of its segments (every 10 s).
 //!
 //! Event format (`text/event-stream`):
 //! - `data: <JSON>`: the page's whole data (`ClusterListData` or `ClusterPageData`), at
@@ -25,15 +28,20 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::stream::{self, Stream};
+use futures::StreamExt;
 use http::header::{HeaderValue, CACHE_CONTROL};
 use http::{HeaderMap, StatusCode};
-use provisioner::{Account, Provisioner};
+use provisioner::{Account, ClusterWatch, Provisioner};
 use serde::Serialize;
 
 use super::PanelState;
 
-/// How often a stream looks for changes.
-const PERIOD: Duration = Duration::from_secs(1);
+/// How often a stream with nothing to send checks that its session still holds.
+const SESSION_CHECK: Duration = Duration::from_secs(30);
+
+/// How long a stream waits after a wake-up before it looks: a burst of events (a
+/// `docker compose up`) then makes one message, not one per event.
+const SETTLE: Duration = Duration::from_millis(20);
 
 /// What one look at a page's data found.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,7 +90,8 @@ pub async fn clusters(Extension(state): Extension<Arc<PanelState>>, headers: Hea
         Err(err) => return refusal(err),
     };
     let provisioner = state.provisioner.clone();
-    respond("clusters", to_json(&first), move || {
+    let changes = provisioner.watch_database();
+    respond("clusters", to_json(&first), changes, move || {
         let (provisioner, token) = (provisioner.clone(), token.clone());
         async move {
             match account_again(&provisioner, &token).await {
@@ -108,8 +117,12 @@ pub async fn cluster(
         Ok(data) => data,
         Err(err) => return refusal(err),
     };
+    let changes = match state.provisioner.watch_cluster(&account, &name).await {
+        Ok(changes) => changes,
+        Err(err) => return refusal(err.into()),
+    };
     let provisioner = state.provisioner.clone();
-    respond("cluster", to_json(&first), move || {
+    respond("cluster", to_json(&first), changes, move || {
         let (provisioner, token, name) = (provisioner.clone(), token.clone(), name.clone());
         async move {
             match account_again(&provisioner, &token).await {
@@ -167,15 +180,16 @@ fn refusal(err: AppError) -> Response {
     (err.status(), err.to_string()).into_response()
 }
 
-/// The stream: `first` at once, then every change that `look` finds, one look per
-/// [`PERIOD`]. Ends when the browser goes away (the response body is dropped, and with it
-/// the stream), when the session ends, or after `gone`.
-fn respond<F, Fut>(page: &'static str, first: String, look: F) -> Response
+/// The stream: `first` at once, then every change that `look` finds, one look per wake-up
+/// of `changes` (and one per [`SESSION_CHECK`], for the session). Ends when the browser
+/// goes away (the response body is dropped, and with it the stream), when the session
+/// ends, or after `gone`.
+fn respond<F, Fut>(page: &'static str, first: String, changes: ClusterWatch, look: F) -> Response
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Look> + Send,
 {
-    let events = changes(Some(Subscriber::new(page)), first, look, PERIOD);
+    let events = changes_of(Some(Subscriber::new(page)), first, look, Box::pin(wake_ups(changes)));
     let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -201,26 +215,44 @@ impl Drop for Subscriber {
     }
 }
 
-struct Watch<F> {
+/// When to look again: after each change the watch reports, and every [`SESSION_CHECK`]
+/// at the latest. Ends when nothing more can change (the cluster's model ended).
+fn wake_ups(changes: ClusterWatch) -> impl Stream<Item = ()> + Send + 'static {
+    stream::unfold(changes, |mut changes| async move {
+        tokio::select! {
+            more = changes.changed() => {
+                if !more {
+                    return None;
+                }
+                tokio::time::sleep(SETTLE).await;
+            }
+            () = tokio::time::sleep(SESSION_CHECK) => {}
+        }
+        Some(((), changes))
+    })
+}
+
+struct Watch<F, W> {
     _subscriber: Option<Subscriber>,
     look: F,
+    wake_ups: W,
     last: String,
     first: bool,
     done: bool,
-    period: Duration,
 }
 
-fn changes<F, Fut>(
+fn changes_of<F, Fut, W>(
     subscriber: Option<Subscriber>,
     first: String,
     look: F,
-    period: Duration,
+    wake_ups: W,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Look> + Send,
+    W: Stream<Item = ()> + Send + Unpin + 'static,
 {
-    let watch = Watch { _subscriber: subscriber, look, last: first, first: true, done: false, period };
+    let watch = Watch { _subscriber: subscriber, look, wake_ups, last: first, first: true, done: false };
     stream::unfold(watch, |mut watch| async move {
         if watch.done {
             return None;
@@ -233,8 +265,13 @@ where
             return Some((Ok(event), watch));
         }
         loop {
-            tokio::time::sleep(watch.period).await;
+            // The cluster's model ended: it is gone, or the server stops. One last look
+            // tells which.
+            let more = watch.wake_ups.next().await.is_some();
             let found = (watch.look)().await;
+            if !more && matches!(found, Look::Data(_) | Look::Skip) {
+                return None;
+            }
             match next(&mut watch.last, found) {
                 Push::Nothing => continue,
                 Push::Data(json) => return Some((Ok(Event::default().data(json)), watch)),
@@ -251,7 +288,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::StreamExt;
 
     #[test]
     fn only_changes_are_sent() {
@@ -265,13 +301,17 @@ mod tests {
         assert_eq!(next(&mut last, Look::Ended), Push::Stop);
     }
 
+    fn always() -> impl Stream<Item = ()> + Send + Unpin + 'static {
+        stream::repeat(())
+    }
+
     #[tokio::test]
     async fn a_stream_sends_the_first_snapshot_then_changes_then_gone_and_ends() {
         let mut looks =
             vec![Look::Data("1".into()), Look::Skip, Look::Data("2".into()), Look::Data("2".into()), Look::Gone]
                 .into_iter();
         let events: Vec<_> =
-            changes(None, "1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
+            changes_of(None, "1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), always())
                 .collect()
                 .await;
         // first "1", then "2", then gone; then the stream is over.
@@ -282,7 +322,7 @@ mod tests {
     async fn a_stream_stops_quietly_when_the_session_ends() {
         let mut looks = vec![Look::Data("2".into()), Look::Ended].into_iter();
         let events: Vec<_> =
-            changes(None, "1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), Duration::ZERO)
+            changes_of(None, "1".into(), move || std::future::ready(looks.next().unwrap_or(Look::Ended)), always())
                 .collect()
                 .await;
         assert_eq!(events.len(), 2);

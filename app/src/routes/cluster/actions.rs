@@ -182,13 +182,16 @@ mod tests {
             name: name.into(),
             image: "nginx".into(),
             state: "running".into(),
-            status: "Up".into(),
+            health: None,
+            group: None,
+            reserved_memory: 0,
+            reserved_millicpu: 0,
             infrastructure,
         }
     }
 
     fn segment(containers: Option<Vec<ContainerView>>) -> SegmentPlacementView {
-        SegmentPlacementView { segment: "s".into(), ordinal: 1, address: String::new(), containers }
+        SegmentPlacementView { segment: "s".into(), ordinal: 1, address: String::new(), containers, usage: Vec::new() }
     }
 
     #[test]

@@ -3,14 +3,17 @@
 //! builds, grows and new containers show up without a reload.
 //!
 //! One module per part of the page: [`facts`] (what the cluster is and how to reach it),
-//! [`segments`] (placement and the segments table), [`credentials`] (issued bundles),
+//! [`placement`] (which container runs where), [`segments`] (the segments table),
+//! [`credentials`] (issued bundles),
 //! [`history`], and [`actions`] (grow, rebuild, delete).
 
 mod actions;
 mod credentials;
 mod facts;
 mod history;
+mod placement;
 mod segments;
+mod usage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -82,7 +85,7 @@ fn ClusterLive(initial: ClusterPageData, actions: Actions) -> AnyView {
                 <facts::Facts page/>
                 <facts::Access page/>
             </div>
-            <segments::Placement page/>
+            <placement::Placement page/>
             <segments::Segments page/>
             <credentials::Bundles page revoke=actions.revoke/>
             <actions::Manage page grow=actions.grow rebuild=actions.rebuild/>
