@@ -189,11 +189,18 @@ async fn a_segment_taken_alone_leaves_its_group_and_the_rest_is_regrouped() {
     let r = f.reconciler(short_patience());
     r.refill_pool().await.unwrap();
     let warm = pooled(&f).await;
+    f.world.clear_calls();
     let one = f.create("one", 1).await;
     assert_eq!(f.converge(&r, &one, 3).await.unwrap(), Outcome::Converged);
     let taken = f.segments(&one).await[0].clone();
     assert!(warm.contains(taken.domain()), "the single segment did not come from the pool");
-    assert!(taken.leave_swarm.is_some(), "a segment taken alone from a group must leave its swarm");
+    // Cut off from its group, it has lost its swarm's quorum (the fake models that): it
+    // must still leave that swarm and make one of its own, and then no longer be marked.
+    assert!(
+        f.world.calls_of("swarm_leave").iter().any(|s| s == taken.domain()),
+        "a segment taken alone from a group must leave its swarm"
+    );
+    assert_eq!(taken.leave_swarm, None, "a segment that left its group's swarm is still marked");
     assert_apart(&f, &[&one]).await;
     let rest = f.p.storage().pool_segments().await.unwrap();
     assert!(rest.iter().all(|p| p.broken), "the rest of the group is not marked broken: {rest:?}");

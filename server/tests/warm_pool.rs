@@ -138,6 +138,23 @@ fn clusters_from_the_warm_pool() {
     for warm in pooled_domains(&server) {
         assert!(!connects_from(&warm, api_address, segments::DOCKERD_TLS_PORT), "{warm} reaches a cluster");
     }
+    // One of a group of three: cut off from the other two, it leaves its group's swarm and
+    // becomes a swarm of its own. The server is down a while first, so the swarm step
+    // meets what Raft made of the cut (a follower cut off from its leader soon knows no
+    // swarm at all; the fake engines of the provisioner's tests cover that case always).
+    let solo = create(&server, &key, "solo", 1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while cluster_domains(&server, &solo).is_empty() {
+        assert!(Instant::now() < deadline, "the third cluster took nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    std::thread::sleep(Duration::from_secs(15));
+    server.restart();
+    wait_active(&server, &key, "solo");
+    let solo_bundle = download_bundle(&server, &key, "solo", &work.join("solo"));
+    let nodes = docker_with(common::CLI, &solo_bundle, &["node", "ls", "--format", "{{.Hostname}}"]);
+    assert_eq!(std::str::from_utf8(&nodes.stdout).unwrap().lines().count(), 1, "{nodes:?}");
 
     // Deleted clusters' segments are destroyed, never pooled again.
     let web_domains = cluster_domains(&server, &web);

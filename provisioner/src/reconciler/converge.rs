@@ -316,9 +316,14 @@ impl Reconciler {
         let p = &self.inner.provisioner;
         let mut locals = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;
         // A swarm the segment brought from the warm pool and shares with segments that are
-        // not the cluster's: never the cluster's anchor, and left before the join.
+        // not the cluster's: never the cluster's anchor, and left before the join. Until the
+        // segment has joined the cluster's swarm, any swarm it is in counts as that one
+        // unless it names another: cut off from its group, a manager loses its quorum and
+        // then knows no swarm id at all.
         let foreign = |l: &Live, s: &segments::LocalSwarm| {
-            l.row.leave_swarm.is_some() && s.swarm_id.is_some() && l.row.leave_swarm == s.swarm_id
+            l.row.leave_swarm.is_some()
+                && s.state != LocalNodeState::INACTIVE
+                && s.swarm_id.as_ref().is_none_or(|id| l.row.leave_swarm.as_ref() == Some(id))
         };
         // Segments from the warm pool manage a swarm of their group: the first such manager
         // anchors the cluster's swarm (a group taken whole needs no join at all), and the
@@ -332,6 +337,7 @@ impl Reconciler {
                 }
                 first.engine.swarm_init(first.address).await?;
                 locals[0] = first.engine.local_swarm().await?;
+                p.storage.swarm_left(&first.row.id).await?;
                 p.record(&cluster.id, EventKind::Progress, &format!("Swarm initialised on n{}", first.row.ordinal))
                     .await;
                 0
@@ -356,6 +362,7 @@ impl Reconciler {
                         l.engine.swarm_leave(true).await?;
                     }
                     l.engine.swarm_join(l.address, leader.address, token).await?;
+                    p.storage.swarm_left(&l.row.id).await?;
                     let role = if as_manager { "manager" } else { "worker" };
                     p.record(
                         &cluster.id,

@@ -160,6 +160,16 @@ impl Storage {
         Ok(())
     }
 
+    /// Records that a segment has left the warm pool's swarm it came with (it is in its
+    /// cluster's now).
+    pub async fn swarm_left(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE segments SET leave_swarm = NULL WHERE id = ? AND leave_swarm IS NOT NULL")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Stores a segment's server certificate and key.
     pub async fn set_segment_cert(&self, id: &str, cert_pem: &str, key_pem: &str, now: i64) -> Result<()> {
         sqlx::query("UPDATE segments SET cert_pem = ?, key_pem = ?, updated_at = ? WHERE id = ?")

@@ -60,10 +60,13 @@ fn local(state: &State, name: &str) -> LocalSwarm {
         .as_ref()
         .and_then(|(sw, id)| state.swarms.get(sw).and_then(|nodes| nodes.iter().find(|n| &n.id == id)).map(|n| n.role));
     let is_manager = role == Some(NodeRole::Manager);
+    // As dockerd: a manager cut off from a majority of its swarm's managers still says it
+    // is one, but knows no swarm (no leader to ask) until it gets them back.
+    let quorum = node.as_ref().is_some_and(|(sw, _)| has_quorum(state, name, sw));
     LocalSwarm {
         state: if node.is_some() { LocalNodeState::ACTIVE } else { LocalNodeState::INACTIVE },
         node_id: node.as_ref().map(|(_, id)| id.clone()),
-        swarm_id: node.as_ref().filter(|_| is_manager).map(|(sw, _)| sw.clone()),
+        swarm_id: node.as_ref().filter(|_| is_manager && quorum).map(|(sw, _)| sw.clone()),
         is_manager,
         node_addr: None,
         error: None,
@@ -92,10 +95,32 @@ impl FakeEngine {
     }
 }
 
+/// Whether segment `name` reaches a majority of `swarm`'s managers (itself included; a
+/// node that left stays in the list, down, as in Swarm).
+fn has_quorum(state: &State, name: &str, swarm: &str) -> bool {
+    let own = state.segments[name].spec.address;
+    let allows = |n: &str, peer: Ipv4Addr| state.peers.get(n).is_some_and(|p| p.contains(&peer));
+    let managers: Vec<&Node> = state.swarms[swarm].iter().filter(|n| n.role == NodeRole::Manager).collect();
+    let reached = managers
+        .iter()
+        .filter(|m| {
+            state.segments.iter().any(|(n, s)| {
+                s.node.as_ref().is_some_and(|(sw, id)| sw == swarm && *id == m.id)
+                    && (n == name || (state.answers(n) && allows(name, s.spec.address) && allows(n, own)))
+            })
+        })
+        .count();
+    reached * 2 > managers.len()
+}
+
 /// The swarm this segment manages, if it is a manager.
 fn managed(state: &State, name: &str) -> Result<String, String> {
     let local = local(state, name);
-    local.swarm_id.ok_or_else(|| "this node is not a swarm manager".to_owned())
+    match local.swarm_id {
+        Some(swarm) => Ok(swarm),
+        None if local.is_manager => Err("The swarm does not have a leader".to_owned()),
+        None => Err("this node is not a swarm manager".to_owned()),
+    }
 }
 
 #[async_trait]
