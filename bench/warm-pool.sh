@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Warm pool benchmark (issue: a Swarm cluster in under a second). One release server with a
-# pool of 3 warm segments (1 GiB, 1 vCPU each). Alternates, RUNS times, with the pool full:
+# pool of WARM_SEGMENTS warm segments (default 4, as the server's: a group of 3 and a single;
+# 1 GiB, 1 vCPU each). Alternates, RUNS times, with the pool full:
 #  - create -> active of a 3-segment cluster taken from the pool;
 #  - grow of a 1-segment cluster by one segment from the pool (grow request -> active);
 #  - the cold floor: bench/segment-floor.sh (3 segments started and joined by hand).
@@ -15,7 +16,7 @@ BRIDGE_ADDR=10.232.0.1/24
 PORT=3214
 ENDPOINT_PORTS=27300-27319
 INSTANCE=bench-pool-$$
-WARM_SEGMENTS=3
+WARM_SEGMENTS=${WARM_SEGMENTS:-4}
 EXTRA_SEGMENT_FLAGS=(--segment-memory-mib 1024 --segment-vcpus 1)
 . "$(dirname "$0")/lib/panel.sh"
 now() { date +%s.%N; }

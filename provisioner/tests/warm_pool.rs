@@ -219,6 +219,35 @@ async fn a_segment_taken_alone_leaves_its_group_and_the_rest_is_regrouped() {
     assert_apart(&f, &[&one, &three]).await;
 }
 
+#[tokio::test]
+async fn a_pool_of_four_keeps_a_single_that_serves_small_clusters_and_grows_without_a_leave() {
+    let f = Fixture::with_pool(4).await;
+    let r = f.reconciler(short_patience());
+    r.refill_pool().await.unwrap();
+    let single = |rows: &[provisioner::storage::PoolRow]| {
+        let singles: Vec<String> = rows.iter().filter(|p| p.swarm_group.is_none()).map(|p| p.domain.clone()).collect();
+        assert_eq!(singles.len(), 1, "{rows:?}");
+        assert!(f.world.segment(&singles[0]).unwrap().node.is_none(), "a single is in a swarm");
+        singles[0].clone()
+    };
+    let first = single(&f.p.storage().pool_segments().await.unwrap());
+    f.world.clear_calls();
+    let one = f.create("one", 1).await;
+    assert_eq!(f.converge(&r, &one, 3).await.unwrap(), Outcome::Converged);
+    assert_eq!(f.segments(&one).await[0].domain(), first, "a one-segment cluster did not take the single");
+    assert!(f.world.calls_of("swarm_leave").is_empty(), "the single left a swarm");
+
+    r.refill_pool().await.unwrap();
+    let second = single(&f.p.storage().pool_segments().await.unwrap());
+    f.world.clear_calls();
+    f.p.grow_cluster(&f.account, "one", 2).await.unwrap();
+    assert_eq!(f.converge(&r, &one, 3).await.unwrap(), Outcome::Converged);
+    assert!(f.segments(&one).await.iter().any(|s| s.domain() == second), "the grow did not take the single");
+    assert!(f.world.calls_of("swarm_leave").is_empty(), "the grow made a segment leave a swarm");
+    assert_eq!(f.world.calls_of("swarm_join"), [second], "the grow is one join");
+    assert_apart(&f, &[&one]).await;
+}
+
 /// What happens to clusters in the property test below.
 #[derive(Clone, Debug)]
 enum Step {
@@ -247,10 +276,10 @@ proptest::proptest! {
     /// whole, split or broken, keeps every cluster in a swarm of its own segments only and
     /// every rule within one cluster or within the pool.
     #[test]
-    fn clusters_and_the_pool_stay_apart(steps in proptest::collection::vec(step(), 1..10)) {
+    fn clusters_and_the_pool_stay_apart(pool in 3u32..=5, steps in proptest::collection::vec(step(), 1..10)) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let f = Fixture::with_pool(3).await;
+            let f = Fixture::with_pool(pool).await;
             let r = f.reconciler(short_patience());
             r.refill_pool().await.unwrap();
             let mut clusters: Vec<(String, String, u32)> = Vec::new();

@@ -149,8 +149,9 @@ pub struct SegmentSettings {
     #[arg(long, env = "CARINA_SEGMENT_PIDS_MAX", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..))]
     pub segment_pids_max: u64,
     /// Segments kept started and unassigned, so that new clusters get them at once (the
-    /// warm pool); 0 turns it off. The default serves one 3-segment cluster at once.
-    #[arg(long, env = "CARINA_WARM_SEGMENTS", default_value_t = 3)]
+    /// warm pool); 0 turns it off. The default serves one 3-segment cluster at once (a
+    /// group) and a grow or a 1-segment cluster (a single).
+    #[arg(long, env = "CARINA_WARM_SEGMENTS", default_value_t = 4)]
     pub warm_segments: u32,
 }
 

@@ -176,6 +176,11 @@ impl Reconciler {
             // they are still in the pool.
             let _pool = self.inner.pool_lock.lock().await;
             let taken = p.storage.take_pool_segments(&missing).await?;
+            // One at a time: two leaving managers of one group must not both wait for
+            // the other to take the leadership.
+            for (row, segment) in missing.iter().zip(&taken).filter(|(_, t)| t.leave_swarm.is_some()) {
+                self.leave_group_swarm(&row.id, &segment.domain).await;
+            }
             let split: Vec<&String> = taken.iter().filter_map(|t| t.leave_swarm.as_ref()).collect();
             self.isolate_rest_of(&split).await?;
             taken

@@ -3,8 +3,9 @@
 //!
 //! A pooled segment is a domain `pool-<id>` with an address, dockerd answering, the base
 //! image loaded, and a server certificate of a CA whose key was dropped at once: no tenant
-//! data and no tenant certificate. Warm segments form groups of up to [`GROUP_SIZE`]: one
-//! swarm of managers, allowed to reach each other and nothing else. A cluster of as many
+//! data and no tenant certificate. Most warm segments form groups of up to [`GROUP_SIZE`]:
+//! one swarm of managers, allowed to reach each other and nothing else; the others wait as
+//! singles in no swarm, for grows and smaller clusters ([`grouped_slots`]). A cluster of as many
 //! segments takes a group whole ([`crate::storage::Storage::take_pool_segments`], one
 //! transaction) and keeps its swarm, which spares it the slowest step of its build: the
 //! joins. A segment taken alone leaves its group's swarm; the rest of that group is broken
@@ -43,6 +44,18 @@ const POOL_CHECK: Duration = Duration::from_secs(30);
 const GROUP_SIZE: usize = 3;
 /// After a pooled segment failed to start: wait this long before the next try.
 const POOL_BACKOFF: Duration = Duration::from_secs(15);
+
+/// How many of a pool of `wanted` segments wait in groups; the others wait as singles,
+/// in no swarm. Groups serve creates of [`GROUP_SIZE`] segments with no swarm step at all;
+/// singles serve grows and smaller clusters with one join or init and no leave (a segment
+/// taken alone from a group first leaves its swarm, which costs dockerd most of a second).
+/// At least one group once the pool can hold one, and one single once it can hold more.
+pub(crate) fn grouped_slots(wanted: usize) -> usize {
+    if wanted < GROUP_SIZE {
+        return 0;
+    }
+    GROUP_SIZE * ((wanted - 1) / GROUP_SIZE).max(1)
+}
 
 /// What one step of the filler did.
 enum Filled {
@@ -141,11 +154,11 @@ impl Reconciler {
         let address = p.storage.insert_pool_segment(&domain, p.config.segment_network, now_ms()).await?;
         let made = async {
             let engine = self.start_pooled(&domain, address).await?;
-            self.join_or_found_group(&domain, address, engine.as_ref(), wanted).await
+            self.settle(&domain, address, engine.as_ref(), wanted).await
         };
         match made.await {
             Ok(swarm) => {
-                p.storage.set_pool_segment_ready(&domain, &swarm, now_ms()).await?;
+                p.storage.set_pool_segment_ready(&domain, swarm.as_deref(), now_ms()).await?;
                 tracing::info!(segment = %domain, %address, "warm segment ready");
                 Ok(Filled::Started)
             }
@@ -154,6 +167,26 @@ impl Reconciler {
                 p.storage.delete_pool_segment(&domain).await?;
                 Err(err)
             }
+        }
+    }
+
+    /// A segment just taken alone from its group (`segment` its row's id) leaves the
+    /// group's swarm while it still reaches the group: cut off first, a manager takes
+    /// about ten seconds to leave (the leader tries to hand its leadership over), and one
+    /// cut off from its leader soon knows no swarm to leave. Before any rule changes and
+    /// before anything of the cluster reaches it. Best effort: what fails here the swarm
+    /// step does later, only slower.
+    pub(super) async fn leave_group_swarm(&self, segment: &str, domain: &str) {
+        let inner = &self.inner;
+        let left = async {
+            let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.health).await?;
+            if engine.local_swarm().await?.is_active() {
+                engine.swarm_leave(true).await?;
+            }
+            inner.provisioner.storage.swarm_left(segment).await
+        };
+        if let Err(err) = left.await {
+            tracing::warn!(segment = %domain, error = %err, "could not leave its group's swarm yet");
         }
     }
 
@@ -190,11 +223,11 @@ impl Reconciler {
         let regrouped = async {
             inner.driver.allow_peers(domain, address, &[]).await?;
             let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.health).await?;
-            self.join_or_found_group(domain, address, engine.as_ref(), wanted).await
+            self.settle(domain, address, engine.as_ref(), wanted).await
         };
         match regrouped.await {
             Ok(swarm) => {
-                storage.set_pool_segment_ready(domain, &swarm, now_ms()).await?;
+                storage.set_pool_segment_ready(domain, swarm.as_deref(), now_ms()).await?;
                 tracing::info!(segment = %domain, "warm segment regrouped");
                 Ok(())
             }
@@ -204,6 +237,27 @@ impl Reconciler {
                 Err(err)
             }
         }
+    }
+
+    /// Makes a warm segment that nobody can take (it is `starting`) a member of a group
+    /// while the pool has fewer grouped segments than [`grouped_slots`] wants, else a
+    /// single outside any swarm. Returns its group's swarm id, none for a single.
+    async fn settle(
+        &self,
+        domain: &str,
+        address: Ipv4Addr,
+        engine: &dyn SegmentDocker,
+        wanted: usize,
+    ) -> Result<Option<String>> {
+        let rows = self.inner.provisioner.storage.pool_segments().await?;
+        let grouped = rows.iter().filter(|r| r.domain != domain && r.swarm_group.is_some() && !r.broken).count();
+        if grouped < grouped_slots(wanted) {
+            return self.join_or_found_group(domain, address, engine, wanted).await.map(Some);
+        }
+        if engine.local_swarm().await?.is_active() {
+            engine.swarm_leave(true).await?;
+        }
+        Ok(None)
     }
 
     /// Puts a warm segment that nobody can take (it is `starting`) in a group: it joins an
@@ -291,5 +345,22 @@ impl Reconciler {
         let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.start).await?;
         engine.ensure_base_image(&inner.base_image_tar).await?;
         Ok(engine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_keeps_a_group_once_it_can_and_a_single_once_it_can_spare_one() {
+        let shapes: Vec<usize> = (0..=10).map(grouped_slots).collect();
+        assert_eq!(shapes, [0, 0, 0, 3, 3, 3, 3, 6, 6, 6, 9]);
+        for wanted in 0..50 {
+            let grouped = grouped_slots(wanted);
+            assert!(grouped <= wanted && grouped % GROUP_SIZE == 0);
+            assert_eq!(grouped >= GROUP_SIZE, wanted >= GROUP_SIZE, "{wanted}");
+            assert_eq!(wanted - grouped >= 1, wanted != GROUP_SIZE && wanted > 0, "{wanted}");
+        }
     }
 }

@@ -70,8 +70,9 @@ impl Storage {
         Ok(address)
     }
 
-    /// Marks a pooled segment ready to be handed out, as a member of `swarm_group`.
-    pub async fn set_pool_segment_ready(&self, domain: &str, swarm_group: &str, now: i64) -> Result<()> {
+    /// Marks a pooled segment ready to be handed out, as a member of `swarm_group` (none:
+    /// a single, in no swarm).
+    pub async fn set_pool_segment_ready(&self, domain: &str, swarm_group: Option<&str>, now: i64) -> Result<()> {
         sqlx::query("UPDATE pool_segments SET state = ?, swarm_group = ?, broken = 0, updated_at = ? WHERE domain = ?")
             .bind(PoolState::Ready)
             .bind(swarm_group)
@@ -167,9 +168,9 @@ impl Storage {
     /// transaction: the pool rows go, and the segment rows are inserted with their domains
     /// and addresses (the rows' own `address`, `domain` and `leave_swarm` are ignored).
     /// A group of exactly as many ready members is handed out whole, swarm and all;
-    /// otherwise the oldest ready segments, each told to leave its group's swarm unless the
-    /// whole group goes to this cluster. Returns what the first rows got, in order: fewer
-    /// than `rows` when the pool runs short.
+    /// otherwise the oldest ready segments, singles first, each told to leave its group's
+    /// swarm unless the whole group goes to this cluster. Returns what the first rows got,
+    /// in order: fewer than `rows` when the pool runs short.
     pub async fn take_pool_segments(&self, rows: &[SegmentRow]) -> Result<Vec<TakenSegment>> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let pool: Vec<PoolRow> =
@@ -212,8 +213,8 @@ fn groups(rows: &[PoolRow]) -> Vec<(String, Vec<&PoolRow>)> {
 }
 
 /// Which pooled segments `wanted` new segments get: a whole group of exactly that many
-/// ready members if there is one, else the ready ones that are alone in their group, then
-/// the rest, oldest first.
+/// ready members if there is one, else the ready ones that are alone in their group (or in
+/// none), then members of whole groups, oldest first; never what is left of a broken group.
 fn choose(pool: &[PoolRow], wanted: usize) -> Vec<&PoolRow> {
     let whole = groups(pool).into_iter().find(|(_, members)| {
         members.len() == wanted && members.iter().all(|m| m.state == PoolState::Ready && !m.broken)
@@ -221,9 +222,12 @@ fn choose(pool: &[PoolRow], wanted: usize) -> Vec<&PoolRow> {
     if let Some((_, members)) = whole {
         return members;
     }
-    let ready = pool.iter().filter(|p| p.state == PoolState::Ready);
+    // Not what is left of a broken group: cut off from the members that went, it may have
+    // lost its swarm's quorum, and a manager without one takes tens of seconds to leave;
+    // a cold segment is faster. The filler regroups them.
+    let ready = pool.iter().filter(|p| p.state == PoolState::Ready && !p.broken);
     let alone = |p: &PoolRow| {
-        !p.broken && p.swarm_group.as_ref().is_none_or(|g| pool.iter().filter(|q| q.swarm_group.as_ref() == Some(g)).count() == 1)
+        p.swarm_group.as_ref().is_none_or(|g| pool.iter().filter(|q| q.swarm_group.as_ref() == Some(g)).count() == 1)
     };
     let (first, rest): (Vec<&PoolRow>, Vec<&PoolRow>) = ready.partition(|p| alone(p));
     first.into_iter().chain(rest).take(wanted).collect()
