@@ -358,7 +358,7 @@ mod tests {
         assert_eq!(shapes, [0, 0, 0, 3, 3, 3, 3, 6, 6, 6, 9]);
         for wanted in 0..50 {
             let grouped = grouped_slots(wanted);
-            assert!(grouped <= wanted && grouped % GROUP_SIZE == 0);
+            assert!(grouped <= wanted && grouped.is_multiple_of(GROUP_SIZE));
             assert_eq!(grouped >= GROUP_SIZE, wanted >= GROUP_SIZE, "{wanted}");
             assert_eq!(wanted - grouped >= 1, wanted != GROUP_SIZE && wanted > 0, "{wanted}");
         }
