@@ -209,8 +209,16 @@ async fn segments_reach_their_cluster_only() {
     let b1_pid = common::dockerd_pid(&b1.name);
     frames::send(b1_pid, "eth0", &forged, 3);
     frames::send(b1_pid, "eth0", &ra, 3);
-    frames::send(b1_pid, "eth0", &poison, 1);
-    let poisoned_port = common::fdb_port(bridge, &a2_mac);
+    // a2's own frames teach the bridge back its port: look right after each poisoned one.
+    let mut poisoned_port = None;
+    for _ in 0..10 {
+        frames::send(b1_pid, "eth0", &poison, 1);
+        poisoned_port = common::fdb_port(bridge, &a2_mac);
+        if poisoned_port.as_deref() == Some(veth.as_str()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::thread::sleep(Duration::from_millis(500));
     let forged_mac = common::neighbour_mac(&a1.name, a2.address);
     let routes = String::from_utf8_lossy(&common::in_netns(&a1.name, "ip -6 route").stdout).into_owned();
