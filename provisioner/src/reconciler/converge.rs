@@ -176,8 +176,7 @@ impl Reconciler {
             // they are still in the pool.
             let _pool = self.inner.pool_lock.lock().await;
             let taken = p.storage.take_pool_segments(&missing).await?;
-            // One at a time: two leaving managers of one group must not both wait for
-            // the other to take the leadership.
+            // One at a time, so that each leaves a swarm that still has its quorum.
             for (row, segment) in missing.iter().zip(&taken).filter(|(_, t)| t.leave_swarm.is_some()) {
                 self.leave_group_swarm(&row.id, &segment.domain).await;
             }

@@ -171,9 +171,9 @@ impl Reconciler {
     }
 
     /// A segment just taken alone from its group (`segment` its row's id) leaves the
-    /// group's swarm while it still reaches the group: cut off first, a manager takes
-    /// about ten seconds to leave (the leader tries to hand its leadership over), and one
-    /// cut off from its leader soon knows no swarm to leave. Before any rule changes and
+    /// group's swarm while it still reaches the group: cut off first, a manager without
+    /// quorum took about ten seconds to leave (a connected one, under one), and one cut
+    /// off from its leader soon knows no swarm to leave. Before any rule changes and
     /// before anything of the cluster reaches it. Best effort: what fails here the swarm
     /// step does later, only slower.
     pub(super) async fn leave_group_swarm(&self, segment: &str, domain: &str) {
