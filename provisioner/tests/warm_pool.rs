@@ -161,7 +161,8 @@ async fn assert_apart(f: &Fixture, clusters: &[&str]) {
     sides.push(("the pool".into(), pooled(f).await));
     let state = f.world.state();
     for (side, domains) in &sides {
-        let addresses: BTreeSet<_> = domains.iter().filter_map(|d| state.segments.get(d)).map(|s| s.spec.address).collect();
+        let addresses: BTreeSet<_> =
+            domains.iter().filter_map(|d| state.segments.get(d)).map(|s| s.spec.address).collect();
         let swarms: BTreeSet<&String> =
             domains.iter().filter_map(|d| state.segments.get(d)?.node.as_ref()).map(|(swarm, _)| swarm).collect();
         if *side != "the pool" && !domains.is_empty() {

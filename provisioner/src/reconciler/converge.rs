@@ -357,8 +357,8 @@ impl Reconciler {
         let member = |l: &Live, s: &segments::LocalSwarm| {
             s.is_active() && !foreign(l, s) && (!s.is_manager || s.swarm_id == anchor_swarm)
         };
-        let joins =
-            live.iter().zip(&locals).enumerate().filter(|(i, (l, s))| *i != anchor && !member(l, s)).map(|(_, (l, s))| {
+        let joins = live.iter().zip(&locals).enumerate().filter(|(i, (l, s))| *i != anchor && !member(l, s)).map(
+            |(_, (l, s))| {
                 let as_manager = managers.contains(&(l.row.ordinal as u32));
                 let token = if as_manager { &tokens.manager } else { &tokens.worker };
                 async move {
@@ -376,7 +376,8 @@ impl Reconciler {
                     .await;
                     Ok::<_, Error>(())
                 }
-            });
+            },
+        );
         try_join_all(joins).await?;
 
         let current = try_join_all(live.iter().map(|l| l.engine.local_swarm())).await?;

@@ -107,10 +107,11 @@ impl Storage {
     /// broken: their swarm counts a node that is gone.
     pub async fn delete_pool_segment(&self, domain: &str) -> Result<()> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let group: Option<Option<String>> = sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = ?")
-            .bind(domain)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let group: Option<Option<String>> =
+            sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = ?")
+                .bind(domain)
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(domain).execute(&mut *tx).await?;
         if let Some(Some(group)) = group {
             break_group(&mut tx, &group).await?;
