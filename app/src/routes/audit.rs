@@ -8,6 +8,7 @@ use leptos_router::components::{Redirect, A};
 use crate::components::layout::{ErrorPanel, Session};
 use crate::format::utc_second;
 use crate::functions::audit::{audit_trail, AUDIT_SHOWN};
+use crate::model::AuditEntryView;
 
 /// `/account/activity`.
 #[component]
@@ -32,7 +33,7 @@ pub fn ActivityPage() -> impl IntoView {
 }
 
 #[component]
-fn ActivityList(list: Vec<crate::model::AuditEntryView>) -> AnyView {
+fn ActivityList(list: Vec<AuditEntryView>) -> AnyView {
     view! {
         <section class="card" id="activity">
             <p class="muted">
@@ -49,15 +50,7 @@ fn ActivityList(list: Vec<crate::model::AuditEntryView>) -> AnyView {
                     <table class="list">
                         <thead><tr><th>"When (UTC)"</th><th>"What"</th><th>"Cluster"</th><th>"Who"</th><th>"From"</th></tr></thead>
                         <tbody>
-                            {list.into_iter().map(|e| view! {
-                                <tr data-entry=e.id>
-                                    <td>{utc_second(e.at)}</td>
-                                    <td class="message">{e.message}</td>
-                                    <td>{e.cluster.unwrap_or_default()}</td>
-                                    <td class="actor">{e.actor.unwrap_or_else(|| "Carina".into())}</td>
-                                    <td class="address">{e.address.unwrap_or_default()}</td>
-                                </tr>
-                            }).collect_view()}
+                            {list.into_iter().map(|entry| view! { <AuditRow entry/> }).collect_view()}
                         </tbody>
                     </table>
                     </div>
@@ -66,4 +59,21 @@ fn ActivityList(list: Vec<crate::model::AuditEntryView>) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// One audit entry as a table row: when, (for operators) whose account, what, which
+/// cluster, who, from where. Carina's own steps have no actor.
+#[component]
+pub fn AuditRow(entry: AuditEntryView, #[prop(optional)] account: Option<String>) -> impl IntoView {
+    let e = entry;
+    view! {
+        <tr data-entry=e.id>
+            <td>{utc_second(e.at)}</td>
+            {account.map(|email| view! { <td>{email}</td> })}
+            <td class="message">{e.message}</td>
+            <td>{e.cluster.unwrap_or_default()}</td>
+            <td class="actor">{e.actor.unwrap_or_else(|| "Carina".into())}</td>
+            <td class="address">{e.address.unwrap_or_default()}</td>
+        </tr>
+    }
 }

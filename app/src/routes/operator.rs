@@ -7,9 +7,10 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::components::layout::{ErrorPanel, Session};
-use crate::format::{utc_minute, utc_second};
+use crate::format::utc_minute;
 use crate::functions::operator::operator_overview;
 use crate::model::OperatorView;
+use crate::routes::audit::AuditRow;
 
 /// `/operator`.
 #[component]
@@ -89,16 +90,7 @@ fn Overview(view: OperatorView) -> AnyView {
             <table class="list">
                 <thead><tr><th>"When (UTC)"</th><th>"Account"</th><th>"What"</th><th>"Cluster"</th><th>"Who"</th><th>"From"</th></tr></thead>
                 <tbody>
-                    {recent.into_iter().map(|(email, e)| view! {
-                        <tr data-entry=e.id>
-                            <td>{utc_second(e.at)}</td>
-                            <td>{email}</td>
-                            <td>{e.message}</td>
-                            <td>{e.cluster.unwrap_or_default()}</td>
-                            <td>{e.actor.unwrap_or_else(|| "Carina".into())}</td>
-                            <td>{e.address.unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
+                    {recent.into_iter().map(|(email, entry)| view! { <AuditRow entry account=email/> }).collect_view()}
                 </tbody>
             </table>
             </div>
