@@ -12,37 +12,6 @@ use serde_json::{json, Value};
 
 const POOL: u32 = 3;
 
-fn status(server: &Server) -> Value {
-    let (code, body) = common::curl(&[&server.url("/status.json")]);
-    assert_eq!(code, 200, "{body}");
-    serde_json::from_str(&body).unwrap()
-}
-
-/// Waits until the pool is full and every pooled segment is ready.
-fn wait_pool_full(server: &Server) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let pool = &status(server)["warm_pool"];
-        if pool["ready"] == POOL && pool["starting"] == 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the pool did not fill: {pool}\n{}", server.log());
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-fn pooled_domains(server: &Server) -> BTreeSet<String> {
-    server.sql("SELECT domain FROM pool_segments").lines().map(str::to_owned).collect()
-}
-
-fn cluster_domains(server: &Server, cluster_id: &str) -> BTreeSet<String> {
-    server
-        .sql(&format!("SELECT COALESCE(domain, name) FROM segments WHERE cluster_id = '{cluster_id}'"))
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 fn running_domains() -> String {
     run("virsh", &["-c", "lxc:///system", "list", "--name"])
 }
@@ -61,8 +30,8 @@ fn wait_active(server: &Server, key: &str, name: &str) -> Value {
 fn clusters_from_the_warm_pool() {
     let mut server = Server::start_with_pool("pool", POOL);
     let key = server.api_key_for("ada@example.com");
-    wait_pool_full(&server);
-    let pooled = pooled_domains(&server);
+    server.wait_pool_full(POOL);
+    let pooled = server.pooled_domains(false);
     assert_eq!(pooled.len(), POOL as usize);
     // A pooled segment is nobody's: its certificate is a placeholder of its own CA.
     for domain in &pooled {
@@ -76,7 +45,7 @@ fn clusters_from_the_warm_pool() {
     let web = create(&server, &key, "web", 3);
     let detail = wait_active(&server, &key, "web");
     eprintln!("timing: create -> active from the pool {:.2}s", started.elapsed().as_secs_f64());
-    assert_eq!(cluster_domains(&server, &web), pooled, "the cluster did not take the pooled segments");
+    assert_eq!(server.cluster_domains(&web), pooled, "the cluster did not take the pooled segments");
     let history = server.sql(&format!("SELECT message FROM events WHERE cluster_id = '{web}'"));
     assert_eq!(history.matches("taken from the warm pool").count(), 3, "{history}");
     let work = server.data.path().join("bundles");
@@ -109,8 +78,8 @@ fn clusters_from_the_warm_pool() {
     }
 
     // The pool refills, with new segments that cannot reach the cluster's.
-    wait_pool_full(&server);
-    let refilled = pooled_domains(&server);
+    server.wait_pool_full(POOL);
+    let refilled = server.pooled_domains(false);
     assert!(refilled.is_disjoint(&pooled));
     let outsider = refilled.iter().next().unwrap();
     assert!(!connects_from(outsider, second, segments::DOCKERD_TLS_PORT), "a pooled segment reaches a cluster");
@@ -119,23 +88,23 @@ fn clusters_from_the_warm_pool() {
     // and the cleanup at start keeps the pool and the clusters' segments.
     let api = create(&server, &key, "api", 2);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while cluster_domains(&server, &api).is_empty() {
+    while server.cluster_domains(&api).is_empty() {
         assert!(Instant::now() < deadline, "the second cluster took nothing");
         std::thread::sleep(Duration::from_millis(20));
     }
     server.restart();
     wait_active(&server, &key, "api");
     wait_active(&server, &key, "web");
-    assert!(cluster_domains(&server, &api).is_subset(&refilled), "the second cluster was not served from the pool");
+    assert!(server.cluster_domains(&api).is_subset(&refilled), "the second cluster was not served from the pool");
     // Two of a group of three: they left the group's swarm, and the cluster's holds them
     // only; the group's third and the refilled pool cannot reach them.
     let api_bundle = download_bundle(&server, &key, "api", &work.join("api"));
     let nodes = docker_with(common::CLI, &api_bundle, &["node", "ls", "--format", "{{.Hostname}}"]);
     assert_eq!(std::str::from_utf8(&nodes.stdout).unwrap().lines().count(), 2, "{nodes:?}");
-    wait_pool_full(&server);
+    server.wait_pool_full(POOL);
     let api_detail = wait_active(&server, &key, "api");
     let api_address = api_detail["segments"][0]["address"].as_str().unwrap().parse().unwrap();
-    for warm in pooled_domains(&server) {
+    for warm in server.pooled_domains(false) {
         assert!(!connects_from(&warm, api_address, segments::DOCKERD_TLS_PORT), "{warm} reaches a cluster");
     }
     // One of a group of three: cut off from the other two, it leaves its group's swarm and
@@ -144,7 +113,7 @@ fn clusters_from_the_warm_pool() {
     // swarm at all; the fake engines of the provisioner's tests cover that case always).
     let solo = create(&server, &key, "solo", 1);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while cluster_domains(&server, &solo).is_empty() {
+    while server.cluster_domains(&solo).is_empty() {
         assert!(Instant::now() < deadline, "the third cluster took nothing");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -157,7 +126,7 @@ fn clusters_from_the_warm_pool() {
     assert_eq!(std::str::from_utf8(&nodes.stdout).unwrap().lines().count(), 1, "{nodes:?}");
 
     // Deleted clusters' segments are destroyed, never pooled again.
-    let web_domains = cluster_domains(&server, &web);
+    let web_domains = server.cluster_domains(&web);
     let (code, _) = server.api(&key, "DELETE", "/clusters/web", None);
     assert_eq!(code, 202);
     server.wait_cluster(&key, "web", Duration::from_secs(120), |code, _| code == 404);
@@ -165,6 +134,9 @@ fn clusters_from_the_warm_pool() {
     for domain in &web_domains {
         assert!(!running.contains(domain.as_str()), "{domain} outlived its cluster");
     }
-    wait_pool_full(&server);
-    assert!(pooled_domains(&server).is_disjoint(&web_domains), "a deleted cluster's segment went back to the pool");
+    server.wait_pool_full(POOL);
+    assert!(
+        server.pooled_domains(false).is_disjoint(&web_domains),
+        "a deleted cluster's segment went back to the pool"
+    );
 }

@@ -191,6 +191,37 @@ impl Server {
         self.sql(&format!("SELECT COALESCE(domain, name) FROM segments WHERE name = '{name}'"))
     }
 
+    /// The libvirt domains of a cluster's segments.
+    pub fn cluster_domains(&self, cluster_id: &str) -> std::collections::BTreeSet<String> {
+        self.sql(&format!("SELECT COALESCE(domain, name) FROM segments WHERE cluster_id = '{cluster_id}'"))
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The warm pool's domains, those of singles (in no swarm group) only if `singles`.
+    pub fn pooled_domains(&self, singles: bool) -> std::collections::BTreeSet<String> {
+        let filter = if singles { " WHERE swarm_group IS NULL" } else { "" };
+        self.sql(&format!("SELECT domain FROM pool_segments{filter}")).lines().map(str::to_owned).collect()
+    }
+
+    /// Waits until the warm pool (as `/status.json` counts it) has `size` ready segments
+    /// and none starting.
+    pub fn wait_pool_full(&self, size: u32) {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            let (code, body) = curl(&[&self.url("/status.json")]);
+            assert_eq!(code, 200, "{body}");
+            let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let pool = &status["warm_pool"];
+            if pool["ready"] == size && pool["starting"] == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the pool did not fill: {pool}\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// A SQL query on the server's database, through the sqlite3 command.
     pub fn sql(&self, query: &str) -> String {
         let out = Command::new("sqlite3").arg(self.data.path().join("carina.db")).arg(query).output().unwrap();
