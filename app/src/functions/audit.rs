@@ -14,15 +14,18 @@ pub async fn audit_trail() -> Result<Vec<AuditEntryView>, AppError> {
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
     let entries = provisioner()?.audit_trail(&account, AUDIT_SHOWN).await.map_err(fail)?;
-    Ok(entries
-        .into_iter()
-        .map(|e| AuditEntryView {
-            id: e.id,
-            at: e.at,
-            cluster: e.cluster_name,
-            message: e.message,
-            actor: e.actor,
-            address: e.address,
-        })
-        .collect())
+    Ok(entries.into_iter().map(entry_view).collect())
+}
+
+/// An audit entry as the pages show it (without its account).
+#[cfg(feature = "ssr")]
+pub(crate) fn entry_view(e: provisioner::AuditEntry) -> AuditEntryView {
+    AuditEntryView {
+        id: e.id,
+        at: e.at,
+        cluster: e.cluster_name,
+        message: e.message,
+        actor: e.actor,
+        address: e.address,
+    }
 }

@@ -13,7 +13,7 @@ pub const RECENT_SHOWN: u32 = 100;
 #[server(prefix = "/api", endpoint = "operator_overview")]
 pub async fn operator_overview() -> Result<OperatorView, AppError> {
     use crate::format::memory;
-    use crate::model::{AuditEntryView, OperatorAccountView, OperatorClusterView};
+    use crate::model::{OperatorAccountView, OperatorClusterView};
     use crate::session::{fail, provisioner, require_account};
     let account = require_account().await.map_err(fail)?;
     let p = provisioner()?;
@@ -63,17 +63,7 @@ pub async fn operator_overview() -> Result<OperatorView, AppError> {
         capacity,
         recent: recent
             .into_iter()
-            .map(|e| {
-                let view = AuditEntryView {
-                    id: e.id,
-                    at: e.at,
-                    cluster: e.cluster_name,
-                    message: e.message,
-                    actor: e.actor,
-                    address: e.address,
-                };
-                (e.account_email, view)
-            })
+            .map(|mut e| (std::mem::take(&mut e.account_email), super::audit::entry_view(e)))
             .collect(),
     })
 }
