@@ -2,8 +2,9 @@
 # What idle clusters cost the host: a release server with 3 active 3-segment clusters and
 # nothing else to do. Prints the CPU time the server and the segments' dockerds use per
 # 20 s window (the reconciler's quick looks and full passes, plus dockerd's own Swarm
-# upkeep), WINDOWS times, and the median. Then what each of the 3 warm (pooled) segments
-# costs: memory (RSS of every process in it) and CPU per 20 s.
+# upkeep), WINDOWS times, and the median. Then what each of the 3 warm (pooled) segments, one
+# swarm group, costs: memory (PSS and RSS of every process in it, by command) and CPU per
+# 20 s (measured over 60 s).
 # Usage: bench/idle-cost.sh [windows, default 3]
 # SKIP_BUILD=1 reuses the release build.
 set -euo pipefail
@@ -47,22 +48,40 @@ for i in $(seq 1 "$WINDOWS"); do
 done
 sort -n "$WORK/cpu" | awk '{a[NR]=$1} END {printf "median: %s ms CPU per 20 s, %.1f%% of one core\n", a[int((NR+1)/2)], a[int((NR+1)/2)]/200}'
 
-# The warm segments: every process in their cgroups (named after the domain, pool-...).
+# The warm segments: every process in their cgroups (named after the domain). Read from the
+# pool's table: segments taken from the pool keep their pool- domain names, so a name
+# pattern would count the clusters' segments too.
+WARM=$(sqlite3 "$WORK/carina.db" "SELECT domain FROM pool_segments WHERE state = 'ready'")
+[ "$(wc -l <<<"$WARM")" = "$WARM_SEGMENTS" ] || die "could not read the warm segments"
 pooled_pids() {
   local dir
   for dir in /proc/[0-9]*; do
-    grep -q -- '-pool-[0-9a-f]*\.libvirt-lxc' "$dir/cgroup" 2>/dev/null && echo "${dir#/proc/}"
+    grep -qF "$(sed 's/$/.libvirt-lxc/' <<<"$WARM")" "$dir/cgroup" 2>/dev/null && echo "${dir#/proc/}"
   done
   return 0
 }
 pids=$(pooled_pids)
-# RSS counts the binaries' pages once per process; PSS shares them out among the
-# processes that map them (the pool's dockerds share one dockerd binary).
-rss_kib=0 pss_kib=0
+# pid -> "comm utime+stime" now.
+snapshot() { local pid; for pid in $pids; do awk -v p="$pid" '{print p, $2, $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done; }
+snapshot >"$WORK/pool-t0"
+sleep 60
+snapshot >"$WORK/pool-t1"
+# Per process: RSS counts the binaries' pages once per process; PSS shares every page out
+# among the processes that map it (the pool's dockerds share one dockerd binary, and
+# segments' clusters' dockerds share it too), so PSS summed over the pool is what the pool
+# adds to the host's memory. Pss_Anon is each process's own memory (Go heap, stacks).
 for pid in $pids; do
-  rss_kib=$((rss_kib + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
-  pss_kib=$((pss_kib + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)))
-done
-pool_ticks() { local t=0 pid; for pid in $pids; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-t0=$(pool_ticks); sleep 20; t1=$(pool_ticks)
-echo "warm segment, idle: $((pss_kib / 3 / 1024)) MiB PSS, $((rss_kib / 3 / 1024)) MiB RSS each (target <= 64), $(((t1 - t0) * 1000 / hz / 3)) ms CPU per 20 s each ($(wc -w <<<"$pids") processes in 3 segments)"
+  [ -r "/proc/$pid/smaps_rollup" ] || continue
+  awk -v p="$pid" '/^Rss:/ {r = $2} /^Pss:/ {s = $2} /^Pss_Anon:/ {a = $2} END {print p, r, s, a}' "/proc/$pid/smaps_rollup"
+done >"$WORK/pool-mem"
+n=$WARM_SEGMENTS
+echo "warm segments, idle, per segment (mean of $n; CPU over 60 s, per 20 s):"
+join <(sort "$WORK/pool-t0") <(sort "$WORK/pool-t1") | join - <(sort "$WORK/pool-mem") |
+  awk -v n="$n" -v hz="$(getconf CLK_TCK)" '
+    # pid comm ticks0 comm ticks1 rss pss pss_anon (KiB)
+    { c = $2; gsub(/[()]/, "", c); cnt[c]++; cpu[c] += $5 - $3; rss[c] += $6; pss[c] += $7; anon[c] += $8
+      tc += $5 - $3; tr += $6; tp += $7 }
+    END {
+      for (c in cnt) printf "  %-16s %2d proc  RSS %6.1f MiB  PSS %6.1f MiB  (own %5.1f)  CPU %4d ms\n", c, cnt[c] / n, rss[c] / n / 1024, pss[c] / n / 1024, anon[c] / n / 1024, cpu[c] * 1000 / hz / n / 3
+      printf "warm segment, idle: %d MiB PSS, %d MiB RSS each (target <= 64; RSS counts shared binaries once per segment), %d ms CPU per 20 s each (%d processes in %d segments)\n", tp / n / 1024, tr / n / 1024, tc * 1000 / hz / n / 3, NR, n
+    }'
