@@ -70,10 +70,13 @@ pub fn client_address() -> Result<std::net::IpAddr, AppError> {
         })
 }
 
-/// The account the server's sign-in guard already found for this page request (a request
-/// extension only the server sets, never the client).
+/// The account the server's sign-in guard already found for this page request, with
+/// how many clusters it has (a request extension only the server sets, never the client).
 #[derive(Clone, Debug)]
-pub struct SignedIn(pub Account);
+pub struct SignedIn {
+    pub account: Account,
+    pub clusters_used: u32,
+}
 
 /// The signed-in account, or `Unauthorized`.
 pub async fn require_account() -> Result<Account, AppError> {
@@ -82,15 +85,20 @@ pub async fn require_account() -> Result<Account, AppError> {
 
 /// The signed-in account, if any.
 pub async fn current_account() -> Result<Option<Account>, AppError> {
-    if let Some(SignedIn(account)) =
-        use_context::<Parts>().and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
-    {
-        return Ok(Some(account));
+    Ok(signed_in().await?.map(|found| found.account))
+}
+
+/// The signed-in account and its cluster count, if any: what the sign-in guard found for
+/// this request, else one lookup of the session cookie.
+pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
+    if let Some(found) = use_context::<Parts>().and_then(|parts| parts.extensions.get::<SignedIn>().cloned()) {
+        return Ok(Some(found));
     }
     let Some(token) = session_token() else {
         return Ok(None);
     };
-    Ok(provisioner()?.account_for_session(&token).await?)
+    let found = provisioner()?.signed_in(&token).await?;
+    Ok(found.map(|(account, clusters_used)| SignedIn { account, clusters_used }))
 }
 
 /// Sends the session cookie with the response.

@@ -153,10 +153,14 @@ impl Provisioner {
 
     /// The account signed in with this session token, if the session is valid.
     pub async fn account_for_session(&self, token: &str) -> Result<Option<Account>> {
-        let Some(id) = self.storage.session_account(&hash_secret(token), now_ms()).await? else {
-            return Ok(None);
-        };
-        Ok(self.storage.account_by_id(&id).await?.map(Account::from))
+        Ok(self.signed_in(token).await?.map(|(account, _)| account))
+    }
+
+    /// The account signed in with this session token and how many clusters it has, in
+    /// one lookup (what every signed-in page shows), if the session is valid.
+    pub async fn signed_in(&self, token: &str) -> Result<Option<(Account, u32)>> {
+        let row = self.storage.session_account(&hash_secret(token), now_ms()).await?;
+        Ok(row.map(|row| (Account::from(row.account), row.clusters_used as u32)))
     }
 
     /// The account an API key (as sent in `Authorization: Bearer ...`) belongs to.

@@ -103,7 +103,7 @@ async fn download_credentials(
 /// sign-in guard below has found the account).
 async fn download_activity(
     axum::Extension(state): axum::Extension<Arc<PanelState>>,
-    axum::Extension(SignedIn(account)): axum::Extension<SignedIn>,
+    axum::Extension(SignedIn { account, .. }): axum::Extension<SignedIn>,
 ) -> Response {
     match state.provisioner.audit_trail(&account, provisioner::AUDIT_LIMIT).await {
         Ok(entries) => crate::audit::jsonl_response(&entries),
@@ -118,11 +118,11 @@ async fn sign_in_required(State(state): State<Arc<PanelState>>, mut request: Req
     let path = request.uri().path();
     let protected = SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if protected {
-        let account = match token_from_headers(request.headers()) {
-            Some(token) => state.provisioner.account_for_session(&token).await.ok().flatten(),
+        let found = match token_from_headers(request.headers()) {
+            Some(token) => state.provisioner.signed_in(&token).await.ok().flatten(),
             None => None,
         };
-        let Some(account) = account else {
+        let Some((account, clusters_used)) = found else {
             // Back to the page afterwards; a form post (a download) cannot be repeated by
             // a redirect, so it goes to the default page instead.
             let target = if matches!(*request.method(), http::Method::GET | http::Method::HEAD) {
@@ -132,7 +132,7 @@ async fn sign_in_required(State(state): State<Arc<PanelState>>, mut request: Req
             };
             return Redirect::to(&target).into_response();
         };
-        request.extensions_mut().insert(SignedIn(account));
+        request.extensions_mut().insert(SignedIn { account, clusters_used });
     }
     next.run(request).await
 }

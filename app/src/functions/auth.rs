@@ -44,11 +44,10 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// The signed-in account with its quotas and usage, or `None`.
 #[server(prefix = "/api", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<AccountView>, AppError> {
-    use crate::session::{current_account, fail, provisioner};
-    let Some(account) = current_account().await.map_err(fail)? else {
+    use crate::session::{fail, signed_in, SignedIn};
+    let Some(SignedIn { account, clusters_used }) = signed_in().await.map_err(fail)? else {
         return Ok(None);
     };
-    let clusters_used = provisioner()?.storage().cluster_count(&account.id).await.map_err(fail)?;
     Ok(Some(AccountView {
         email: account.email,
         is_operator: account.is_operator,

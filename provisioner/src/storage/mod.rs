@@ -18,6 +18,7 @@ pub use clusters::{ClusterRow, Generation, Transition};
 pub use events::{ActorColumns, AuditRow, EventRow};
 pub use pool::{OpenGroup, PoolRow, PoolState, TakenSegment};
 pub use segments::{AddressPool, SegmentRow};
+pub use sessions::SessionRow;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -54,7 +55,9 @@ impl Storage {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        // No ping before handing out a connection: the database is a local file, not a
+        // server that can drop it, and each ping is a round trip to the connection's thread.
+        let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
         Self::migrated(pool).await
     }
 

@@ -1,7 +1,17 @@
 //! The `sessions` table: server-side sessions, keyed by a hash of the cookie's token.
 
-use super::Storage;
+use sqlx::FromRow;
+
+use super::{AccountRow, Storage};
 use crate::error::Result;
+
+/// The account behind a session, with the number of clusters it has.
+#[derive(Clone, Debug, FromRow)]
+pub struct SessionRow {
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+    pub clusters_used: i64,
+}
 
 impl Storage {
     /// Stores a new session.
@@ -16,13 +26,19 @@ impl Storage {
         Ok(())
     }
 
-    /// The account id of an unexpired session.
-    pub async fn session_account(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await?)
+    /// The account of an unexpired session and how many clusters it has, in one query:
+    /// every signed-in page asks for both (the header and the quotas).
+    pub async fn session_account(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT accounts.*,
+                    (SELECT COUNT(*) FROM clusters WHERE clusters.account_id = accounts.id) AS clusters_used
+             FROM sessions JOIN accounts ON accounts.id = sessions.account_id
+             WHERE sessions.token_hash = ? AND sessions.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Ends a session (sign out). Ending an unknown session is not an error.
