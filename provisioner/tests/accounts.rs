@@ -98,3 +98,18 @@ async fn a_file_database_persists_across_opens() {
         .unwrap();
     p.sign_in("ada@example.com", PASSWORD, HOME).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_session_lookup_counts_its_own_accounts_clusters_only() {
+    let p = provisioner().await;
+    let (ada, ada_session) = p.sign_up("ada@example.com", PASSWORD).await.unwrap();
+    let (_, bob_session) = p.sign_up("bob@example.com", PASSWORD).await.unwrap();
+    let (found, used) = p.signed_in(&ada_session.token).await.unwrap().unwrap();
+    assert_eq!((found.id.as_str(), used), (ada.id.as_str(), 0));
+
+    p.create_cluster(&ada, "web", 2).await.unwrap();
+    p.create_cluster(&ada, "db", 1).await.unwrap();
+    assert_eq!(p.signed_in(&ada_session.token).await.unwrap().unwrap().1, 2);
+    assert_eq!(p.signed_in(&bob_session.token).await.unwrap().unwrap().1, 0, "another account's clusters");
+    assert!(p.signed_in("not a session").await.unwrap().is_none());
+}
