@@ -17,6 +17,8 @@ INSTANCE=idle-$$
 EXTRA_SEGMENT_FLAGS=(--segment-memory-mib 1024 --segment-vcpus 1)
 WARM_SEGMENTS=3
 . "$(dirname "$0")/lib/panel.sh"
+# The warm segments are read from the server's database.
+ensure_debian_packages sqlite3
 for c in a b c; do create_active "$c" 3; done
 wait_pool_full
 # The clusters' libvirt domains (those taken from the warm pool keep their pool- names).
