@@ -146,9 +146,10 @@ fn the_operator_page_is_for_operators_only() {
     assert_eq!(code, 200);
     assert!(page.contains("ada@example.com") && page.contains("Host") && page.contains("operator-link"), "{page}");
     // The latest activity, rendered: a row of Ada's account.
+    // Without the hydration markers (`<!>`) that follow text nodes of erased components.
+    let page = page.replace("<!>", "");
     let activity = &page[page.find("id=\"operator-activity\"").expect("no activity section")..];
-    // (A text node may be followed by a hydration marker, `<!>`.)
-    assert!(activity.contains("<td>ada@example.com<"), "{activity}");
+    assert!(activity.contains("<td>ada@example.com</td>"), "{activity}");
     assert!(activity.contains("class=\"message\">Cluster created"), "{activity}");
     assert_eq!(server.api(&key, "DELETE", "/clusters/web", None).0, 202);
     server.wait_cluster(&key, "web", std::time::Duration::from_secs(60), |code, _| code == 404);
