@@ -29,6 +29,16 @@ pub trait SegmentDriver: Send + Sync {
     /// segment, or a domain of another instance, is left as it is.
     async fn stop(&self, name: &str) -> Result<(), SegmentError>;
 
+    /// Freezes every process of the running segment `name` (the freezer cgroup): it keeps
+    /// its memory and network state and uses no CPU at all, which is what a warm segment
+    /// waiting in the pool should cost. Idempotent: a frozen, stopped or absent segment, or
+    /// a domain of another instance, is left as it is.
+    async fn freeze(&self, name: &str) -> Result<(), SegmentError>;
+
+    /// Lets the processes of a frozen segment `name` go on where they stopped (a few
+    /// milliseconds). Idempotent like [`SegmentDriver::freeze`].
+    async fn thaw(&self, name: &str) -> Result<(), SegmentError>;
+
     /// Lets segment `name` (at `address`) reach exactly `peers` on the bridge, the other
     /// segments of its cluster; everything else between segments is dropped. Also checks
     /// the segment's L2 filter (its own MAC and address only, no IPv6). Idempotent.

@@ -45,6 +45,8 @@ enum DomainStatus {
     /// Defined; `ours` is false when its owner metadata names another state dir.
     Present {
         active: bool,
+        /// Active with its processes frozen (paused, in libvirt's words).
+        frozen: bool,
         ours: bool,
         owner: Option<String>,
     },
@@ -100,9 +102,32 @@ impl LibvirtSegments {
             };
             let owner = owner_of(&dom);
             let active = dom.is_active().map_err(SegmentError::libvirt("query", &name))?;
-            Ok(DomainStatus::Present { active, ours: owner.as_deref() == Some(me.as_str()), owner })
+            let frozen = active && is_paused(&dom, &name)?;
+            Ok(DomainStatus::Present { active, frozen, ours: owner.as_deref() == Some(me.as_str()), owner })
         })
         .await
+    }
+
+    /// Freezes or thaws our running domain `name`; anything else is left as it is.
+    async fn set_frozen(&self, name: &str, frozen: bool) -> Result<(), SegmentError> {
+        validate_name(name)?;
+        let (owned, me) = (name.to_owned(), self.owner_key());
+        let changed = self
+            .with_conn(move |conn| {
+                let Some(dom) = lookup(conn, &owned)? else { return Ok(false) };
+                let active = dom.is_active().map_err(SegmentError::libvirt("query", &owned))?;
+                if owner_of(&dom).as_deref() != Some(me.as_str()) || !active || is_paused(&dom, &owned)? == frozen {
+                    return Ok(false);
+                }
+                let (what, done) = if frozen { ("freeze", dom.suspend()) } else { ("thaw", dom.resume()) };
+                done.map_err(SegmentError::libvirt(what, &owned))?;
+                Ok(true)
+            })
+            .await?;
+        if changed {
+            tracing::debug!(segment = %name, frozen, "segment frozen or thawed");
+        }
+        Ok(())
     }
 
     fn check_socket_path(&self, layout: &SegmentLayout) -> Result<(), SegmentError> {
@@ -254,6 +279,12 @@ impl LibvirtSegments {
     }
 }
 
+/// Whether the domain's processes are frozen.
+fn is_paused(dom: &Domain, name: &str) -> Result<bool, SegmentError> {
+    let (state, _reason) = dom.get_state().map_err(SegmentError::libvirt("query", name))?;
+    Ok(state == virt::sys::VIR_DOMAIN_PAUSED)
+}
+
 #[async_trait]
 impl SegmentDriver for LibvirtSegments {
     async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError> {
@@ -347,6 +378,14 @@ impl SegmentDriver for LibvirtSegments {
         Ok(())
     }
 
+    async fn freeze(&self, name: &str) -> Result<(), SegmentError> {
+        self.set_frozen(name, true).await
+    }
+
+    async fn thaw(&self, name: &str) -> Result<(), SegmentError> {
+        self.set_frozen(name, false).await
+    }
+
     async fn allow_peers(&self, name: &str, address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
         validate_name(name)?;
         let wanted: Vec<Ipv4Addr> = peers.to_vec();
@@ -370,6 +409,7 @@ impl SegmentDriver for LibvirtSegments {
         validate_name(name)?;
         Ok(match self.domain_status(name).await? {
             DomainStatus::Absent | DomainStatus::Present { ours: false, .. } => SegmentState::Absent,
+            DomainStatus::Present { frozen: true, .. } => SegmentState::Frozen,
             DomainStatus::Present { active: true, .. } => SegmentState::Running,
             DomainStatus::Present { active: false, .. } => SegmentState::Stopped,
         })

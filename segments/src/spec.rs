@@ -56,6 +56,10 @@ pub enum SegmentState {
     Absent,
     /// The domain runs (its dockerd is its init, so dockerd runs too).
     Running,
+    /// The domain's processes are frozen (a warm segment waiting in the pool): they keep
+    /// their memory but get no CPU, and dockerd answers nothing until
+    /// [`crate::SegmentDriver::thaw`].
+    Frozen,
     /// Defined but not running: dockerd died or was killed, the domain was destroyed, or
     /// the host rebooted. `ensure` starts it again.
     Stopped,

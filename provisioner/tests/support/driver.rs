@@ -29,6 +29,18 @@ fn failed(message: String) -> SegmentError {
     SegmentError::InvalidConfig(message)
 }
 
+impl FakeDriver {
+    /// Freezes or thaws a running segment; anything else is left as it is.
+    async fn set_frozen(&self, op: &'static str, name: &str, frozen: bool) -> Result<(), SegmentError> {
+        self.world.enter(op, name).await.map_err(failed)?;
+        if let Some(seg) = self.world.state().segments.get_mut(name).filter(|s| s.running) {
+            seg.frozen = frozen;
+        }
+        self.world.leave(op, name).await;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SegmentDriver for FakeDriver {
     async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError> {
@@ -39,6 +51,7 @@ impl SegmentDriver for FakeDriver {
                 spec: spec.clone(),
                 running: false,
                 hung: false,
+                frozen: false,
                 starts: 0,
                 images: BTreeSet::new(),
                 containers: BTreeSet::new(),
@@ -50,6 +63,7 @@ impl SegmentDriver for FakeDriver {
                 seg.spec = spec.clone();
                 seg.running = true;
                 seg.hung = false;
+                seg.frozen = false;
                 seg.starts += 1;
             }
         }
@@ -71,9 +85,18 @@ impl SegmentDriver for FakeDriver {
         self.world.enter("stop", name).await.map_err(failed)?;
         if let Some(seg) = self.world.state().segments.get_mut(name) {
             seg.running = false;
+            seg.frozen = false;
         }
         self.world.leave("stop", name).await;
         Ok(())
+    }
+
+    async fn freeze(&self, name: &str) -> Result<(), SegmentError> {
+        self.set_frozen("freeze", name, true).await
+    }
+
+    async fn thaw(&self, name: &str) -> Result<(), SegmentError> {
+        self.set_frozen("thaw", name, false).await
     }
 
     async fn allow_peers(&self, name: &str, _address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
@@ -87,6 +110,7 @@ impl SegmentDriver for FakeDriver {
         self.world.enter("state", name).await.map_err(failed)?;
         Ok(match self.world.segment(name) {
             None => SegmentState::Absent,
+            Some(seg) if seg.running && seg.frozen => SegmentState::Frozen,
             Some(seg) if seg.running => SegmentState::Running,
             Some(_) => SegmentState::Stopped,
         })

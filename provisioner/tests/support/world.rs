@@ -23,6 +23,8 @@ pub struct Seg {
     pub running: bool,
     /// The domain runs but its dockerd accepts nothing (a hung dockerd).
     pub hung: bool,
+    /// The domain runs with its processes frozen: dockerd answers nothing until thawed.
+    pub frozen: bool,
     /// How many times the domain was started.
     pub starts: u32,
     pub images: BTreeSet<String>,
@@ -74,7 +76,7 @@ impl State {
 
     /// Whether the segment's dockerd answers.
     pub fn answers(&self, name: &str) -> bool {
-        self.segments.get(name).is_some_and(|s| s.running && !s.hung)
+        self.segments.get(name).is_some_and(|s| s.running && !s.hung && !s.frozen)
     }
 
     /// Whether node `id` of swarm `swarm` is up: its segment answers and still is that node.
