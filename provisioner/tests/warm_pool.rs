@@ -29,6 +29,7 @@ async fn a_cluster_takes_warm_segments_and_makes_them_its_own() {
         for domain in &warm {
             let seg = &state.segments[domain];
             assert!(seg.running && seg.images.contains(segments::BASE_IMAGE_REF) && seg.adopted.is_none(), "{domain}");
+            assert!(seg.frozen, "{domain} waits in the pool unfrozen");
             assert!(seg.spec.tls.ca_pem.contains("BEGIN CERTIFICATE"));
         }
     }
@@ -44,6 +45,7 @@ async fn a_cluster_takes_warm_segments_and_makes_them_its_own() {
     assert_eq!(f.status(&id).await, Some(ClusterStatus::Active));
     assert_eq!(domains_of(&f, &id).await, warm, "the cluster did not take the warm segments");
     assert!(f.world.calls_of("ensure").is_empty(), "a warm segment was started again");
+    assert_eq!(f.world.calls_of("thaw").into_iter().collect::<BTreeSet<_>>(), warm, "the hand-over thaws what it takes");
     for op in ["swarm_init", "swarm_join", "swarm_leave"] {
         assert!(f.world.calls_of(op).is_empty(), "{op}: the group's swarm was not kept whole");
     }
@@ -184,6 +186,23 @@ async fn assert_apart(f: &Fixture, clusters: &[&str]) {
     }
 }
 
+/// No segment of a cluster is ever frozen; once the filler is done (`settled`), every
+/// ready warm segment is.
+async fn assert_frozen_only_in_pool(f: &Fixture, clusters: &[&str], settled: bool) {
+    for id in clusters {
+        for row in f.segments(id).await {
+            let seg = f.world.segment(row.domain()).unwrap();
+            assert!(!seg.frozen, "{} of a cluster is frozen", row.name);
+        }
+    }
+    if settled {
+        for row in f.p.storage().pool_segments().await.unwrap() {
+            let seg = f.world.segment(&row.domain).unwrap();
+            assert!(seg.frozen, "{} waits in the pool unfrozen", row.domain);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_segment_taken_alone_leaves_its_group_and_the_rest_is_regrouped() {
     let f = Fixture::with_pool(3).await;
@@ -313,6 +332,7 @@ proptest::proptest! {
                 }
                 let ids: Vec<&str> = clusters.iter().map(|(id, _, _)| id.as_str()).collect();
                 assert_apart(&f, &ids).await;
+                assert_frozen_only_in_pool(&f, &ids, matches!(step, Step::Refill)).await;
             }
         });
     }

@@ -16,6 +16,21 @@ fn running_domains() -> String {
     run("virsh", &["-c", "lxc:///system", "list", "--name"])
 }
 
+/// libvirt's word for the domain's state: `running`, `paused` (frozen), `shut off`.
+fn domain_state(domain: &str) -> String {
+    run("virsh", &["-c", "lxc:///system", "domstate", domain]).trim().to_owned()
+}
+
+/// Waits until every one of `domains` is frozen, as warm segments are once the pool is full.
+fn wait_frozen(domains: &BTreeSet<String>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while domains.iter().any(|d| domain_state(d) != "paused") {
+        let states: Vec<String> = domains.iter().map(|d| domain_state(d)).collect();
+        assert!(Instant::now() < deadline, "the full pool was not frozen: {states:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn create(server: &Server, key: &str, name: &str, nodes: u32) -> String {
     let (code, created) = server.api(key, "POST", "/clusters", Some(json!({"cluster_name": name, "nodes": nodes})));
     assert_eq!(code, 201, "{created}");
@@ -39,6 +54,8 @@ fn clusters_from_the_warm_pool() {
         let subject = run("openssl", &["x509", "-noout", "-subject", "-in", ca.to_str().unwrap()]);
         assert!(subject.contains("warm pool"), "{domain}: {subject}");
     }
+    // Waiting, they are frozen: no CPU at all until a cluster takes them.
+    wait_frozen(&pooled);
 
     // A cluster takes all three: active, named as its own, in one Swarm.
     let started = Instant::now();
@@ -46,6 +63,9 @@ fn clusters_from_the_warm_pool() {
     let detail = wait_active(&server, &key, "web");
     eprintln!("timing: create -> active from the pool {:.2}s", started.elapsed().as_secs_f64());
     assert_eq!(server.cluster_domains(&web), pooled, "the cluster did not take the pooled segments");
+    for domain in &pooled {
+        assert_eq!(domain_state(domain), "running", "{domain} of a cluster");
+    }
     let history = server.sql(&format!("SELECT message FROM events WHERE cluster_id = '{web}'"));
     assert_eq!(history.matches("taken from the warm pool").count(), 3, "{history}");
     let work = server.data.path().join("bundles");
@@ -81,6 +101,7 @@ fn clusters_from_the_warm_pool() {
     server.wait_pool_full(POOL);
     let refilled = server.pooled_domains(false);
     assert!(refilled.is_disjoint(&pooled));
+    wait_frozen(&refilled);
     let outsider = refilled.iter().next().unwrap();
     assert!(!connects_from(outsider, second, segments::DOCKERD_TLS_PORT), "a pooled segment reaches a cluster");
 

@@ -176,6 +176,7 @@ impl Reconciler {
             // they are still in the pool.
             let _pool = self.inner.pool_lock.lock().await;
             let taken = p.storage.take_pool_segments(&missing).await?;
+            self.thaw_handed_over(&taken).await?;
             // One at a time, so that each leaves a swarm that still has its quorum.
             for (row, segment) in missing.iter().zip(&taken).filter(|(_, t)| t.leave_swarm.is_some()) {
                 self.leave_group_swarm(&row.id, &segment.domain).await;
@@ -226,7 +227,12 @@ impl Reconciler {
         let domain = segment.domain().to_owned();
         let socket = driver.docker_socket(&domain);
         let n = segment.ordinal;
-        let state = driver.state(&domain).await?;
+        let mut state = driver.state(&domain).await?;
+        if state == SegmentState::Frozen {
+            // Taken from the warm pool by a pass that ended before it thawed the segment.
+            driver.thaw(&domain).await?;
+            state = SegmentState::Running;
+        }
         if state == SegmentState::Running {
             match docker.wait_ready(&socket, patience.health).await {
                 Ok(engine) if segment.state == SegmentStatus::Ready => {

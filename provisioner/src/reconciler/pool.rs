@@ -26,6 +26,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
+use futures::future::try_join_all;
 use segments::{SegmentDocker, SegmentState, SegmentTls};
 use uuid::Uuid;
 
@@ -33,7 +34,7 @@ use super::Reconciler;
 use crate::clock::now_ms;
 use crate::cluster::ClusterStatus;
 use crate::error::{Error, Result};
-use crate::storage::{OpenGroup, PoolState};
+use crate::storage::{OpenGroup, PoolRow, PoolState, TakenSegment};
 
 /// How often the filler looks when nothing wakes it.
 const POOL_TICK: Duration = Duration::from_secs(2);
@@ -69,6 +70,9 @@ impl Reconciler {
     pub(super) async fn fill_pool(&self) {
         let wanted = self.inner.provisioner.config.warm_segments as usize;
         let mut checked_at: Option<Instant> = None;
+        // Whether warm segments may run unfrozen: after a start or a check, until the
+        // filler has nothing left to do.
+        let mut thawed = true;
         loop {
             // A pooled segment whose dockerd died stops running: replace it. Asking libvirt
             // about every warm segment on each tick would cost more than it finds.
@@ -77,13 +81,25 @@ impl Reconciler {
                     tracing::warn!(error = %err, "could not check the warm pool");
                 }
                 checked_at = Some(Instant::now());
+                thawed = true;
             }
             if wanted == 0 {
                 return;
             }
             let pause = match self.fill_one(wanted).await {
-                Ok(Filled::Started | Filled::Regrouped) => continue,
-                Ok(Filled::Nothing) => POOL_TICK,
+                Ok(Filled::Started | Filled::Regrouped) => {
+                    thawed = true;
+                    continue;
+                }
+                Ok(Filled::Nothing) => {
+                    if thawed {
+                        match self.freeze_pool().await {
+                            Ok(()) => thawed = false,
+                            Err(err) => tracing::warn!(error = %err, "could not freeze the warm pool"),
+                        }
+                    }
+                    POOL_TICK
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "a warm segment failed to start; will retry");
                     POOL_BACKOFF
@@ -103,9 +119,38 @@ impl Reconciler {
             match self.fill_one(wanted).await? {
                 Filled::Started => started += 1,
                 Filled::Regrouped => {}
-                Filled::Nothing => return Ok(started),
+                Filled::Nothing => break,
             }
         }
+        self.freeze_pool().await?;
+        Ok(started)
+    }
+
+    /// Freezes every warm segment that is ready: a frozen segment keeps its memory, its
+    /// swarm and its place in the pool, and uses no CPU (an unfrozen member of a group spends
+    /// a few hundred milliseconds a minute on Raft heartbeats and gossip). Under
+    /// `pool_lock`, so that a segment handed out meanwhile, which the hand-over thaws under
+    /// the same lock, is never frozen again.
+    async fn freeze_pool(&self) -> Result<()> {
+        let _pool = self.inner.pool_lock.lock().await;
+        let rows = self.inner.provisioner.storage.pool_segments().await?;
+        let ready = rows.iter().filter(|r| r.state == PoolState::Ready);
+        try_join_all(ready.map(|r| self.inner.driver.freeze(&r.domain))).await?;
+        Ok(())
+    }
+
+    /// Thaws what a hand-over needs running, under `pool_lock` right after the take: the
+    /// segments taken, and the rest of every group one of them leaves (a manager leaves a
+    /// swarm only while its quorum answers). A few milliseconds each, side by side.
+    pub(super) async fn thaw_handed_over(&self, taken: &[TakenSegment]) -> Result<()> {
+        let mut domains: Vec<String> = taken.iter().map(|t| t.domain.clone()).collect();
+        if taken.iter().any(|t| t.leave_swarm.is_some()) {
+            let rows = self.inner.provisioner.storage.pool_segments().await?;
+            let split = |r: &&PoolRow| taken.iter().any(|t| t.leave_swarm.is_some() && t.leave_swarm == r.swarm_group);
+            domains.extend(rows.iter().filter(split).map(|r| r.domain.clone()));
+        }
+        try_join_all(domains.iter().map(|d| self.inner.driver.thaw(d))).await?;
+        Ok(())
     }
 
     /// Removes pooled segments a crash left starting, ready ones that no longer run, and
@@ -115,7 +160,7 @@ impl Reconciler {
         let mut kept = 0;
         for row in storage.pool_segments().await? {
             let runs = row.state == PoolState::Ready
-                && self.inner.driver.state(&row.domain).await? == SegmentState::Running
+                && matches!(self.inner.driver.state(&row.domain).await?, SegmentState::Running | SegmentState::Frozen)
                 && kept < wanted;
             if runs {
                 kept += 1;
@@ -221,6 +266,7 @@ impl Reconciler {
             }
         }
         let regrouped = async {
+            inner.driver.thaw(domain).await?;
             inner.driver.allow_peers(domain, address, &[]).await?;
             let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.health).await?;
             self.settle(domain, address, engine.as_ref(), wanted).await
@@ -305,6 +351,8 @@ impl Reconciler {
                 }
             }
             for (member, member_address) in &group.members {
+                // Its managers must answer: the join needs their quorum.
+                inner.driver.thaw(member).await?;
                 inner.driver.allow_peers(member, *member_address, &addresses).await?;
             }
         }
