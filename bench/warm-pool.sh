@@ -19,6 +19,8 @@ INSTANCE=bench-pool-$$
 WARM_SEGMENTS=${WARM_SEGMENTS:-4}
 EXTRA_SEGMENT_FLAGS=(--segment-memory-mib 1024 --segment-vcpus 1)
 . "$(dirname "$0")/lib/panel.sh"
+# The warm segments are read from the server's database.
+ensure_debian_packages sqlite3
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 
@@ -38,7 +40,7 @@ delete() {
   while [ "$(api -o /dev/null -w '%{http_code}' "$BASE/api/v1/clusters/$1")" != 404 ]; do sleep 0.1; done
 }
 create_run() {
-  wait_pool_full
+  wait_pool_frozen
   local start
   start=$(now)
   api -o /dev/null -X POST --data '{"cluster_name":"bench","nodes":3}' "$BASE/api/v1/clusters"
@@ -49,7 +51,7 @@ create_run() {
 grow_run() {
   wait_pool_full
   create_active grow 1
-  wait_pool_full
+  wait_pool_frozen
   local start
   start=$(now)
   api -o /dev/null -X POST --data '{"nodes":1}' "$BASE/api/v1/clusters/grow/grow"

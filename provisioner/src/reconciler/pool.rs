@@ -22,6 +22,13 @@
 //! The filler starts or regroups one segment at a time and only while no cluster is being
 //! built, grown or rebuilt, so refilling never slows what users are waiting for. It also
 //! removes what a crash left half made.
+//!
+//! Ready warm segments wait frozen ([`segments::SegmentDriver::freeze`]): with nothing left
+//! to do, the filler freezes them under `pool_lock`, and whatever uses a warm segment's
+//! dockerd thaws it first: the hand-over (under the same lock, so a segment handed out is
+//! never frozen again), a regroup, a join (the group's managers, whose quorum it needs).
+//! A pass that meets a cluster's segment still frozen, after a crash between the take and
+//! the thaw, thaws it.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
