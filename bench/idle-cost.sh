@@ -3,8 +3,8 @@
 # nothing else to do. Prints the CPU time the server and the segments' dockerds use per
 # 20 s window (the reconciler's quick looks and full passes, plus dockerd's own Swarm
 # upkeep), WINDOWS times, and the median. Then what each of the 3 warm (pooled) segments, one
-# swarm group, costs: memory (PSS and RSS of every process in it, by command) and CPU per
-# 20 s (measured over 60 s).
+# swarm group, costs once the pool is full and frozen: memory (PSS and RSS of every process
+# in it, by command) and CPU per 20 s (measured over 60 s).
 # Usage: bench/idle-cost.sh [windows, default 3]
 # SKIP_BUILD=1 reuses the release build.
 set -euo pipefail
@@ -53,6 +53,8 @@ sort -n "$WORK/cpu" | awk '{a[NR]=$1} END {printf "median: %s ms CPU per 20 s, %
 # The warm segments: every process in their cgroups (named after the domain). Read from the
 # pool's table: segments taken from the pool keep their pool- domain names, so a name
 # pattern would count the clusters' segments too.
+# Measured as they wait for users: full, and frozen.
+wait_pool_frozen
 WARM=$(sqlite3 "$WORK/carina.db" "SELECT domain FROM pool_segments WHERE state = 'ready'")
 [ "$(wc -l <<<"$WARM")" = "$WARM_SEGMENTS" ] || die "could not read the warm segments"
 pooled_pids() {
