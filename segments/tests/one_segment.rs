@@ -61,6 +61,36 @@ async fn one_segment_lifecycle() {
         .await
         .unwrap();
     assert_eq!(common::segment_pids(&spec.name, "sleep").len(), 1, "container outside the segment's cgroup");
+
+    // Frozen (as warm segments wait): every process keeps its state and gets no CPU, and
+    // dockerd answers nothing; thawed, all goes on where it stopped. Both idempotent.
+    let socket = host.driver.docker_socket(&spec.name);
+    host.driver.freeze(&spec.name).await.unwrap();
+    host.driver.freeze(&spec.name).await.unwrap();
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Frozen);
+    let dockerd = common::segment_pids(&spec.name, "dockerd");
+    let cpu_ticks = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", dockerd[0])).unwrap();
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    };
+    let frozen_at = cpu_ticks();
+    assert!(SegmentEngine::wait_ready(&socket, Duration::from_secs(1)).await.is_err(), "a frozen dockerd answered");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(cpu_ticks(), frozen_at, "a frozen dockerd used CPU");
+    let thawing = Instant::now();
+    host.driver.thaw(&spec.name).await.unwrap();
+    eprintln!("timing: thaw {:.1} ms", thawing.elapsed().as_secs_f64() * 1000.0);
+    host.driver.thaw(&spec.name).await.unwrap();
+    assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Running);
+    let engine = SegmentEngine::wait_ready(&socket, Duration::from_secs(5)).await.unwrap();
+    let sleeping = engine
+        .docker()
+        .inspect_container(&sleeper.id, None::<segments::bollard::query_parameters::InspectContainerOptions>)
+        .await
+        .unwrap();
+    assert_eq!(sleeping.state.and_then(|s| s.running), Some(true), "the container did not outlive the freeze");
+
     let remove = segments::bollard::query_parameters::RemoveContainerOptions { force: true, ..Default::default() };
     engine.docker().remove_container(&sleeper.id, Some(remove)).await.unwrap();
 
@@ -125,10 +155,13 @@ async fn one_segment_lifecycle() {
     assert!(matches!(other.driver.ensure(&spec).await, Err(SegmentError::NameTaken { .. })));
     other.driver.remove(&spec.name).await.unwrap();
     other.driver.stop(&spec.name).await.unwrap();
+    other.driver.freeze(&spec.name).await.unwrap();
     assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Running);
     drop(other);
 
-    // Stop ends every process and keeps the files: started again, Docker has its images.
+    // Stop ends every process, frozen or not, and keeps the files: started again, Docker
+    // has its images.
+    host.driver.freeze(&spec.name).await.unwrap();
     host.driver.stop(&spec.name).await.unwrap();
     host.driver.stop(&spec.name).await.unwrap();
     assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Stopped);
