@@ -240,6 +240,38 @@ async fn a_segment_taken_alone_leaves_its_group_and_the_rest_is_regrouped() {
 }
 
 #[tokio::test]
+async fn a_segment_joins_a_group_that_waited_frozen() {
+    let f = Fixture::with_pool(3).await;
+    let r = f.reconciler(short_patience());
+    // The filler founds a group with its first segment, then finds a user waiting and
+    // stops, freezing what is ready: a group of one waits frozen.
+    f.world.hold("ensure", "pool-*", Hold::After);
+    let filler = tokio::spawn({
+        let r = r.clone();
+        async move { r.refill_pool().await }
+    });
+    while f.world.calls_of("ensure").is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let waiting = f.create("waiting", 1).await;
+    f.world.release();
+    assert_eq!(filler.await.unwrap().unwrap(), 1);
+    let founder = f.p.storage().pool_segments().await.unwrap();
+    assert_eq!(founder.len(), 1);
+    assert!(founder[0].swarm_group.is_some() && f.world.segment(&founder[0].domain).unwrap().frozen);
+
+    // Once nobody waits, the next segments join that group: its manager is thawed first.
+    f.p.delete_cluster(&f.account, "waiting").await.unwrap();
+    assert_eq!(f.converge(&r, &waiting, 3).await.unwrap(), Outcome::Deleted);
+    assert_eq!(r.refill_pool().await.unwrap(), 2);
+    let rows = f.p.storage().pool_segments().await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|p| !p.broken && p.swarm_group == founder[0].swarm_group), "{rows:?}");
+    assert_eq!(f.world.calls_of("swarm_init"), [founder[0].domain.clone()], "the group was founded again");
+    assert_frozen_only_in_pool(&f, &[], true).await;
+}
+
+#[tokio::test]
 async fn a_pool_of_four_keeps_a_single_that_serves_small_clusters_and_grows_without_a_leave() {
     let f = Fixture::with_pool(4).await;
     let r = f.reconciler(short_patience());

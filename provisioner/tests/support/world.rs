@@ -169,7 +169,7 @@ impl World {
         let failure = {
             let mut state = self.state();
             state.calls.push(Call { op, segment: segment.to_owned() });
-            state.failures.iter().find(|(o, s, _)| *o == op && s == segment).map(|(_, _, m)| m.clone())
+            state.failures.iter().find(|(o, s, _)| *o == op && names(s, segment)).map(|(_, _, m)| m.clone())
         };
         if let Some(message) = failure {
             return Err(message);
@@ -184,8 +184,17 @@ impl World {
     }
 
     async fn wait_hold(&self, op: &'static str, segment: &str, when: Hold) {
-        while self.state().holds.iter().any(|(o, s, w)| *o == op && s == segment && *w == when) {
+        while self.state().holds.iter().any(|(o, s, w)| *o == op && names(s, segment) && *w == when) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+    }
+}
+
+/// Whether a segment given to [`World::fail`] or [`World::hold`] names `segment`: the same
+/// name, or a prefix ending in `*` (`pool-*`: every warm segment, whose names are random).
+fn names(pattern: &str, segment: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) if !prefix.is_empty() => segment.starts_with(prefix),
+        _ => pattern == segment,
     }
 }
