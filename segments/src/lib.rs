@@ -50,6 +50,7 @@ mod driver;
 mod engine;
 mod error;
 mod files;
+mod freezer;
 mod identity;
 mod infra;
 mod isolation;

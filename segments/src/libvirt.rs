@@ -11,6 +11,7 @@ use virt::domain::Domain;
 use virt::error::ErrorNumber;
 
 use crate::connection::{destroy, lookup, mac_in, owner_of, Connection};
+use crate::freezer;
 use crate::dockerd::{
     daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, INIT_SCRIPT, KEY_FILE, TLS_DIR,
 };
@@ -102,7 +103,7 @@ impl LibvirtSegments {
             };
             let owner = owner_of(&dom);
             let active = dom.is_active().map_err(SegmentError::libvirt("query", &name))?;
-            let frozen = active && is_paused(&dom, &name)?;
+            let frozen = active && freezer::is_frozen(&dom, &name)?;
             Ok(DomainStatus::Present { active, frozen, ours: owner.as_deref() == Some(me.as_str()), owner })
         })
         .await
@@ -112,18 +113,7 @@ impl LibvirtSegments {
     async fn set_frozen(&self, name: &str, frozen: bool) -> Result<(), SegmentError> {
         validate_name(name)?;
         let (owned, me) = (name.to_owned(), self.owner_key());
-        let changed = self
-            .with_conn(move |conn| {
-                let Some(dom) = lookup(conn, &owned)? else { return Ok(false) };
-                let active = dom.is_active().map_err(SegmentError::libvirt("query", &owned))?;
-                if owner_of(&dom).as_deref() != Some(me.as_str()) || !active || is_paused(&dom, &owned)? == frozen {
-                    return Ok(false);
-                }
-                let (what, done) = if frozen { ("freeze", dom.suspend()) } else { ("thaw", dom.resume()) };
-                done.map_err(SegmentError::libvirt(what, &owned))?;
-                Ok(true)
-            })
-            .await?;
+        let changed = self.with_conn(move |conn| freezer::set_frozen(conn, &owned, &me, frozen)).await?;
         if changed {
             tracing::debug!(segment = %name, frozen, "segment frozen or thawed");
         }
@@ -277,12 +267,6 @@ impl LibvirtSegments {
         apparmor::load(&file).await?;
         Ok(apparmor::profile_name(name))
     }
-}
-
-/// Whether the domain's processes are frozen.
-fn is_paused(dom: &Domain, name: &str) -> Result<bool, SegmentError> {
-    let (state, _reason) = dom.get_state().map_err(SegmentError::libvirt("query", name))?;
-    Ok(state == virt::sys::VIR_DOMAIN_PAUSED)
 }
 
 #[async_trait]
