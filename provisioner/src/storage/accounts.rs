@@ -23,7 +23,7 @@ impl Storage {
         sqlx::query(
             "INSERT INTO accounts (id, email, password_hash, is_operator, max_clusters,
                                    max_segments_per_cluster, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&row.id)
         .bind(&row.email)
@@ -46,17 +46,17 @@ impl Storage {
 
     /// The account with this email, compared without regard to letter case.
     pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRow>> {
-        Ok(sqlx::query_as("SELECT * FROM accounts WHERE email = ?").bind(email).fetch_optional(self.pool()).await?)
+        Ok(sqlx::query_as("SELECT * FROM accounts WHERE email = $1").bind(email).fetch_optional(self.pool()).await?)
     }
 
     /// The account with this id.
     pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRow>> {
-        Ok(sqlx::query_as("SELECT * FROM accounts WHERE id = ?").bind(id).fetch_optional(self.pool()).await?)
+        Ok(sqlx::query_as("SELECT * FROM accounts WHERE id = $1").bind(id).fetch_optional(self.pool()).await?)
     }
 
     /// Sets an account's quotas; returns whether the account exists.
     pub async fn set_account_quotas(&self, id: &str, max_clusters: i64, max_segments: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE accounts SET max_clusters = ?, max_segments_per_cluster = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE accounts SET max_clusters = $1, max_segments_per_cluster = $2 WHERE id = $3")
             .bind(max_clusters)
             .bind(max_segments)
             .bind(id)
@@ -71,7 +71,7 @@ impl Storage {
 
     /// Marks an account as operator (or not), and sets its password hash.
     pub async fn set_operator(&self, id: &str, is_operator: bool, password_hash: &str) -> Result<()> {
-        sqlx::query("UPDATE accounts SET is_operator = ?, password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET is_operator = $1, password_hash = $2 WHERE id = $3")
             .bind(is_operator)
             .bind(password_hash)
             .bind(id)
@@ -90,12 +90,12 @@ impl Storage {
         keep_session: Option<&str>,
     ) -> Result<u64> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE account_id = ? AND token_hash IS NOT ?")
+        let ended = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash IS NOT $2")
             .bind(id)
             .bind(keep_session)
             .execute(&mut *tx)

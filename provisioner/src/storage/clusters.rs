@@ -58,8 +58,8 @@ impl Storage {
     pub async fn insert_cluster_within_quota(&self, row: &ClusterRow, ports: RangeInclusive<u16>) -> Result<u16> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let (count, max): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM clusters WHERE account_id = ?1),
-                    (SELECT max_clusters FROM accounts WHERE id = ?1)",
+            "SELECT (SELECT COUNT(*) FROM clusters WHERE account_id = $1),
+                    (SELECT max_clusters FROM accounts WHERE id = $1)",
         )
         .bind(&row.account_id)
         .fetch_one(&mut *tx)
@@ -77,7 +77,7 @@ impl Storage {
         sqlx::query(
             "INSERT INTO clusters (id, account_id, name, status, status_reason, desired_segments, generation,
                                    endpoint_port, ca_cert_pem, ca_key_sealed, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&row.id)
         .bind(&row.account_id)
@@ -107,7 +107,7 @@ impl Storage {
 
     /// How many clusters an account has, whatever their status.
     pub async fn cluster_count(&self, account_id: &str) -> Result<u32> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE account_id = ?")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE account_id = $1")
             .bind(account_id)
             .fetch_one(self.pool())
             .await?;
@@ -116,7 +116,7 @@ impl Storage {
 
     /// An account's clusters, oldest first.
     pub async fn clusters_of(&self, account_id: &str) -> Result<Vec<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? ORDER BY created_at, name")
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = $1 ORDER BY created_at, name")
             .bind(account_id)
             .fetch_all(self.pool())
             .await?)
@@ -124,7 +124,7 @@ impl Storage {
 
     /// One of an account's clusters, by name.
     pub async fn cluster_by_name(&self, account_id: &str, name: &str) -> Result<Option<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = ? AND name = ?")
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = $1 AND name = $2")
             .bind(account_id)
             .bind(name)
             .fetch_optional(self.pool())
@@ -133,7 +133,7 @@ impl Storage {
 
     /// A cluster by id, whoever owns it (for the reconciler and the endpoints).
     pub async fn cluster_by_id(&self, id: &str) -> Result<Option<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = ?").bind(id).fetch_optional(self.pool()).await?)
+        Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = $1").bind(id).fetch_optional(self.pool()).await?)
     }
 
     /// Every cluster (for the reconciler).
@@ -143,7 +143,7 @@ impl Storage {
 
     /// Sets the observed status (and its reason, cleared when `None`).
     pub async fn set_cluster_status(&self, id: &str, status: &str, reason: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE clusters SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE clusters SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4")
             .bind(status)
             .bind(reason)
             .bind(now)
@@ -164,7 +164,7 @@ impl Storage {
         now: i64,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE clusters SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?",
+            "UPDATE clusters SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
         )
         .bind(to)
         .bind(reason)
@@ -183,7 +183,7 @@ impl Storage {
     /// Sets the reason shown next to the status (e.g. why a build is retrying), leaving the
     /// status and the time of its last change alone.
     pub async fn set_cluster_reason(&self, id: &str, reason: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE clusters SET status_reason = ? WHERE id = ?")
+        sqlx::query("UPDATE clusters SET status_reason = $1 WHERE id = $2")
             .bind(reason)
             .bind(id)
             .execute(self.pool())
@@ -196,12 +196,14 @@ impl Storage {
     /// if the cluster's status was not one of `change.from` (another request got there
     /// first), so concurrent requests cannot both succeed.
     pub async fn transition_cluster(&self, id: &str, change: &Transition, now: i64) -> Result<bool> {
-        let placeholders = vec!["?"; change.from.len()].join(", ");
+        // $1 to $5 are the values set below; the statuses it may come from follow.
+        let placeholders: Vec<String> = (6..6 + change.from.len()).map(|i| format!("${i}")).collect();
+        let placeholders = placeholders.join(", ");
         let sql = format!(
-            "UPDATE clusters SET status = ?, status_reason = NULL, updated_at = ?,
-                    desired_segments = COALESCE(?, desired_segments),
-                    generation = generation + ?
-             WHERE id = ? AND status IN ({placeholders})"
+            "UPDATE clusters SET status = $1, status_reason = NULL, updated_at = $2,
+                    desired_segments = COALESCE($3, desired_segments),
+                    generation = generation + $4
+             WHERE id = $5 AND status IN ({placeholders})"
         );
         let bump = i64::from(change.generation == Generation::Next);
         let mut query =
@@ -219,7 +221,7 @@ impl Storage {
     /// Removes a cluster and, by cascade, its segments and bundles. Its events stay (the
     /// audit trail) until their retention ends.
     pub async fn delete_cluster(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM clusters WHERE id = ?").bind(id).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM clusters WHERE id = $1").bind(id).execute(self.pool()).await?;
         self.touched();
         Ok(())
     }
@@ -236,7 +238,7 @@ impl Storage {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let mut changed = 0;
         for (id, old, new) in changes {
-            changed += sqlx::query("UPDATE clusters SET ca_key_sealed = ? WHERE id = ? AND ca_key_sealed = ?")
+            changed += sqlx::query("UPDATE clusters SET ca_key_sealed = $1 WHERE id = $2 AND ca_key_sealed = $3")
                 .bind(new)
                 .bind(id)
                 .bind(old)

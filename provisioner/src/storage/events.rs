@@ -48,7 +48,7 @@ impl Storage {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO events (account_id, cluster_id, cluster_name, kind, message, actor, address, created_at) \
-             SELECT account_id, id, name, ?, ?, ?, ?, ? FROM clusters WHERE id = ?",
+             SELECT account_id, id, name, $1, $2, $3, $4, $5 FROM clusters WHERE id = $6",
         )
         .bind(kind)
         .bind(message)
@@ -72,7 +72,7 @@ impl Storage {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO events (account_id, kind, message, actor, address, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (account_id, kind, message, actor, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(account_id)
         .bind(kind)
@@ -88,7 +88,7 @@ impl Storage {
 
     /// A cluster's latest events, newest first.
     pub async fn events_of(&self, cluster_id: &str, limit: i64) -> Result<Vec<EventRow>> {
-        Ok(sqlx::query_as("SELECT * FROM events WHERE cluster_id = ? ORDER BY id DESC LIMIT ?")
+        Ok(sqlx::query_as("SELECT * FROM events WHERE cluster_id = $1 ORDER BY id DESC LIMIT $2")
             .bind(cluster_id)
             .bind(limit)
             .fetch_all(self.pool())
@@ -98,7 +98,7 @@ impl Storage {
     /// The latest events of an account's clusters, deleted ones included, newest first.
     pub async fn events_of_account(&self, account_id: &str, limit: i64) -> Result<Vec<EventRow>> {
         Ok(sqlx::query_as(
-            "SELECT * FROM events WHERE account_id = ? AND cluster_id IS NOT NULL ORDER BY id DESC LIMIT ?",
+            "SELECT * FROM events WHERE account_id = $1 AND cluster_id IS NOT NULL ORDER BY id DESC LIMIT $2",
         )
         .bind(account_id)
         .bind(limit)
@@ -112,7 +112,7 @@ impl Storage {
         Ok(sqlx::query_as(
             "SELECT e.*, COALESCE(a.email, '') AS account_email FROM events e \
              LEFT JOIN accounts a ON a.id = e.account_id WHERE e.kind IN ('action', 'account') \
-             AND (?1 IS NULL OR e.account_id = ?1) AND e.created_at >= ?2 ORDER BY e.id DESC LIMIT ?3",
+             AND ($1 IS NULL OR e.account_id = $1) AND e.created_at >= $2 ORDER BY e.id DESC LIMIT $3",
         )
         .bind(account_id)
         .bind(since)
@@ -123,7 +123,7 @@ impl Storage {
 
     /// Deletes events older than `before` (unix ms); returns how many.
     pub async fn delete_events_before(&self, before: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM events WHERE created_at < ?").bind(before).execute(self.pool()).await?;
+        let done = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(before).execute(self.pool()).await?;
         Ok(done.rows_affected())
     }
 }

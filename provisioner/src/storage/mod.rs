@@ -1,5 +1,6 @@
 //! All SQL lives here, one file per table group, so that a second backend (Postgres)
-//! stays a matter of this module only.
+//! stays a matter of this module only. Parameters are written `$1`, `$2`, ..., which
+//! SQLite and PostgreSQL both read.
 
 mod accounts;
 mod api_keys;
@@ -93,7 +94,7 @@ impl Storage {
     /// others go on reading and writing. `path` must not exist yet.
     pub async fn backup_to(&self, path: &Path) -> Result<()> {
         let target = path.to_str().ok_or_else(|| crate::Error::Invalid(format!("{} is not UTF-8", path.display())))?;
-        sqlx::query("VACUUM INTO ?").bind(target).execute(self.pool()).await?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(self.pool()).await?;
         Ok(())
     }
 

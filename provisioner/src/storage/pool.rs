@@ -57,7 +57,7 @@ impl Storage {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let address = free_address(&mut tx, pool).await?;
         sqlx::query(
-            "INSERT INTO pool_segments (domain, address, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO pool_segments (domain, address, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(domain)
         .bind(address.to_string())
@@ -73,7 +73,7 @@ impl Storage {
     /// Marks a pooled segment ready to be handed out, as a member of `swarm_group` (none:
     /// a single, in no swarm).
     pub async fn set_pool_segment_ready(&self, domain: &str, swarm_group: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE pool_segments SET state = ?, swarm_group = ?, broken = 0, updated_at = ? WHERE domain = ?")
+        sqlx::query("UPDATE pool_segments SET state = $1, swarm_group = $2, broken = 0, updated_at = $3 WHERE domain = $4")
             .bind(PoolState::Ready)
             .bind(swarm_group)
             .bind(now)
@@ -87,7 +87,7 @@ impl Storage {
     /// handed out meanwhile). Returns false when it is no longer ready in the pool (taken).
     pub async fn reserve_pool_segment(&self, domain: &str, now: i64) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE pool_segments SET state = ?, swarm_group = NULL, broken = 0, updated_at = ? WHERE domain = ? AND state = ?",
+            "UPDATE pool_segments SET state = $1, swarm_group = NULL, broken = 0, updated_at = $2 WHERE domain = $3 AND state = $4",
         )
         .bind(PoolState::Starting)
         .bind(now)
@@ -108,11 +108,11 @@ impl Storage {
     pub async fn delete_pool_segment(&self, domain: &str) -> Result<()> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let group: Option<Option<String>> =
-            sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = ?")
+            sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = $1")
                 .bind(domain)
                 .fetch_optional(&mut *tx)
                 .await?;
-        sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(domain).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM pool_segments WHERE domain = $1").bind(domain).execute(&mut *tx).await?;
         if let Some(Some(group)) = group {
             break_group(&mut tx, &group).await?;
         }
@@ -133,7 +133,7 @@ impl Storage {
                 && members.iter().all(|m| m.state == PoolState::Ready && !m.broken && m.domain != domain)
         });
         let Some((swarm, members)) = open else { return Ok(None) };
-        sqlx::query("UPDATE pool_segments SET swarm_group = ? WHERE domain = ?")
+        sqlx::query("UPDATE pool_segments SET swarm_group = $1 WHERE domain = $2")
             .bind(&swarm)
             .bind(domain)
             .execute(&mut *tx)
@@ -146,7 +146,7 @@ impl Storage {
     /// Whether `domain` is still a ready, unbroken member of `swarm_group` in the pool.
     pub async fn is_pool_member(&self, domain: &str, swarm_group: &str) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM pool_segments WHERE domain = ? AND swarm_group = ? AND state = ? AND broken = 0",
+            "SELECT 1 FROM pool_segments WHERE domain = $1 AND swarm_group = $2 AND state = $3 AND broken = 0",
         )
         .bind(domain)
         .bind(swarm_group)
@@ -158,7 +158,7 @@ impl Storage {
 
     /// Whether the group `domain` was recorded in is still whole (not broken).
     pub async fn pool_segment_unbroken(&self, domain: &str) -> Result<bool> {
-        let broken: Option<bool> = sqlx::query_scalar("SELECT broken FROM pool_segments WHERE domain = ?")
+        let broken: Option<bool> = sqlx::query_scalar("SELECT broken FROM pool_segments WHERE domain = $1")
             .bind(domain)
             .fetch_optional(self.pool())
             .await?;
@@ -184,7 +184,7 @@ impl Storage {
                 pool.iter().filter(|p| p.swarm_group.as_ref() == Some(group)).all(|p| chosen.contains(&p))
             };
             let leave_swarm = pooled.swarm_group.clone().filter(|g| pooled.broken || !whole_group(g));
-            sqlx::query("DELETE FROM pool_segments WHERE domain = ?").bind(&pooled.domain).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM pool_segments WHERE domain = $1").bind(&pooled.domain).execute(&mut *tx).await?;
             let row = SegmentRow { leave_swarm: leave_swarm.clone(), ..row.clone() };
             insert_segment(&mut tx, &row, address, Some(&pooled.domain)).await?;
             if let Some(group) = &leave_swarm {
@@ -236,6 +236,6 @@ fn choose(pool: &[PoolRow], wanted: usize) -> Vec<&PoolRow> {
 
 /// Marks what is left of a group broken.
 async fn break_group(tx: &mut sqlx::SqliteConnection, group: &str) -> Result<()> {
-    sqlx::query("UPDATE pool_segments SET broken = 1 WHERE swarm_group = ?").bind(group).execute(&mut *tx).await?;
+    sqlx::query("UPDATE pool_segments SET broken = 1 WHERE swarm_group = $1").bind(group).execute(&mut *tx).await?;
     Ok(())
 }

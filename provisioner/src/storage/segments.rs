@@ -81,7 +81,7 @@ pub(super) async fn insert_segment(
     sqlx::query(
         "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
                                cert_pem, key_pem, created_at, updated_at, domain, leave_swarm)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&row.id)
     .bind(&row.cluster_id)
@@ -115,7 +115,7 @@ pub(super) async fn free_address(tx: &mut sqlx::SqliteConnection, pool: AddressP
 impl Storage {
     /// A cluster's segments by ordinal.
     pub async fn segments_of(&self, cluster_id: &str) -> Result<Vec<SegmentRow>> {
-        Ok(sqlx::query_as("SELECT * FROM segments WHERE cluster_id = ? ORDER BY ordinal")
+        Ok(sqlx::query_as("SELECT * FROM segments WHERE cluster_id = $1 ORDER BY ordinal")
             .bind(cluster_id)
             .fetch_all(self.pool())
             .await?)
@@ -130,8 +130,8 @@ impl Storage {
         now: i64,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE segments SET state = ?, state_reason = ?, updated_at = ?
-             WHERE id = ? AND (state IS NOT ? OR state_reason IS NOT ?)",
+            "UPDATE segments SET state = $1, state_reason = $2, updated_at = $3
+             WHERE id = $4 AND (state IS NOT $5 OR state_reason IS NOT $6)",
         )
         .bind(state)
         .bind(reason)
@@ -150,7 +150,7 @@ impl Storage {
 
     /// Marks a segment as belonging to a new generation (after a rebuild replaced it).
     pub async fn set_segment_generation(&self, id: &str, generation: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE segments SET generation = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE segments SET generation = $1, updated_at = $2 WHERE id = $3")
             .bind(generation)
             .bind(now)
             .bind(id)
@@ -163,7 +163,7 @@ impl Storage {
     /// Records that a segment has left the warm pool's swarm it came with (it is in its
     /// cluster's now).
     pub async fn swarm_left(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE segments SET leave_swarm = NULL WHERE id = ? AND leave_swarm IS NOT NULL")
+        sqlx::query("UPDATE segments SET leave_swarm = NULL WHERE id = $1 AND leave_swarm IS NOT NULL")
             .bind(id)
             .execute(self.pool())
             .await?;
@@ -172,7 +172,7 @@ impl Storage {
 
     /// Stores a segment's server certificate and key.
     pub async fn set_segment_cert(&self, id: &str, cert_pem: &str, key_pem: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE segments SET cert_pem = ?, key_pem = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE segments SET cert_pem = $1, key_pem = $2, updated_at = $3 WHERE id = $4")
             .bind(cert_pem)
             .bind(key_pem)
             .bind(now)
@@ -184,7 +184,7 @@ impl Storage {
 
     /// Forgets a segment, freeing its address.
     pub async fn delete_segment(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM segments WHERE id = ?").bind(id).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(self.pool()).await?;
         self.touched();
         Ok(())
     }

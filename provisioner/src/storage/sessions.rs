@@ -16,7 +16,7 @@ pub struct SessionRow {
 impl Storage {
     /// Stores a new session.
     pub async fn insert_session(&self, token_hash: &str, account_id: &str, now: i64, expires_at: i64) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(account_id)
             .bind(now)
@@ -33,7 +33,7 @@ impl Storage {
             "SELECT accounts.*,
                     (SELECT COUNT(*) FROM clusters WHERE clusters.account_id = accounts.id) AS clusters_used
              FROM sessions JOIN accounts ON accounts.id = sessions.account_id
-             WHERE sessions.token_hash = ? AND sessions.expires_at > ?",
+             WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
         )
         .bind(token_hash)
         .bind(now)
@@ -43,13 +43,13 @@ impl Storage {
 
     /// Ends a session (sign out). Ending an unknown session is not an error.
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.pool()).await?;
         Ok(())
     }
 
     /// Forgets expired sessions; returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now).execute(self.pool()).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(self.pool()).await?;
         Ok(done.rows_affected())
     }
 }

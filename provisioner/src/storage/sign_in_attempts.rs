@@ -14,14 +14,14 @@ impl Storage {
     /// the free number of them get through.
     pub async fn reserve_sign_in_attempt(&self, buckets: &[Bucket], now: i64) -> Result<Option<Duration>> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM sign_in_attempts WHERE last_attempt_at < ?")
+        sqlx::query("DELETE FROM sign_in_attempts WHERE last_attempt_at < $1")
             .bind(now - FORGET_AFTER.as_millis() as i64)
             .execute(&mut *tx)
             .await?;
         let mut wait: Option<Duration> = None;
         for bucket in buckets {
             let row: Option<(i64, i64)> =
-                sqlx::query_as("SELECT attempts, last_attempt_at FROM sign_in_attempts WHERE scope = ? AND key = ?")
+                sqlx::query_as("SELECT attempts, last_attempt_at FROM sign_in_attempts WHERE scope = $1 AND key = $2")
                     .bind(bucket.scope)
                     .bind(&bucket.key)
                     .fetch_optional(&mut *tx)
@@ -39,7 +39,7 @@ impl Storage {
         }
         for bucket in buckets {
             sqlx::query(
-                "INSERT INTO sign_in_attempts (scope, key, attempts, last_attempt_at) VALUES (?, ?, 1, ?)
+                "INSERT INTO sign_in_attempts (scope, key, attempts, last_attempt_at) VALUES ($1, $2, 1, $3)
                  ON CONFLICT(scope, key) DO UPDATE SET attempts = attempts + 1,
                                                        last_attempt_at = excluded.last_attempt_at",
             )
@@ -58,12 +58,12 @@ impl Storage {
     /// still count).
     pub async fn forgive_sign_in_attempt(&self, email_bucket: &Bucket, address_bucket: &Bucket) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM sign_in_attempts WHERE scope = ? AND key = ?")
+        sqlx::query("DELETE FROM sign_in_attempts WHERE scope = $1 AND key = $2")
             .bind(email_bucket.scope)
             .bind(&email_bucket.key)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE sign_in_attempts SET attempts = MAX(attempts - 1, 0) WHERE scope = ? AND key = ?")
+        sqlx::query("UPDATE sign_in_attempts SET attempts = MAX(attempts - 1, 0) WHERE scope = $1 AND key = $2")
             .bind(address_bucket.scope)
             .bind(&address_bucket.key)
             .execute(&mut *tx)
@@ -74,7 +74,7 @@ impl Storage {
 
     /// The attempts counted in a bucket, if any (for tests and operators).
     pub async fn sign_in_attempts(&self, bucket: &Bucket) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT attempts FROM sign_in_attempts WHERE scope = ? AND key = ?")
+        Ok(sqlx::query_scalar("SELECT attempts FROM sign_in_attempts WHERE scope = $1 AND key = $2")
             .bind(bucket.scope)
             .bind(&bucket.key)
             .fetch_optional(self.pool())
@@ -83,7 +83,7 @@ impl Storage {
 
     /// Forgets buckets whose last attempt was before `before`; returns how many.
     pub async fn delete_idle_sign_in_attempts(&self, before: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sign_in_attempts WHERE last_attempt_at < ?")
+        let done = sqlx::query("DELETE FROM sign_in_attempts WHERE last_attempt_at < $1")
             .bind(before)
             .execute(self.pool())
             .await?;
