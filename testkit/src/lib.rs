@@ -18,15 +18,28 @@ pub fn free_port() -> u16 {
 }
 
 /// Host pids of the processes named `comm` inside segment `name` (found by the libvirt
-/// LXC cgroup that names the segment).
+/// LXC cgroup that names the segment), not counting a fork of one of them that has not
+/// started its own program yet.
 pub fn segment_pids(name: &str, comm: &str) -> Vec<u32> {
     let marker = format!("-{name}.libvirt-lxc");
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim() == comm).unwrap_or(false)
+            comm_of(*pid).as_deref() == Some(comm)
                 && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map(|c| c.contains(&marker)).unwrap_or(false)
+                // A child forked to run another program carries its parent's name until
+                // its exec: dockerd does that for every runc or iptables it runs.
+                && parent_of(*pid).and_then(comm_of).as_deref() != Some(comm)
         })
         .collect()
+}
+
+fn comm_of(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|c| c.trim().to_owned())
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
 }
