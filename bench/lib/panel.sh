@@ -52,7 +52,6 @@ wait_pool_full() {
   die "the warm pool did not fill"
 }
 
-# Creates cluster $1 with $2 segments and waits (up to 2 minutes) until it is active.
 # Waits until the pool is full and every warm segment in it is frozen, as it waits for
 # users once the filler is done (needs the sqlite3 CLI).
 wait_pool_frozen() {
@@ -60,13 +59,14 @@ wait_pool_frozen() {
   local domain
   for _ in $(seq 1 200); do
     for domain in $(sqlite3 "$WORK/carina.db" "SELECT domain FROM pool_segments"); do
-      [ "$(virsh -c lxc:///system domstate "$domain" 2>/dev/null)" = paused ] || continue 2
+      [ "$(virsh -c lxc:///system domstate "$domain" 2>/dev/null)" = paused ] || { sleep 0.1; continue 2; }
     done
     return 0
   done
   die "the warm pool was not frozen"
 }
 
+# Creates cluster $1 with $2 segments and waits (up to 2 minutes) until it is active.
 create_active() {
   api -o /dev/null -X POST --data "{\"cluster_name\":\"$1\",\"nodes\":$2}" "$BASE/api/v1/clusters"
   for _ in $(seq 1 600); do api "$BASE/api/v1/clusters/$1" | grep -q '"status":"active"' && return 0; sleep 0.2; done
