@@ -139,6 +139,13 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let app = proxy::behind(audit::with_actors(app), serve.trusted_proxies.clone());
     let listener =
         tokio::net::TcpListener::bind(serve.addr).await.with_context(|| format!("listening on {}", serve.addr))?;
+    // No Nagle: hyper writes a file's head and body separately, and the body then waited
+    // for the client's delayed ACK (25 ms a static file, 39 a second on one connection).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     tracing::info!("panel listening on http://{}", serve.addr);
     // The peer address reaches handlers (sign-in throttling counts attempts per client).
     // On a signal, requests under way get the grace period to finish; connections still
