@@ -45,7 +45,11 @@ async fn a_cluster_takes_warm_segments_and_makes_them_its_own() {
     assert_eq!(f.status(&id).await, Some(ClusterStatus::Active));
     assert_eq!(domains_of(&f, &id).await, warm, "the cluster did not take the warm segments");
     assert!(f.world.calls_of("ensure").is_empty(), "a warm segment was started again");
-    assert_eq!(f.world.calls_of("thaw").into_iter().collect::<BTreeSet<_>>(), warm, "the hand-over thaws what it takes");
+    assert_eq!(
+        f.world.calls_of("thaw").into_iter().collect::<BTreeSet<_>>(),
+        warm,
+        "the hand-over thaws what it takes"
+    );
     for op in ["swarm_init", "swarm_join", "swarm_leave"] {
         assert!(f.world.calls_of(op).is_empty(), "{op}: the group's swarm was not kept whole");
     }

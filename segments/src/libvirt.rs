@@ -11,12 +11,12 @@ use virt::domain::Domain;
 use virt::error::ErrorNumber;
 
 use crate::connection::{destroy, lookup, mac_in, owner_of, Connection};
-use crate::freezer;
 use crate::dockerd::{
     daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, INIT_SCRIPT, KEY_FILE, TLS_DIR,
 };
 use crate::domain_xml::domain_xml;
 use crate::files::{clear_dir, create_dir, remove_dir_all, remove_file, write_if_changed};
+use crate::freezer;
 use crate::layout::MAX_SOCKET_PATH;
 use crate::link_filter::LinkIdentity;
 use crate::{

@@ -19,14 +19,16 @@ pub struct BundleRow {
 impl Storage {
     /// Records an issued bundle.
     pub async fn insert_bundle(&self, row: &BundleRow) -> Result<()> {
-        sqlx::query("INSERT INTO bundles (id, cluster_id, serial, fingerprint, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&row.id)
-            .bind(&row.cluster_id)
-            .bind(&row.serial)
-            .bind(&row.fingerprint)
-            .bind(row.created_at)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO bundles (id, cluster_id, serial, fingerprint, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&row.id)
+        .bind(&row.cluster_id)
+        .bind(&row.serial)
+        .bind(&row.fingerprint)
+        .bind(row.created_at)
+        .execute(self.pool())
+        .await?;
         self.touched();
         Ok(())
     }

@@ -73,13 +73,15 @@ impl Storage {
     /// Marks a pooled segment ready to be handed out, as a member of `swarm_group` (none:
     /// a single, in no swarm).
     pub async fn set_pool_segment_ready(&self, domain: &str, swarm_group: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE pool_segments SET state = $1, swarm_group = $2, broken = 0, updated_at = $3 WHERE domain = $4")
-            .bind(PoolState::Ready)
-            .bind(swarm_group)
-            .bind(now)
-            .bind(domain)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE pool_segments SET state = $1, swarm_group = $2, broken = 0, updated_at = $3 WHERE domain = $4",
+        )
+        .bind(PoolState::Ready)
+        .bind(swarm_group)
+        .bind(now)
+        .bind(domain)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
