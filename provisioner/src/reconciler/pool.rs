@@ -77,18 +77,19 @@ impl Reconciler {
     pub(super) async fn fill_pool(&self) {
         let wanted = self.inner.provisioner.config.warm_segments as usize;
         let mut checked_at: Option<Instant> = None;
-        // Whether warm segments may run unfrozen: after a start or a check, until the
+        // Whether warm segments may run unfrozen: after a start or regroup, or when a check
+        // found one (after a restart, or the rest of a group a segment left), until the
         // filler has nothing left to do.
-        let mut thawed = true;
+        let mut thawed = false;
         loop {
             // A pooled segment whose dockerd died stops running: replace it. Asking libvirt
             // about every warm segment on each tick would cost more than it finds.
             if checked_at.is_none_or(|at| at.elapsed() >= POOL_CHECK) {
-                if let Err(err) = self.clean_pool(wanted).await {
-                    tracing::warn!(error = %err, "could not check the warm pool");
+                match self.clean_pool(wanted).await {
+                    Ok(unfrozen) => thawed |= unfrozen,
+                    Err(err) => tracing::warn!(error = %err, "could not check the warm pool"),
                 }
                 checked_at = Some(Instant::now());
-                thawed = true;
             }
             if wanted == 0 {
                 return;
@@ -161,23 +162,24 @@ impl Reconciler {
     }
 
     /// Removes pooled segments a crash left starting, ready ones that no longer run, and
-    /// those beyond the pool's size.
-    async fn clean_pool(&self, wanted: usize) -> Result<()> {
+    /// those beyond the pool's size. Returns whether a ready one it kept runs unfrozen.
+    async fn clean_pool(&self, wanted: usize) -> Result<bool> {
         let storage = &self.inner.provisioner.storage;
-        let mut kept = 0;
+        let (mut kept, mut unfrozen) = (0, false);
         for row in storage.pool_segments().await? {
-            let runs = row.state == PoolState::Ready
-                && matches!(self.inner.driver.state(&row.domain).await?, SegmentState::Running | SegmentState::Frozen)
-                && kept < wanted;
+            let state =
+                if row.state == PoolState::Ready { Some(self.inner.driver.state(&row.domain).await?) } else { None };
+            let runs = matches!(state, Some(SegmentState::Running | SegmentState::Frozen)) && kept < wanted;
             if runs {
                 kept += 1;
+                unfrozen |= state == Some(SegmentState::Running);
                 continue;
             }
             tracing::info!(segment = %row.domain, state = ?row.state, "removing a warm segment");
             self.inner.driver.remove(&row.domain).await?;
             storage.delete_pool_segment(&row.domain).await?;
         }
-        Ok(())
+        Ok(unfrozen)
     }
 
     /// Whether a cluster is being built, grown or rebuilt (the filler then waits).
