@@ -66,6 +66,16 @@ fn clusters_from_the_warm_pool() {
     for domain in &pooled {
         assert_eq!(domain_state(domain), "running", "{domain} of a cluster");
     }
+    // A cluster's segment left frozen (as a crash between the take and the thaw would
+    // leave it): the reconciler's next look finds it and thaws it.
+    let frozen = pooled.iter().next().unwrap();
+    run("virsh", &["-c", "lxc:///system", "suspend", frozen]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while domain_state(frozen) != "running" {
+        assert!(Instant::now() < deadline, "a cluster's frozen segment was not thawed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    wait_active(&server, &key, "web");
     let history = server.sql(&format!("SELECT message FROM events WHERE cluster_id = '{web}'"));
     assert_eq!(history.matches("taken from the warm pool").count(), 3, "{history}");
     let work = server.data.path().join("bundles");
