@@ -14,9 +14,8 @@ use crate::error::{Error, Result};
 /// `pending → starting → running → ready`; a ready segment that stops working is `down`
 /// until the reconciler has repaired it (`ready` again); `removing` while a delete takes it
 /// away. A rebuild puts each segment back to `pending`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
 pub enum SegmentStatus {
     /// Recorded, with an address and a certificate; not started yet.
     Pending,
@@ -59,6 +58,15 @@ impl SegmentStatus {
 impl fmt::Display for SegmentStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// How a stored name is read back (the storage's rows).
+impl TryFrom<String> for SegmentStatus {
+    type Error = Error;
+
+    fn try_from(name: String) -> Result<Self> {
+        name.parse()
     }
 }
 

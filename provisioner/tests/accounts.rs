@@ -1,13 +1,16 @@
-//! Accounts against a real (fresh, migrated) SQLite database per test.
+//! Accounts against a real (fresh, migrated) database per test: SQLite, or PostgreSQL
+//! when `CARINA_TEST_DATABASE_URL` names a server.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use provisioner::{Error, Provisioner, ProvisionerConfig, Quotas, SecretKey, Storage};
 
 async fn provisioner() -> Provisioner {
-    Provisioner::new(Storage::in_memory().await.unwrap(), ProvisionerConfig::default(), SecretKey::generate())
-        .await
-        .unwrap()
+    let storage = match testkit::database::fresh_postgres() {
+        Some(url) => Storage::connect(&url).await.unwrap(),
+        None => Storage::in_memory().await.unwrap(),
+    };
+    Provisioner::new(storage, ProvisionerConfig::default(), SecretKey::generate()).await.unwrap()
 }
 
 const PASSWORD: &str = "correct horse battery";

@@ -9,7 +9,7 @@ use provisioner::{acting, Actor, Provisioner, ProvisionerConfig, SecretKey, Stor
 const PASSWORD: &str = "correct horse battery";
 
 async fn provisioner(dir: &tempfile::TempDir) -> Provisioner {
-    let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
+    let storage = Storage::connect(&testkit::database::url_in(dir.path())).await.unwrap();
     let key = SecretKey::load_or_create(&dir.path().join("secret.key")).unwrap();
     Provisioner::new(storage, ProvisionerConfig::default(), key).await.unwrap()
 }

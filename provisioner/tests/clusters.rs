@@ -9,7 +9,7 @@ const PASSWORD: &str = "correct horse battery";
 
 async fn provisioner_with_account() -> (Provisioner, Account, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
+    let storage = Storage::connect(&testkit::database::url_in(dir.path())).await.unwrap();
     let p = Provisioner::new(storage, ProvisionerConfig::default(), SecretKey::generate()).await.unwrap();
     let (account, _) = p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     (p, account, dir)

@@ -61,7 +61,7 @@ async fn the_ping_fails_once_the_database_is_gone() {
     let dir = tempfile::tempdir().unwrap();
     let p = provisioner_on_file(&dir).await;
     p.storage().ping().await.unwrap();
-    p.storage().pool().close().await;
+    p.storage().close().await;
     assert!(p.storage().ping().await.is_err());
 }
 

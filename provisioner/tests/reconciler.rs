@@ -74,9 +74,11 @@ async fn a_three_segment_cluster_is_built_to_active_with_the_right_roles() {
     }
     assert!(f.events(&id).await.iter().any(|e| e.starts_with("Cluster active")));
     // Stored under the same names as before the states were typed.
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT state FROM segments").fetch_all(f.p.storage().pool()).await.unwrap();
-    assert_eq!(stored, vec!["ready"; 3]);
+    // (Only SQLite databases predate the typed states.)
+    if let Some(pool) = f.p.storage().sqlite_pool() {
+        let stored: Vec<String> = sqlx::query_scalar("SELECT state FROM segments").fetch_all(pool).await.unwrap();
+        assert_eq!(stored, vec!["ready"; 3]);
+    }
 }
 
 #[tokio::test]
@@ -260,7 +262,7 @@ async fn the_heartbeat_beats_while_the_loop_goes_round_and_stops_when_it_cannot(
     }
     // The database goes away: the loop cannot list clusters any more, however often it is
     // woken, and the heartbeat grows old (what the readiness check reports).
-    f.p.storage().pool().close().await;
+    f.p.storage().close().await;
     let gone = std::time::Instant::now();
     for _ in 0..25 {
         f.p.wake_reconciler();

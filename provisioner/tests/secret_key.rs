@@ -29,7 +29,7 @@ async fn active_cluster(p: &Provisioner, account: &Account, name: &str) -> Strin
 async fn stored_key(p: &Provisioner, id: &str) -> String {
     sqlx::query_scalar("SELECT ca_key_sealed FROM clusters WHERE id = ?")
         .bind(id)
-        .fetch_one(p.storage().pool())
+        .fetch_one(p.storage().sqlite_pool().unwrap())
         .await
         .unwrap()
 }
@@ -68,7 +68,11 @@ async fn a_copy_of_the_database_without_the_key_file_mints_nothing() {
     // A complete, consistent copy of the database file (as a backup would make one).
     let thief = tempfile::tempdir().unwrap();
     let copy = thief.path().join("carina.db");
-    sqlx::query("VACUUM INTO ?").bind(copy.to_str().unwrap()).execute(p.storage().pool()).await.unwrap();
+    sqlx::query("VACUUM INTO ?")
+        .bind(copy.to_str().unwrap())
+        .execute(p.storage().sqlite_pool().unwrap())
+        .await
+        .unwrap();
     // No key file next to the copy: none is made up, and the start says why.
     let storage = Storage::open(&copy).await.unwrap();
     let err = open_secret_key(&storage, &thief.path().join("secret.key")).await.unwrap_err();
@@ -96,7 +100,7 @@ async fn plaintext_keys_of_an_older_database_are_sealed_at_start() {
     sqlx::query("UPDATE clusters SET ca_key_sealed = ? WHERE id = ?")
         .bind(&pem)
         .bind(&id)
-        .execute(p.storage().pool())
+        .execute(p.storage().sqlite_pool().unwrap())
         .await
         .unwrap();
     drop(p);
@@ -139,7 +143,7 @@ async fn rotation_reseals_every_key_with_the_new_key_file() {
 /// cluster whose CA key is a plaintext PEM, as an existing installation has it.
 async fn database_from_before_sealing(db: &Path, migrations: &Path) {
     std::fs::create_dir_all(migrations).unwrap();
-    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
     for name in ["20261125000001_accounts.sql", "20261125000002_clusters.sql"] {
         std::fs::copy(all.join(name), migrations.join(name)).unwrap();
     }

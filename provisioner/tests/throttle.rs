@@ -17,7 +17,7 @@ const STRANGER: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
 
 async fn provisioner_with_owner() -> (Provisioner, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
+    let storage = Storage::connect(&testkit::database::url_in(dir.path())).await.unwrap();
     let p = Provisioner::new(storage, ProvisionerConfig::default(), SecretKey::generate()).await.unwrap();
     p.sign_up(EMAIL, PASSWORD).await.unwrap();
     (p, dir)

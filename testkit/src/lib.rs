@@ -3,9 +3,11 @@
 //! - [`dockerd`]: real, throwaway dockerds standing in for segments;
 //! - [`tls`]: test certificates made with the `pki` crate the product uses;
 //! - [`cli`]: the two docker CLIs, run against an endpoint;
+//! - [`database`]: the database tests store in, SQLite or a fresh PostgreSQL one;
 //! - [`free_port`] and [`segment_pids`].
 
 pub mod cli;
+pub mod database;
 pub mod dockerd;
 pub mod host;
 pub mod tls;

@@ -4,7 +4,7 @@ use std::ops::RangeInclusive;
 
 use sqlx::FromRow;
 
-use super::{is_unique_violation, Storage};
+use super::{is_unique_violation, Storage, WriteTransactions};
 use crate::cluster::ClusterStatus;
 use crate::error::{Error, Result};
 
@@ -56,102 +56,117 @@ impl Storage {
     /// port choice and insert happen in one write transaction, so concurrent requests can
     /// never exceed the quota or share a port. Returns the port.
     pub async fn insert_cluster_within_quota(&self, row: &ClusterRow, ports: RangeInclusive<u16>) -> Result<u16> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let (count, max): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM clusters WHERE account_id = $1),
-                    (SELECT max_clusters FROM accounts WHERE id = $1)",
-        )
-        .bind(&row.account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if count >= max {
-            return Err(Error::QuotaExceeded(format!(
-                "You already have {count} of {max} clusters. Delete one, or ask an operator to raise your quota."
-            )));
-        }
-        let used: Vec<i64> =
-            sqlx::query_scalar("SELECT endpoint_port FROM clusters ORDER BY endpoint_port").fetch_all(&mut *tx).await?;
-        let port = ports.clone().find(|p| used.binary_search(&i64::from(*p)).is_err()).ok_or_else(|| {
-            Error::Conflict("The service has no free cluster endpoints left. Please contact an operator.".into())
-        })?;
-        sqlx::query(
-            "INSERT INTO clusters (id, account_id, name, status, status_reason, desired_segments, generation,
-                                   endpoint_port, ca_cert_pem, ca_key_sealed, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&row.id)
-        .bind(&row.account_id)
-        .bind(&row.name)
-        .bind(&row.status)
-        .bind(&row.status_reason)
-        .bind(row.desired_segments)
-        .bind(row.generation)
-        .bind(i64::from(port))
-        .bind(&row.ca_cert_pem)
-        .bind(&row.ca_key_sealed)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                Error::Conflict(format!("You already have a cluster named {:?}. Pick another name.", row.name))
-            } else {
-                err.into()
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let (count, max): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM clusters WHERE account_id = $1),
+                        (SELECT max_clusters FROM accounts WHERE id = $1)",
+            )
+            .bind(&row.account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if count >= max {
+                return Err(Error::QuotaExceeded(format!(
+                    "You already have {count} of {max} clusters. Delete one, or ask an operator to raise your quota."
+                )));
             }
-        })?;
-        tx.commit().await?;
-        self.touched();
-        Ok(port)
+            let used: Vec<i64> = sqlx::query_scalar("SELECT endpoint_port FROM clusters ORDER BY endpoint_port")
+                .fetch_all(&mut *tx)
+                .await?;
+            let port = ports.clone().find(|p| used.binary_search(&i64::from(*p)).is_err()).ok_or_else(|| {
+                Error::Conflict("The service has no free cluster endpoints left. Please contact an operator.".into())
+            })?;
+            sqlx::query(
+                "INSERT INTO clusters (id, account_id, name, status, status_reason, desired_segments, generation,
+                                       endpoint_port, ca_cert_pem, ca_key_sealed, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&row.id)
+            .bind(&row.account_id)
+            .bind(&row.name)
+            .bind(&row.status)
+            .bind(&row.status_reason)
+            .bind(row.desired_segments)
+            .bind(row.generation)
+            .bind(i64::from(port))
+            .bind(&row.ca_cert_pem)
+            .bind(&row.ca_key_sealed)
+            .bind(row.created_at)
+            .bind(row.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|err| {
+                if is_unique_violation(&err) {
+                    Error::Conflict(format!("You already have a cluster named {:?}. Pick another name.", row.name))
+                } else {
+                    err.into()
+                }
+            })?;
+            tx.commit().await?;
+            self.touched();
+            Ok(port)
+        })
     }
 
     /// How many clusters an account has, whatever their status.
     pub async fn cluster_count(&self, account_id: &str) -> Result<u32> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_one(self.pool())
-            .await?;
-        Ok(n as u32)
+        with_pool!(self, |pool| {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_one(pool)
+                .await?;
+            Ok(n as u32)
+        })
     }
 
     /// An account's clusters, oldest first.
     pub async fn clusters_of(&self, account_id: &str) -> Result<Vec<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = $1 ORDER BY created_at, name")
-            .bind(account_id)
-            .fetch_all(self.pool())
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = $1 ORDER BY created_at, name")
+                .bind(account_id)
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// One of an account's clusters, by name.
     pub async fn cluster_by_name(&self, account_id: &str, name: &str) -> Result<Option<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = $1 AND name = $2")
-            .bind(account_id)
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM clusters WHERE account_id = $1 AND name = $2")
+                .bind(account_id)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     /// A cluster by id, whoever owns it (for the reconciler and the endpoints).
     pub async fn cluster_by_id(&self, id: &str) -> Result<Option<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = $1").bind(id).fetch_optional(self.pool()).await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM clusters WHERE id = $1").bind(id).fetch_optional(pool).await?)
+        })
     }
 
     /// Every cluster (for the reconciler).
     pub async fn all_clusters(&self) -> Result<Vec<ClusterRow>> {
-        Ok(sqlx::query_as("SELECT * FROM clusters ORDER BY created_at").fetch_all(self.pool()).await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM clusters ORDER BY created_at").fetch_all(pool).await?)
+        })
     }
 
     /// Sets the observed status (and its reason, cleared when `None`).
     pub async fn set_cluster_status(&self, id: &str, status: &str, reason: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE clusters SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4")
-            .bind(status)
-            .bind(reason)
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE clusters SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4")
+                .bind(status)
+                .bind(reason)
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// Sets the status to `to` (with its reason) only if it is `from`; returns whether it was.
@@ -163,90 +178,102 @@ impl Storage {
         reason: Option<&str>,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE clusters SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
-        )
-        .bind(to)
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .bind(from)
-        .execute(self.pool())
-        .await?;
-        let done = done.rows_affected() == 1;
-        if done {
-            self.touched();
-        }
-        Ok(done)
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE clusters SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+            )
+            .bind(to)
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .bind(from)
+            .execute(pool)
+            .await?;
+            let done = done.rows_affected() == 1;
+            if done {
+                self.touched();
+            }
+            Ok(done)
+        })
     }
 
     /// Sets the reason shown next to the status (e.g. why a build is retrying), leaving the
     /// status and the time of its last change alone.
     pub async fn set_cluster_reason(&self, id: &str, reason: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE clusters SET status_reason = $1 WHERE id = $2")
-            .bind(reason)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE clusters SET status_reason = $1 WHERE id = $2")
+                .bind(reason)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// Makes `change` (status, desired segments and generation in one step). Returns false
     /// if the cluster's status was not one of `change.from` (another request got there
     /// first), so concurrent requests cannot both succeed.
     pub async fn transition_cluster(&self, id: &str, change: &Transition, now: i64) -> Result<bool> {
-        // $1 to $5 are the values set below; the statuses it may come from follow.
-        let placeholders: Vec<String> = (6..6 + change.from.len()).map(|i| format!("${i}")).collect();
-        let placeholders = placeholders.join(", ");
-        let sql = format!(
-            "UPDATE clusters SET status = $1, status_reason = NULL, updated_at = $2,
-                    desired_segments = COALESCE($3, desired_segments),
-                    generation = generation + $4
-             WHERE id = $5 AND status IN ({placeholders})"
-        );
-        let bump = i64::from(change.generation == Generation::Next);
-        let mut query =
-            sqlx::query(&sql).bind(change.to.as_str()).bind(now).bind(change.desired_segments).bind(bump).bind(id);
-        for status in &change.from {
-            query = query.bind(status.as_str());
-        }
-        let done = query.execute(self.pool()).await?.rows_affected() == 1;
-        if done {
-            self.touched();
-        }
-        Ok(done)
+        with_pool!(self, |pool| {
+            // $1 to $5 are the values set below; the statuses it may come from follow.
+            let placeholders: Vec<String> = (6..6 + change.from.len()).map(|i| format!("${i}")).collect();
+            let placeholders = placeholders.join(", ");
+            let sql = format!(
+                "UPDATE clusters SET status = $1, status_reason = NULL, updated_at = $2,
+                        desired_segments = COALESCE($3, desired_segments),
+                        generation = generation + $4
+                 WHERE id = $5 AND status IN ({placeholders})"
+            );
+            let bump = i64::from(change.generation == Generation::Next);
+            let mut query =
+                sqlx::query(&sql).bind(change.to.as_str()).bind(now).bind(change.desired_segments).bind(bump).bind(id);
+            for status in &change.from {
+                query = query.bind(status.as_str());
+            }
+            let done = query.execute(pool).await?.rows_affected() == 1;
+            if done {
+                self.touched();
+            }
+            Ok(done)
+        })
     }
 
     /// Removes a cluster and, by cascade, its segments and bundles. Its events stay (the
     /// audit trail) until their retention ends.
     pub async fn delete_cluster(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM clusters WHERE id = $1").bind(id).execute(self.pool()).await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM clusters WHERE id = $1").bind(id).execute(pool).await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// Every cluster's id and stored CA key (sealed, or a plaintext PEM from an older
     /// database).
     pub async fn ca_keys(&self) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as("SELECT id, ca_key_sealed FROM clusters ORDER BY id").fetch_all(self.pool()).await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT id, ca_key_sealed FROM clusters ORDER BY id").fetch_all(pool).await?)
+        })
     }
 
     /// Replaces stored CA keys, all or none: each `(id, old, new)` only if the row still
     /// holds `old`. Returns how many rows changed.
     pub async fn replace_ca_keys(&self, changes: &[(String, String, String)]) -> Result<u64> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let mut changed = 0;
-        for (id, old, new) in changes {
-            changed += sqlx::query("UPDATE clusters SET ca_key_sealed = $1 WHERE id = $2 AND ca_key_sealed = $3")
-                .bind(new)
-                .bind(id)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        tx.commit().await?;
-        Ok(changed)
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut changed = 0;
+            for (id, old, new) in changes {
+                changed += sqlx::query("UPDATE clusters SET ca_key_sealed = $1 WHERE id = $2 AND ca_key_sealed = $3")
+                    .bind(new)
+                    .bind(id)
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
     }
 }

@@ -46,20 +46,22 @@ impl Storage {
         by: &ActorColumns,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO events (account_id, cluster_id, cluster_name, kind, message, actor, address, created_at) \
-             SELECT account_id, id, name, $1, $2, $3, $4, $5 FROM clusters WHERE id = $6",
-        )
-        .bind(kind)
-        .bind(message)
-        .bind(&by.actor)
-        .bind(&by.address)
-        .bind(now)
-        .bind(cluster_id)
-        .execute(self.pool())
-        .await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO events (account_id, cluster_id, cluster_name, kind, message, actor, address, created_at) \
+                 SELECT account_id, id, name, $1, $2, $3, $4, $5 FROM clusters WHERE id = $6",
+            )
+            .bind(kind)
+            .bind(message)
+            .bind(&by.actor)
+            .bind(&by.address)
+            .bind(now)
+            .bind(cluster_id)
+            .execute(pool)
+            .await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// Appends an event of the account itself (no cluster).
@@ -71,59 +73,69 @@ impl Storage {
         by: &ActorColumns,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO events (account_id, kind, message, actor, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(account_id)
-        .bind(kind)
-        .bind(message)
-        .bind(&by.actor)
-        .bind(&by.address)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO events (account_id, kind, message, actor, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(account_id)
+            .bind(kind)
+            .bind(message)
+            .bind(&by.actor)
+            .bind(&by.address)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// A cluster's latest events, newest first.
     pub async fn events_of(&self, cluster_id: &str, limit: i64) -> Result<Vec<EventRow>> {
-        Ok(sqlx::query_as("SELECT * FROM events WHERE cluster_id = $1 ORDER BY id DESC LIMIT $2")
-            .bind(cluster_id)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM events WHERE cluster_id = $1 ORDER BY id DESC LIMIT $2")
+                .bind(cluster_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// The latest events of an account's clusters, deleted ones included, newest first.
     pub async fn events_of_account(&self, account_id: &str, limit: i64) -> Result<Vec<EventRow>> {
-        Ok(sqlx::query_as(
-            "SELECT * FROM events WHERE account_id = $1 AND cluster_id IS NOT NULL ORDER BY id DESC LIMIT $2",
-        )
-        .bind(account_id)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT * FROM events WHERE account_id = $1 AND cluster_id IS NOT NULL ORDER BY id DESC LIMIT $2",
+            )
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// The audit trail: actions and account events (not Carina's own progress or the
     /// endpoint's refusals), newest first; of one account, or of every account.
     pub async fn audit_events(&self, account_id: Option<&str>, since: i64, limit: i64) -> Result<Vec<AuditRow>> {
-        Ok(sqlx::query_as(
-            "SELECT e.*, COALESCE(a.email, '') AS account_email FROM events e \
-             LEFT JOIN accounts a ON a.id = e.account_id WHERE e.kind IN ('action', 'account') \
-             AND ($1 IS NULL OR e.account_id = $1) AND e.created_at >= $2 ORDER BY e.id DESC LIMIT $3",
-        )
-        .bind(account_id)
-        .bind(since)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT e.*, COALESCE(a.email, '') AS account_email FROM events e \
+                 LEFT JOIN accounts a ON a.id = e.account_id WHERE e.kind IN ('action', 'account') \
+                 AND ($1 IS NULL OR e.account_id = $1) AND e.created_at >= $2 ORDER BY e.id DESC LIMIT $3",
+            )
+            .bind(account_id)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// Deletes events older than `before` (unix ms); returns how many.
     pub async fn delete_events_before(&self, before: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(before).execute(self.pool()).await?;
-        Ok(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(before).execute(pool).await?;
+            Ok(done.rows_affected())
+        })
     }
 }

@@ -1,6 +1,20 @@
-//! All SQL lives here, one file per table group, so that a second backend (Postgres)
-//! stays a matter of this module only. Parameters are written `$1`, `$2`, ..., which
-//! SQLite and PostgreSQL both read.
+//! All SQL lives here, one file per table group. Two backends run the same statements:
+//! SQLite (the embedded default) and PostgreSQL (for several panel replicas). The SQL is
+//! written in what both read: parameters `$1`, `$2`, ...; `IS DISTINCT FROM`; `TRUE` and
+//! `FALSE`; `lower(email)` for a comparison without letter case. Each method's body is
+//! compiled once per backend by [`with_pool!`], so both keep their native types and
+//! neither pays for a dynamic driver.
+
+/// Runs `$body` with `$pool` bound to the storage's pool: a `&SqlitePool` or a `&PgPool`.
+/// The body is compiled once for each, so it may use anything both backends implement.
+macro_rules! with_pool {
+    ($storage:expr, |$pool:ident| $body:expr) => {
+        match &$storage.backend {
+            $crate::storage::Backend::Sqlite($pool) => $body,
+            $crate::storage::Backend::Postgres($pool) => $body,
+        }
+    };
+}
 
 mod accounts;
 mod api_keys;
@@ -27,26 +41,58 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::watch;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// The migrations in the workspace's `migrations/` folder, embedded at compile time.
-static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+/// The SQLite migrations (`migrations/sqlite`), embedded at compile time.
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+/// The PostgreSQL migrations (`migrations/postgres`), embedded at compile time.
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// The database: a pool of SQLite connections with the schema migrated.
+/// The key of the PostgreSQL advisory lock every write transaction takes first (see
+/// [`WriteTransactions`]); any fixed number no other program on the database uses.
+const POSTGRES_WRITE_LOCK: i64 = 0x6361_7269_6e61; // "carina"
+
+/// The database engine behind a [`Storage`], with its pool of connections.
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database: a pool of connections to SQLite or PostgreSQL, with the schema migrated.
 #[derive(Clone, Debug)]
 pub struct Storage {
-    pool: SqlitePool,
+    backend: Backend,
     /// Counts the writes that pages show (clusters, segments, history, bundles, quotas),
     /// so that live pages and models wake on a change instead of polling.
     changes: Arc<watch::Sender<u64>>,
 }
 
 impl Storage {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens the database a URL names, applying pending migrations:
+    /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DATABASE`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Self::open(Path::new(path)).await;
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool =
+                PgPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            POSTGRES_MIGRATOR.run(&pool).await?;
+            return Ok(Self::with_backend(Backend::Postgres(pool)));
+        }
+        Err(Error::Invalid(format!(
+            "the database URL must start with sqlite:// or postgres://, not {:?}",
+            url.split("://").next().unwrap_or(url)
+        )))
+    }
+
+    /// Opens (creating if needed) an SQLite database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self> {
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -59,43 +105,84 @@ impl Storage {
         // No ping before handing out a connection: the database is a local file, not a
         // server that can drop it, and each ping is a round trip to the connection's thread.
         let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
-        Self::migrated(pool).await
+        Self::migrated_sqlite(pool).await
     }
 
-    /// A fresh, migrated, private in-memory database (for tests).
+    /// A fresh, migrated, private in-memory SQLite database (for tests).
     pub async fn in_memory() -> Result<Self> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         // One connection: every connection to ":memory:" would be a separate database.
         let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
-        Self::migrated(pool).await
+        Self::migrated_sqlite(pool).await
     }
 
-    async fn migrated(pool: SqlitePool) -> Result<Self> {
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, changes: Arc::new(watch::Sender::new(0)) })
+    async fn migrated_sqlite(pool: SqlitePool) -> Result<Self> {
+        SQLITE_MIGRATOR.run(&pool).await?;
+        Ok(Self::with_backend(Backend::Sqlite(pool)))
     }
 
-    /// Rewrites the database file and empties the write-ahead log, so that overwritten
-    /// values (plaintext keys before they were sealed) do not linger in free pages or old
-    /// log frames of the files.
+    fn with_backend(backend: Backend) -> Self {
+        Self { backend, changes: Arc::new(watch::Sender::new(0)) }
+    }
+
+    /// Which engine this is: `"sqlite"` or `"postgres"`.
+    pub fn engine(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Rewrites the stored clusters and drops old row versions, so that overwritten values
+    /// (plaintext keys before they were sealed) do not linger in free pages or in SQLite's
+    /// write-ahead log. (PostgreSQL recycles its own log.)
     pub async fn scrub(&self) -> Result<()> {
-        sqlx::query("VACUUM").execute(self.pool()).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.pool()).await?;
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query("VACUUM").execute(pool).await?;
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("VACUUM FULL clusters").execute(pool).await?;
+            }
+        }
         Ok(())
     }
 
     /// Runs a trivial query: whether the database answers (the readiness check).
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        with_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
         Ok(())
     }
 
-    /// Writes a consistent copy of the whole database to `path` (`VACUUM INTO`), while
-    /// others go on reading and writing. `path` must not exist yet.
+    /// Writes a consistent copy of the whole SQLite database to `path` (`VACUUM INTO`),
+    /// while others go on reading and writing. `path` must not exist yet. A PostgreSQL
+    /// database is backed up with its own tools.
     pub async fn backup_to(&self, path: &Path) -> Result<()> {
-        let target = path.to_str().ok_or_else(|| crate::Error::Invalid(format!("{} is not UTF-8", path.display())))?;
-        sqlx::query("VACUUM INTO $1").bind(target).execute(self.pool()).await?;
-        Ok(())
+        let target = path.to_str().ok_or_else(|| Error::Invalid(format!("{} is not UTF-8", path.display())))?;
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+                Ok(())
+            }
+            Backend::Postgres(_) => Err(Error::Invalid(
+                "this server stores its data in PostgreSQL: back it up with pg_dump (or the database's own backups)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Closes every connection; later calls fail (for tests of a database going away).
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+
+    /// The SQLite pool, when that is the backend (for tests that look at the file).
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(pool) => Some(pool),
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// Changes whenever something a page shows was written (in this process: the
@@ -107,10 +194,34 @@ impl Storage {
     fn touched(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
+}
 
-    /// The underlying pool, for the few callers that need a transaction across tables.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+/// Write transactions that hold the database's write lock from their first statement, so
+/// that what they read (a quota, the free addresses and ports, a bucket's count) is still
+/// true when they write: SQLite's `BEGIN IMMEDIATE`, and on PostgreSQL one advisory lock
+/// taken first in each (the same serialisation; these transactions are short and few).
+pub(crate) trait WriteTransactions {
+    type Database: sqlx::Database;
+
+    /// Begins a write transaction, waiting for the write lock.
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Database>>;
+}
+
+impl WriteTransactions for SqlitePool {
+    type Database = Sqlite;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl WriteTransactions for PgPool {
+    type Database = Postgres;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(POSTGRES_WRITE_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
     }
 }
 

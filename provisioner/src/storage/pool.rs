@@ -4,12 +4,11 @@
 use std::net::Ipv4Addr;
 
 use super::segments::{free_address, insert_segment, AddressPool, SegmentRow};
-use super::Storage;
-use crate::error::Result;
+use super::{Storage, WriteTransactions};
+use crate::error::{Error, Result};
 
 /// Where a pooled segment is in its life. Stored as its lower-case name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
-#[sqlx(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolState {
     /// Its domain is being started (a row left in this state by a crash is removed).
     Starting,
@@ -18,11 +17,35 @@ pub enum PoolState {
     Ready,
 }
 
+impl PoolState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolState::Starting => "starting",
+            PoolState::Ready => "ready",
+        }
+    }
+}
+
+/// How a stored name is read back.
+impl TryFrom<String> for PoolState {
+    type Error = Error;
+
+    fn try_from(name: String) -> Result<Self> {
+        match name.as_str() {
+            "starting" => Ok(PoolState::Starting),
+            "ready" => Ok(PoolState::Ready),
+            _ => Err(Error::Invalid(format!("unknown warm segment state {name:?}"))),
+        }
+    }
+}
+
 /// One pooled segment.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct PoolRow {
     pub domain: String,
     pub address: String,
+    #[sqlx(try_from = "String")]
     pub state: PoolState,
     pub created_at: i64,
     pub updated_at: i64,
@@ -53,73 +76,83 @@ pub struct TakenSegment {
 
 impl Storage {
     /// Records a new pooled segment (`starting`) with a free address; returns the address.
-    pub async fn insert_pool_segment(&self, domain: &str, pool: AddressPool, now: i64) -> Result<Ipv4Addr> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let address = free_address(&mut tx, pool).await?;
-        sqlx::query(
-            "INSERT INTO pool_segments (domain, address, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(domain)
-        .bind(address.to_string())
-        .bind(PoolState::Starting)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(address)
+    pub async fn insert_pool_segment(&self, domain: &str, address_pool: AddressPool, now: i64) -> Result<Ipv4Addr> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let address = free_address!(tx, address_pool);
+            sqlx::query(
+                "INSERT INTO pool_segments (domain, address, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(domain)
+            .bind(address.to_string())
+            .bind(PoolState::Starting.as_str())
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(address)
+        })
     }
 
     /// Marks a pooled segment ready to be handed out, as a member of `swarm_group` (none:
     /// a single, in no swarm).
     pub async fn set_pool_segment_ready(&self, domain: &str, swarm_group: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE pool_segments SET state = $1, swarm_group = $2, broken = 0, updated_at = $3 WHERE domain = $4",
-        )
-        .bind(PoolState::Ready)
-        .bind(swarm_group)
-        .bind(now)
-        .bind(domain)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE pool_segments SET state = $1, swarm_group = $2, broken = FALSE, updated_at = $3 WHERE domain = $4",
+            )
+            .bind(PoolState::Ready.as_str())
+            .bind(swarm_group)
+            .bind(now)
+            .bind(domain)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Moves a ready pooled segment back to `starting` (it is being regrouped, and cannot be
     /// handed out meanwhile). Returns false when it is no longer ready in the pool (taken).
     pub async fn reserve_pool_segment(&self, domain: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE pool_segments SET state = $1, swarm_group = NULL, broken = 0, updated_at = $2 WHERE domain = $3 AND state = $4",
-        )
-        .bind(PoolState::Starting)
-        .bind(now)
-        .bind(domain)
-        .bind(PoolState::Ready)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE pool_segments SET state = $1, swarm_group = NULL, broken = FALSE, updated_at = $2 WHERE domain = $3 AND state = $4",
+            )
+            .bind(PoolState::Starting.as_str())
+            .bind(now)
+            .bind(domain)
+            .bind(PoolState::Ready.as_str())
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Every pooled segment, oldest first.
     pub async fn pool_segments(&self) -> Result<Vec<PoolRow>> {
-        Ok(sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(self.pool()).await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(pool).await?)
+        })
     }
 
     /// Forgets a pooled segment (after its domain was removed). The rest of its group is
     /// broken: their swarm counts a node that is gone.
     pub async fn delete_pool_segment(&self, domain: &str) -> Result<()> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let group: Option<Option<String>> =
-            sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = $1")
-                .bind(domain)
-                .fetch_optional(&mut *tx)
-                .await?;
-        sqlx::query("DELETE FROM pool_segments WHERE domain = $1").bind(domain).execute(&mut *tx).await?;
-        if let Some(Some(group)) = group {
-            break_group(&mut tx, &group).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let group: Option<Option<String>> =
+                sqlx::query_scalar("SELECT swarm_group FROM pool_segments WHERE domain = $1")
+                    .bind(domain)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            sqlx::query("DELETE FROM pool_segments WHERE domain = $1").bind(domain).execute(&mut *tx).await?;
+            if let Some(Some(group)) = group {
+                break_group!(tx, &group);
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// The group `domain` (a segment being started) may join, if any, recorded as its group
@@ -127,44 +160,50 @@ impl Storage {
     /// starts. A group is open when it is not broken, has fewer than `size` members and
     /// all of them are ready.
     pub async fn join_open_group(&self, domain: &str, size: usize) -> Result<Option<OpenGroup>> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let rows: Vec<PoolRow> =
-            sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(&mut *tx).await?;
-        let open = groups(&rows).into_iter().find(|(_, members)| {
-            members.len() < size
-                && members.iter().all(|m| m.state == PoolState::Ready && !m.broken && m.domain != domain)
-        });
-        let Some((swarm, members)) = open else { return Ok(None) };
-        sqlx::query("UPDATE pool_segments SET swarm_group = $1 WHERE domain = $2")
-            .bind(&swarm)
-            .bind(domain)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let members = members.iter().filter_map(|m| Some((m.domain.clone(), m.address.parse().ok()?))).collect();
-        Ok(Some(OpenGroup { swarm, members }))
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let rows: Vec<PoolRow> =
+                sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(&mut *tx).await?;
+            let open = groups(&rows).into_iter().find(|(_, members)| {
+                members.len() < size
+                    && members.iter().all(|m| m.state == PoolState::Ready && !m.broken && m.domain != domain)
+            });
+            let Some((swarm, members)) = open else { return Ok(None) };
+            sqlx::query("UPDATE pool_segments SET swarm_group = $1 WHERE domain = $2")
+                .bind(&swarm)
+                .bind(domain)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let members = members.iter().filter_map(|m| Some((m.domain.clone(), m.address.parse().ok()?))).collect();
+            Ok(Some(OpenGroup { swarm, members }))
+        })
     }
 
     /// Whether `domain` is still a ready, unbroken member of `swarm_group` in the pool.
     pub async fn is_pool_member(&self, domain: &str, swarm_group: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM pool_segments WHERE domain = $1 AND swarm_group = $2 AND state = $3 AND broken = 0",
-        )
-        .bind(domain)
-        .bind(swarm_group)
-        .bind(PoolState::Ready)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(found.is_some())
+        with_pool!(self, |pool| {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT domain FROM pool_segments WHERE domain = $1 AND swarm_group = $2 AND state = $3 AND broken = FALSE",
+            )
+            .bind(domain)
+            .bind(swarm_group)
+            .bind(PoolState::Ready.as_str())
+            .fetch_optional(pool)
+            .await?;
+            Ok(found.is_some())
+        })
     }
 
     /// Whether the group `domain` was recorded in is still whole (not broken).
     pub async fn pool_segment_unbroken(&self, domain: &str) -> Result<bool> {
-        let broken: Option<bool> = sqlx::query_scalar("SELECT broken FROM pool_segments WHERE domain = $1")
-            .bind(domain)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(broken == Some(false))
+        with_pool!(self, |pool| {
+            let broken: Option<bool> = sqlx::query_scalar("SELECT broken FROM pool_segments WHERE domain = $1")
+                .bind(domain)
+                .fetch_optional(pool)
+                .await?;
+            Ok(broken == Some(false))
+        })
     }
 
     /// Hands ready pooled segments to `rows` (new segments of one cluster) in one
@@ -175,30 +214,35 @@ impl Storage {
     /// swarm unless the whole group goes to this cluster. Returns what the first rows got,
     /// in order: fewer than `rows` when the pool runs short.
     pub async fn take_pool_segments(&self, rows: &[SegmentRow]) -> Result<Vec<TakenSegment>> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let pool: Vec<PoolRow> =
-            sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(&mut *tx).await?;
-        let chosen = choose(&pool, rows.len());
-        let mut taken = Vec::new();
-        for (row, pooled) in rows.iter().zip(&chosen) {
-            let Ok(address) = pooled.address.parse::<Ipv4Addr>() else { break };
-            let whole_group = |group: &String| {
-                pool.iter().filter(|p| p.swarm_group.as_ref() == Some(group)).all(|p| chosen.contains(&p))
-            };
-            let leave_swarm = pooled.swarm_group.clone().filter(|g| pooled.broken || !whole_group(g));
-            sqlx::query("DELETE FROM pool_segments WHERE domain = $1").bind(&pooled.domain).execute(&mut *tx).await?;
-            let row = SegmentRow { leave_swarm: leave_swarm.clone(), ..row.clone() };
-            insert_segment(&mut tx, &row, address, Some(&pooled.domain)).await?;
-            if let Some(group) = &leave_swarm {
-                break_group(&mut tx, group).await?;
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let pool: Vec<PoolRow> =
+                sqlx::query_as("SELECT * FROM pool_segments ORDER BY created_at, domain").fetch_all(&mut *tx).await?;
+            let chosen = choose(&pool, rows.len());
+            let mut taken = Vec::new();
+            for (row, pooled) in rows.iter().zip(&chosen) {
+                let Ok(address) = pooled.address.parse::<Ipv4Addr>() else { break };
+                let whole_group = |group: &String| {
+                    pool.iter().filter(|p| p.swarm_group.as_ref() == Some(group)).all(|p| chosen.contains(&p))
+                };
+                let leave_swarm = pooled.swarm_group.clone().filter(|g| pooled.broken || !whole_group(g));
+                sqlx::query("DELETE FROM pool_segments WHERE domain = $1")
+                    .bind(&pooled.domain)
+                    .execute(&mut *tx)
+                    .await?;
+                let row = SegmentRow { leave_swarm: leave_swarm.clone(), ..row.clone() };
+                insert_segment!(tx, &row, address, Some(pooled.domain.as_str()));
+                if let Some(group) = &leave_swarm {
+                    break_group!(tx, group);
+                }
+                taken.push(TakenSegment { domain: pooled.domain.clone(), address, leave_swarm });
             }
-            taken.push(TakenSegment { domain: pooled.domain.clone(), address, leave_swarm });
-        }
-        tx.commit().await?;
-        if !taken.is_empty() {
-            self.touched();
-        }
-        Ok(taken)
+            tx.commit().await?;
+            if !taken.is_empty() {
+                self.touched();
+            }
+            Ok(taken)
+        })
     }
 }
 
@@ -236,8 +280,15 @@ fn choose(pool: &[PoolRow], wanted: usize) -> Vec<&PoolRow> {
     first.into_iter().chain(rest).take(wanted).collect()
 }
 
-/// Marks what is left of a group broken.
-async fn break_group(tx: &mut sqlx::SqliteConnection, group: &str) -> Result<()> {
-    sqlx::query("UPDATE pool_segments SET broken = 1 WHERE swarm_group = $1").bind(group).execute(&mut *tx).await?;
-    Ok(())
+/// Marks what is left of a group broken, in transaction `$tx` (a macro for either
+/// backend's, like [`insert_segment!`]).
+macro_rules! break_group {
+    ($tx:expr, $group:expr) => {{
+        let group: &str = $group;
+        sqlx::query("UPDATE pool_segments SET broken = TRUE WHERE swarm_group = $1")
+            .bind(group)
+            .execute(&mut *$tx)
+            .await?;
+    }};
 }
+use break_group;

@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 
 use sqlx::FromRow;
 
-use super::Storage;
+use super::{Storage, WriteTransactions};
 use crate::error::{Error, Result};
 use crate::segment::SegmentStatus;
 
@@ -17,6 +17,7 @@ pub struct SegmentRow {
     pub name: String,
     pub address: String,
     pub generation: i64,
+    #[sqlx(try_from = "String")]
     pub state: SegmentStatus,
     pub state_reason: Option<String>,
     pub cert_pem: String,
@@ -61,52 +62,66 @@ impl Storage {
     /// Inserts a segment with the lowest address of `pool` that no segment uses (the row's
     /// own `address` is ignored). Addresses are only freed by deleting the segment row, so
     /// an address is never handed to two segments at once. Returns the address.
-    pub async fn insert_segment_with_address(&self, row: &SegmentRow, pool: AddressPool) -> Result<Ipv4Addr> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let address = free_address(&mut tx, pool).await?;
-        insert_segment(&mut tx, row, address, None).await?;
-        tx.commit().await?;
-        self.touched();
-        Ok(address)
+    pub async fn insert_segment_with_address(&self, row: &SegmentRow, address_pool: AddressPool) -> Result<Ipv4Addr> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let address = free_address!(tx, address_pool);
+            insert_segment!(tx, row, address, None);
+            tx.commit().await?;
+            self.touched();
+            Ok(address)
+        })
     }
 }
 
-/// Inserts `row` with `address` and `domain` (the row's own are ignored).
-pub(super) async fn insert_segment(
-    tx: &mut sqlx::SqliteConnection,
-    row: &SegmentRow,
-    address: Ipv4Addr,
-    domain: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
-                               cert_pem, key_pem, created_at, updated_at, domain, leave_swarm)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(&row.id)
-    .bind(&row.cluster_id)
-    .bind(row.ordinal)
-    .bind(&row.name)
-    .bind(address.to_string())
-    .bind(row.generation)
-    .bind(row.state)
-    .bind(&row.state_reason)
-    .bind(&row.cert_pem)
-    .bind(&row.key_pem)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(domain)
-    .bind(&row.leave_swarm)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// The lowest address of `pool` that neither a segment nor a pooled segment has.
-pub(super) async fn free_address(tx: &mut sqlx::SqliteConnection, pool: AddressPool) -> Result<Ipv4Addr> {
-    let used: Vec<String> = sqlx::query_scalar("SELECT address FROM segments UNION SELECT address FROM pool_segments")
-        .fetch_all(&mut *tx)
+/// Inserts `row` into transaction `$tx` with `$address` and `$domain` (the row's own
+/// are ignored). A macro, not a function: the same statement for either backend's
+/// transaction (see [`with_pool!`]).
+macro_rules! insert_segment {
+    ($tx:expr, $row:expr, $address:expr, $domain:expr) => {{
+        let row: &SegmentRow = $row;
+        let domain: Option<&str> = $domain;
+        sqlx::query(
+            "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
+                                   cert_pem, key_pem, created_at, updated_at, domain, leave_swarm)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&row.id)
+        .bind(&row.cluster_id)
+        .bind(row.ordinal)
+        .bind(&row.name)
+        .bind($address.to_string())
+        .bind(row.generation)
+        .bind(row.state.as_str())
+        .bind(&row.state_reason)
+        .bind(&row.cert_pem)
+        .bind(&row.key_pem)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(domain)
+        .bind(&row.leave_swarm)
+        .execute(&mut *$tx)
         .await?;
+    }};
+}
+pub(super) use insert_segment;
+
+/// The lowest address of `$pool` (an [`AddressPool`]) that neither a segment nor a pooled
+/// segment has, read in transaction `$tx`. A macro for the same reason as
+/// [`insert_segment!`].
+macro_rules! free_address {
+    ($tx:expr, $pool:expr) => {{
+        let used: Vec<String> =
+            sqlx::query_scalar("SELECT address FROM segments UNION SELECT address FROM pool_segments")
+                .fetch_all(&mut *$tx)
+                .await?;
+        $crate::storage::segments::lowest_unused(&$pool, &used)?
+    }};
+}
+pub(super) use free_address;
+
+/// The lowest address of `pool` not in `used`.
+pub(super) fn lowest_unused(pool: &AddressPool, used: &[String]) -> Result<Ipv4Addr> {
     pool.hosts().find(|a| !used.iter().any(|u| u == &a.to_string())).ok_or_else(|| {
         Error::Conflict("The service has no free segment addresses left. Please contact an operator.".into())
     })
@@ -115,10 +130,12 @@ pub(super) async fn free_address(tx: &mut sqlx::SqliteConnection, pool: AddressP
 impl Storage {
     /// A cluster's segments by ordinal.
     pub async fn segments_of(&self, cluster_id: &str) -> Result<Vec<SegmentRow>> {
-        Ok(sqlx::query_as("SELECT * FROM segments WHERE cluster_id = $1 ORDER BY ordinal")
-            .bind(cluster_id)
-            .fetch_all(self.pool())
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as("SELECT * FROM segments WHERE cluster_id = $1 ORDER BY ordinal")
+                .bind(cluster_id)
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// Sets a segment's observed state and its reason. Returns whether it changed.
@@ -129,71 +146,85 @@ impl Storage {
         reason: Option<&str>,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE segments SET state = $1, state_reason = $2, updated_at = $3
-             WHERE id = $4 AND (state IS NOT $5 OR state_reason IS NOT $6)",
-        )
-        .bind(state)
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .bind(state)
-        .bind(reason)
-        .execute(self.pool())
-        .await?;
-        let done = done.rows_affected() == 1;
-        if done {
-            self.touched();
-        }
-        Ok(done)
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE segments SET state = $1, state_reason = $2, updated_at = $3
+                 WHERE id = $4 AND (state IS DISTINCT FROM $5 OR state_reason IS DISTINCT FROM $6)",
+            )
+            .bind(state.as_str())
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .bind(state.as_str())
+            .bind(reason)
+            .execute(pool)
+            .await?;
+            let done = done.rows_affected() == 1;
+            if done {
+                self.touched();
+            }
+            Ok(done)
+        })
     }
 
     /// Marks a segment as belonging to a new generation (after a rebuild replaced it).
     pub async fn set_segment_generation(&self, id: &str, generation: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE segments SET generation = $1, updated_at = $2 WHERE id = $3")
-            .bind(generation)
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE segments SET generation = $1, updated_at = $2 WHERE id = $3")
+                .bind(generation)
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// Records that a segment has left the warm pool's swarm it came with (it is in its
     /// cluster's now).
     pub async fn swarm_left(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE segments SET leave_swarm = NULL WHERE id = $1 AND leave_swarm IS NOT NULL")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE segments SET leave_swarm = NULL WHERE id = $1 AND leave_swarm IS NOT NULL")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Stores a segment's server certificate and key.
     pub async fn set_segment_cert(&self, id: &str, cert_pem: &str, key_pem: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE segments SET cert_pem = $1, key_pem = $2, updated_at = $3 WHERE id = $4")
-            .bind(cert_pem)
-            .bind(key_pem)
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE segments SET cert_pem = $1, key_pem = $2, updated_at = $3 WHERE id = $4")
+                .bind(cert_pem)
+                .bind(key_pem)
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Forgets a segment, freeing its address.
     pub async fn delete_segment(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(self.pool()).await?;
-        self.touched();
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(pool).await?;
+            self.touched();
+            Ok(())
+        })
     }
 
     /// Every segment name this database knows (to tell orphans on the host).
     pub async fn all_segment_domains(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(domain, name) FROM segments UNION ALL SELECT domain FROM pool_segments")
-            .fetch_all(self.pool())
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT COALESCE(domain, name) FROM segments UNION ALL SELECT domain FROM pool_segments",
+            )
+            .fetch_all(pool)
             .await?)
+        })
     }
 }
 

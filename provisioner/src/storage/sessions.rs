@@ -16,40 +16,50 @@ pub struct SessionRow {
 impl Storage {
     /// Stores a new session.
     pub async fn insert_session(&self, token_hash: &str, account_id: &str, now: i64, expires_at: i64) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
             .bind(token_hash)
             .bind(account_id)
             .bind(now)
             .bind(expires_at)
-            .execute(self.pool())
+            .execute(pool)
             .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The account of an unexpired session and how many clusters it has, in one query:
     /// every signed-in page asks for both (the header and the quotas).
     pub async fn session_account(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
-        Ok(sqlx::query_as(
-            "SELECT accounts.*,
-                    (SELECT COUNT(*) FROM clusters WHERE clusters.account_id = accounts.id) AS clusters_used
-             FROM sessions JOIN accounts ON accounts.id = sessions.account_id
-             WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(self.pool())
-        .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT accounts.*,
+                        (SELECT COUNT(*) FROM clusters WHERE clusters.account_id = accounts.id) AS clusters_used
+                 FROM sessions JOIN accounts ON accounts.id = sessions.account_id
+                 WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// Ends a session (sign out). Ending an unknown session is not an error.
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.pool()).await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+            Ok(())
+        })
     }
 
     /// Forgets expired sessions; returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(self.pool()).await?;
-        Ok(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
+            Ok(done.rows_affected())
+        })
     }
 }

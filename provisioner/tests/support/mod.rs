@@ -1,7 +1,8 @@
 //! Test doubles of the infrastructure the reconciler drives, in the manner of youki's
 //! `Syscall` test double: in-memory state, every call recorded, any call can be told to
 //! fail or to hang. With them the reconciler runs as an ordinary user, in milliseconds,
-//! over a real migrated SQLite database.
+//! over a real migrated database: SQLite, or PostgreSQL when `CARINA_TEST_DATABASE_URL`
+//! names a server (see `testkit::database`).
 
 #![allow(dead_code)]
 
@@ -49,7 +50,7 @@ impl Fixture {
     /// A fixture whose provisioner keeps `warm_segments` in its warm pool.
     pub async fn with_pool(warm_segments: u32) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(&dir.path().join("carina.db")).await.unwrap();
+        let storage = Storage::connect(&testkit::database::url_in(dir.path())).await.unwrap();
         let config = ProvisionerConfig { warm_segments, ..ProvisionerConfig::default() };
         let p = Provisioner::new(storage, config, SecretKey::generate()).await.unwrap();
         let (account, _) = p.sign_up("ada@example.com", "correct horse battery").await.unwrap();
