@@ -28,6 +28,11 @@ pub struct Common {
     /// database backups, and back it up on its own.
     #[arg(long, env = "CARINA_SECRET_KEY_FILE", global = true)]
     pub secret_key_file: Option<PathBuf>,
+    /// The database: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`
+    /// (several servers may share one PostgreSQL database) [default: SQLite in
+    /// <data dir>/carina.db].
+    #[arg(long, env = "CARINA_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
     /// How log lines are written to stderr: `text` for people, `json` (one object per
     /// line) for log collectors.
     #[arg(long, env = "CARINA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]

@@ -17,7 +17,6 @@ mod proxy;
 mod request_log;
 mod status;
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -74,15 +73,23 @@ impl Serve {
     }
 }
 
-async fn open_storage(data_dir: &Path) -> anyhow::Result<Storage> {
+/// The database `--database-url` names, or the SQLite file in the data directory.
+async fn open_storage(common: &Common) -> anyhow::Result<Storage> {
+    let data_dir = common.data_dir.as_path();
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    Storage::open(&data_dir.join("carina.db")).await.context("opening the database")
+    let storage = match &common.database_url {
+        // The URL may hold a password: it is never logged, nor put in an error.
+        Some(url) => Storage::connect(url).await.context("opening the database --database-url names")?,
+        None => Storage::open(&data_dir.join("carina.db")).await.context("opening the database")?,
+    };
+    tracing::debug!(engine = storage.engine(), "database open");
+    Ok(storage)
 }
 
 /// The database and the secret key its CA keys are sealed with (the key file is created
 /// on first start).
 async fn open_storage_and_key(common: &Common) -> anyhow::Result<(Storage, SecretKey)> {
-    let storage = open_storage(&common.data_dir).await?;
+    let storage = open_storage(common).await?;
     let path = common.secret_key_path();
     let key = provisioner::open_secret_key(&storage, &path).await?;
     // The id, never the key: lets an operator tell which key file a server runs with.

@@ -99,10 +99,9 @@ fn a_three_segment_cluster_becomes_active_survives_a_dead_segment_and_leaves_not
     let listed: Vec<String> = serde_json::from_str(&body).unwrap();
     let expected: Vec<String> = segments.iter().map(|s| format!("{}:42376", s["address"].as_str().unwrap())).collect();
     assert_eq!(listed, expected);
-    let printed = run(
-        env!("CARGO_BIN_EXE_server"),
-        &["--data-dir", server.data.path().to_str().unwrap(), "list", &format!("token://{id}")],
-    );
+    let out = server.command(None, &["list", &format!("token://{id}")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(printed.lines().collect::<Vec<_>>(), expected);
 
     // A fourth segment is refused with a clear message (grow adds `nodes`, as Carina's).

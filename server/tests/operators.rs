@@ -93,7 +93,9 @@ fn an_operator_resets_a_password_from_the_command_line() {
     // Or the operator's own, from CARINA_PASSWORD (never a flag: flags end up in `ps`).
     let given = "a passphrase the operator picked";
     let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--data-dir", server.data.path().to_str().unwrap(), "admin", "reset-password"])
+        .args(["--data-dir", server.data.path().to_str().unwrap()])
+        .args(server.database_args())
+        .args(["admin", "reset-password"])
         .args(["--email", "ADA@example.com"])
         .env("CARINA_PASSWORD", given)
         .output()
@@ -125,7 +127,9 @@ fn the_operator_page_is_for_operators_only() {
     assert_eq!(curl(&[&server.url("/operator")]).0, 303, "signed out: to the sign-in page");
 
     let root = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--data-dir", server.data.path().to_str().unwrap(), "admin", "create-operator"])
+        .args(["--data-dir", server.data.path().to_str().unwrap()])
+        .args(server.database_args())
+        .args(["admin", "create-operator"])
         .args(["--email", "root@example.com"])
         .env("CARINA_PASSWORD", PASSWORD)
         .output()

@@ -130,7 +130,9 @@ fn the_secret_key_rotates_from_the_command_line() {
     let data = server.data.path().to_str().unwrap().to_owned();
     let new_key = server.data.path().join("new.key");
     let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--data-dir", &data, "admin", "rotate-secret-key", "--new-key-file", new_key.to_str().unwrap()])
+        .args(["--data-dir", &data])
+        .args(server.database_args())
+        .args(["admin", "rotate-secret-key", "--new-key-file", new_key.to_str().unwrap()])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -142,7 +144,9 @@ fn the_secret_key_rotates_from_the_command_line() {
     let key_file = server.data.path().join("secret.key");
     std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--data-dir", &data, "admin", "show-account", "--email", "nobody@example.com"])
+        .args(["--data-dir", &data])
+        .args(server.database_args())
+        .args(["admin", "show-account", "--email", "nobody@example.com"])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -47,6 +47,9 @@ pub struct Server {
     pub warm_segments: u32,
     /// More flags for `serve`, after the usual ones.
     pub extra_args: Vec<String>,
+    /// A fresh PostgreSQL database when the tests run against one (`testkit::database`);
+    /// `None`: SQLite in the data directory.
+    pub database_url: Option<String>,
     child: Option<Child>,
 }
 
@@ -77,6 +80,7 @@ impl Server {
             instance: format!("t{}-{tag}", std::process::id()),
             warm_segments,
             extra_args: args.iter().map(|a| a.to_string()).collect(),
+            database_url: testkit::database::fresh_postgres(),
             child: None,
         };
         server.spawn();
@@ -87,7 +91,9 @@ impl Server {
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(self.data.path().join("server.log")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--data-dir", self.data.path().to_str().unwrap(), "serve"])
+            .args(["--data-dir", self.data.path().to_str().unwrap()])
+            .args(self.database_args())
+            .arg("serve")
             .args(["--addr", &format!("127.0.0.1:{}", self.port)])
             .args(["--bridge", BRIDGE.as_str(), "--bridge-addr", BRIDGE_ADDR.as_str()])
             .args(["--segments-root", SEGMENTS_ROOT, "--instance", &self.instance])
@@ -141,8 +147,10 @@ impl Server {
     /// data directory, or on `data_dir` when given.
     pub fn command(&self, data_dir: Option<&Path>, args: &[&str]) -> Output {
         let dir = data_dir.unwrap_or(self.data.path());
+        let database = if data_dir.is_none() { self.database_args() } else { Vec::new() };
         Command::new(env!("CARGO_BIN_EXE_server"))
             .args(["--data-dir", dir.to_str().unwrap()])
+            .args(database)
             .args(args)
             .output()
             .expect("run the server binary")
@@ -222,8 +230,17 @@ impl Server {
         }
     }
 
-    /// A SQL query on the server's database, through the sqlite3 command.
+    /// `--database-url` for the server binary when the database is PostgreSQL.
+    pub fn database_args(&self) -> Vec<String> {
+        self.database_url.iter().flat_map(|url| ["--database-url".to_owned(), url.clone()]).collect()
+    }
+
+    /// A SQL query on the server's database, through the sqlite3 or psql command (both
+    /// print rows a line each, columns separated by `|`).
     pub fn sql(&self, query: &str) -> String {
+        if let Some(url) = &self.database_url {
+            return testkit::database::psql(url, query);
+        }
         let out = Command::new("sqlite3").arg(self.data.path().join("carina.db")).arg(query).output().unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
