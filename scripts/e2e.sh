@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end tests in Debian's Chromium, against servers of a debug build
 # (scripts/build.sh debug): one reached directly, one behind a real nginx. Arguments go
-# to Playwright (e.g. a spec file). scripts/test.sh runs it last.
+# to Playwright (e.g. a spec file). scripts/test.sh runs it last. With E2E_DATABASE_URL
+# (a postgres:// URL) the direct server stores in that PostgreSQL database, the proxied one
+# in SQLite as always: one run drives the panel over both backends.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -32,6 +34,8 @@ for bridge in "$E2E_BRIDGE $E2E_BRIDGE_ADDR" "$E2E_PROXY_BRIDGE $E2E_PROXY_BRIDG
 done
 DIRECT_NET=(--bridge "$E2E_BRIDGE" --bridge-addr "$E2E_BRIDGE_ADDR")
 PROXIED_NET=(--bridge "$E2E_PROXY_BRIDGE" --bridge-addr "$E2E_PROXY_BRIDGE_ADDR")
+DIRECT_DB=()
+[ -z "${E2E_DATABASE_URL:-}" ] || DIRECT_DB=(--database-url "$E2E_DATABASE_URL")
 SERVER_PIDS=()
 # start_server NAME PORT ARGS...: a server with its own data directory and instance.
 start_server() {
@@ -54,7 +58,7 @@ cleanup() {
   rm -rf "$DATA"
 }
 trap cleanup EXIT
-start_server direct "$PORT" "${DIRECT_NET[@]}" --endpoint-ports "${ENDPOINT_PORTS%-*}-$((PROXIED_FIRST - 1))"
+start_server direct "$PORT" "${DIRECT_NET[@]}" "${DIRECT_DB[@]}" --endpoint-ports "${ENDPOINT_PORTS%-*}-$((PROXIED_FIRST - 1))"
 start_server proxied "$PROXIED_PORT" "${PROXIED_NET[@]}" --warm-segments 0 \
   --endpoint-ports "$PROXIED_FIRST-${ENDPOINT_PORTS#*-}" \
   --public-url "https://localhost:$PROXY_PORT" --trusted-proxy 127.0.0.1
@@ -69,9 +73,11 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 [ "$answered" = 1 ] || { tail -n 50 "$DATA"/*.log; die "the servers did not answer within 30 s"; }
-# The server binary and the direct server's data directory: tests run operator commands
-# on it (quotas, operator accounts), as an operator would.
-if ! (cd end2end && BASE_URL="http://127.0.0.1:$PORT" PROXY_URL="https://localhost:$PROXY_PORT" \
+# The server binary and the direct server's data directory (and database, in
+# CARINA_DATABASE_URL for Playwright only: the proxied server stays on SQLite): tests run
+# operator commands on it (quotas, operator accounts), as an operator would.
+if ! (cd end2end && { [ -z "${E2E_DATABASE_URL:-}" ] || export CARINA_DATABASE_URL=$E2E_DATABASE_URL; } &&
+  BASE_URL="http://127.0.0.1:$PORT" PROXY_URL="https://localhost:$PROXY_PORT" \
   E2E_SERVER="$TARGET/debug/server" E2E_DATA_DIR="$DATA/direct" \
   CI=true npx playwright test "$@"); then
   log "server logs:"; tail -n 50 "$DATA"/*.log

@@ -12,10 +12,11 @@ log "checking Debian packages"
 # tests; nginx: the end-to-end tests behind a reverse proxy, and benchmarks; brotli,
 # hyperfine: benchmarks; libvirt-dev and pkg-config: building the libvirt bindings;
 # ebtables, e2fsprogs: segments' L2 filters and disk images; libxml2-utils: xmllint,
-# which virt-xml-validate runs on generated domain XML in tests.
+# which virt-xml-validate runs on generated domain XML in tests; postgresql: the tests'
+# throwaway PostgreSQL server (its packaged server is not started).
 ensure_debian_packages build-essential pkg-config libvirt-dev chromium docker.io \
   nginx brotli hyperfine wrk curl unzip sqlite3 util-linux ca-certificates openssl docker-compose \
-  ebtables e2fsprogs libxml2-utils
+  ebtables e2fsprogs libxml2-utils postgresql postgresql-client
 
 log "checking the Rust wasm target"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
