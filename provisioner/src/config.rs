@@ -29,6 +29,11 @@ pub struct ProvisionerConfig {
     pub warm_segments: u32,
     /// How long events (the clusters' history and the audit trail) are kept.
     pub audit_retention: Duration,
+    /// This server's name among the replicas that share one database (the holder of its
+    /// leases, see `reconciler/lease.rs`). It must differ between replicas and stay the
+    /// same across restarts of one: a restarted server then takes its work back at once,
+    /// instead of waiting for the leases of its former self to expire.
+    pub replica: String,
 }
 
 impl Default for ProvisionerConfig {
@@ -43,6 +48,7 @@ impl Default for ProvisionerConfig {
             docker_version: "20.10.24".into(),
             warm_segments: 0,
             audit_retention: Duration::from_secs(365 * 24 * 3600),
+            replica: "local".into(),
         }
     }
 }

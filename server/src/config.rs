@@ -101,6 +101,10 @@ pub struct Serve {
     /// clusters' included). Older ones are deleted at start and every 15 minutes.
     #[arg(long, env = "CARINA_AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
     pub audit_retention_days: u64,
+    /// This server's name among replicas sharing one PostgreSQL database: different for
+    /// each, the same across restarts of one [default: the machine's host name].
+    #[arg(long, env = "CARINA_REPLICA")]
+    pub replica: Option<String>,
     /// On SIGTERM or Ctrl-C: how long requests under way may take to finish, in seconds,
     /// before the server stops anyway (live pages' event streams never finish by themselves).
     #[arg(long, env = "CARINA_SHUTDOWN_GRACE_SECS", default_value_t = 10)]

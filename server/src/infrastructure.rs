@@ -85,6 +85,7 @@ pub async fn start(
         endpoint_ports: serve.endpoints.endpoint_ports.clone(),
         warm_segments: seg.warm_segments,
         audit_retention: std::time::Duration::from_secs(serve.audit_retention_days * 24 * 3600),
+        replica: serve.replica.clone().unwrap_or_else(host_name),
         ..ProvisionerConfig::default()
     };
     let provisioner =
@@ -109,4 +110,13 @@ impl Infrastructure {
         self.reconciler.abort();
         let _ = self.reconciler.await;
     }
+}
+
+/// The machine's host name (the default replica name), or "local" if it has none.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "local".into())
 }

@@ -28,6 +28,9 @@ pub struct Patience {
     pub quick_look: Duration,
     /// A build, grow or rebuild that has not converged after this long ends in `error`.
     pub converge_deadline: Duration,
+    /// How long a replica's lease on a cluster or the pool lasts unrenewed: how soon
+    /// another replica takes over the work of one that died (see `lease.rs`).
+    pub lease: Duration,
 }
 
 impl Default for Patience {
@@ -40,6 +43,7 @@ impl Default for Patience {
             nodes_ready: Duration::from_secs(30),
             quick_look: Duration::from_secs(1),
             converge_deadline: super::CONVERGE_DEADLINE,
+            lease: Duration::from_secs(30),
         }
     }
 }

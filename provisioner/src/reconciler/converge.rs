@@ -174,7 +174,7 @@ impl Reconciler {
         } else {
             // The filler changes warm segments' rules only under this lock, and only while
             // they are still in the pool.
-            let _pool = self.inner.pool_lock.lock().await;
+            let _pool = self.lock_pool().await?;
             let taken = p.storage.take_pool_segments(&missing).await?;
             self.thaw_handed_over(&taken).await?;
             // One at a time, so that each leaves a swarm that still has its quorum.

@@ -10,6 +10,7 @@ mod context;
 mod converge;
 mod health;
 mod heartbeat;
+mod lease;
 mod pass_metrics;
 mod pool;
 mod roles;
@@ -30,6 +31,7 @@ use crate::Provisioner;
 
 pub use context::{Context, Patience};
 pub use heartbeat::Heartbeat;
+pub use lease::cluster_lease;
 pub use roles::{manager_ordinals, stale_nodes, NodeEntry};
 
 /// How often clusters are looked at when nothing wakes the reconciler: also how soon a
@@ -59,8 +61,11 @@ struct Inner {
     /// Wakes the warm pool's filler (a segment was taken, a build ended).
     pool_wake: Notify,
     /// Held while warm segments are handed out, and while the filler changes the rules of
-    /// warm segments other than the one it starts (see `pool.rs`).
-    pool_lock: tokio::sync::Mutex<()>,
+    /// warm segments other than the one it starts (see `pool.rs`); with the lease that
+    /// stands for it across replicas ([`Reconciler::lock_pool`]).
+    pool_lock: Arc<tokio::sync::Mutex<()>>,
+    /// This replica's name in the leases ([`crate::ProvisionerConfig::replica`]).
+    replica: String,
     /// Beats after every loop over all clusters.
     heartbeat: Heartbeat,
 }
@@ -101,6 +106,7 @@ impl Reconciler {
     /// A reconciler over this context (tests pass fakes of the segments and their Docker).
     pub fn with_context(context: Context) -> Self {
         let Context { provisioner, driver, docker, base_image_tar, patience } = context;
+        let replica = provisioner.config.replica.clone();
         Reconciler {
             inner: Arc::new(Inner {
                 provisioner,
@@ -110,7 +116,8 @@ impl Reconciler {
                 patience,
                 running: Mutex::new(HashMap::new()),
                 pool_wake: Notify::new(),
-                pool_lock: tokio::sync::Mutex::new(()),
+                pool_lock: Arc::new(tokio::sync::Mutex::new(())),
+                replica,
                 heartbeat: Heartbeat::default(),
             }),
         }
@@ -137,8 +144,9 @@ impl Reconciler {
                 let _ = tokio::time::timeout(TICK, wake.notified()).await;
             }
         };
-        // One future: stopping the reconciler stops the warm pool's filler too.
-        tokio::join!(clusters, self.fill_pool());
+        // One future: stopping the reconciler stops the warm pool's filler and the renewal
+        // of its leases too (as a crash would: other replicas take over once they expire).
+        tokio::join!(clusters, self.fill_pool(), self.renew_leases());
     }
 
     /// Starts a pass for every cluster that has none under way and is not backing off.
@@ -147,11 +155,24 @@ impl Reconciler {
             if self.claim(&row.id) {
                 let this = self.clone();
                 tokio::spawn(async move {
+                    let lease = lease::cluster_lease(&row.id);
+                    match this.hold(&lease).await {
+                        Ok(true) => {}
+                        // Another replica works on it.
+                        Ok(false) => return this.release(&row.id, true),
+                        Err(err) => {
+                            this.release(&row.id, false);
+                            return tracing::warn!(cluster = %row.id, error = %err, "could not take the lease");
+                        }
+                    }
                     let started = Instant::now();
                     let result = this.reconcile(&row.id).await;
                     pass_metrics::record_pass(started.elapsed(), result.is_ok());
                     match result {
-                        Ok(Outcome::Deleted) => this.forget(&row.id),
+                        Ok(Outcome::Deleted) => {
+                            this.forget(&row.id);
+                            this.let_go(&lease).await;
+                        }
                         Ok(_) => this.release(&row.id, true),
                         Err(err) => {
                             this.release(&row.id, false);
@@ -215,8 +236,10 @@ impl Reconciler {
     /// Removes segments on this host that no cluster knows: leftovers of a server killed
     /// between creating a segment and recording it, or during a delete.
     pub async fn remove_orphans(&self) -> Result<usize> {
-        let known = self.inner.provisioner.storage.all_segment_domains().await?;
+        // The host first: a segment is recorded before its domain is made, so one made by
+        // another replica after this look is not seen, and one seen is in the database.
         let on_host = self.inner.driver.list().await?;
+        let known = self.inner.provisioner.storage.all_segment_domains().await?;
         let mut removed = 0;
         for name in on_host.into_iter().filter(|n| !known.contains(n)) {
             tracing::info!(segment = %name, "removing a leftover segment");

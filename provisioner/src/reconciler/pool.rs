@@ -12,9 +12,10 @@
 //! and the filler regroups it. A segment a cluster lets go is destroyed, never pooled
 //! again, so nothing of one tenant can reach another through the pool.
 //!
-//! Two rules keep a tenant's segment out of the pool's swarms and rules: the filler
-//! changes the isolation rules of warm segments other than the one it starts only under
-//! `pool_lock`, which the hand-over takes too, and only while they are still in the pool;
+//! One replica fills the pool (the `pool` lease, see `lease.rs`). Two rules keep a tenant's
+//! segment out of the pool's swarms and rules: the filler changes the isolation rules of
+//! warm segments other than the one it starts only under the pool lock (one for all
+//! replicas), which the hand-over takes too, and only while they are still in the pool;
 //! and it joins a group only with join tokens read while the group's first member was
 //! still in the pool (a segment handed out never comes back, and a swarm it makes for its
 //! cluster has other tokens).
@@ -37,6 +38,7 @@ use futures::future::try_join_all;
 use segments::{SegmentDocker, SegmentState, SegmentTls};
 use uuid::Uuid;
 
+use super::lease::POOL_LEASE;
 use super::Reconciler;
 use crate::clock::now_ms;
 use crate::cluster::ClusterStatus;
@@ -82,6 +84,20 @@ impl Reconciler {
         // filler has nothing left to do.
         let mut thawed = false;
         loop {
+            // One replica fills the pool; one that takes over cleans up after the last first.
+            match self.hold(POOL_LEASE).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    checked_at = None;
+                    let _ = tokio::time::timeout(POOL_TICK, self.inner.pool_wake.notified()).await;
+                    continue;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not take the warm pool's lease");
+                    tokio::time::sleep(POOL_TICK).await;
+                    continue;
+                }
+            }
             // A pooled segment whose dockerd died stops running: replace it. Asking libvirt
             // about every warm segment on each tick would cost more than it finds.
             if checked_at.is_none_or(|at| at.elapsed() >= POOL_CHECK) {
@@ -118,8 +134,11 @@ impl Reconciler {
     }
 
     /// Cleans the pool and starts segments until it is full, at once (what the filler does
-    /// over time). Returns how many it started.
+    /// over time). Returns how many it started; none when another replica fills the pool.
     pub async fn refill_pool(&self) -> Result<usize> {
+        if !self.hold(POOL_LEASE).await? {
+            return Ok(0);
+        }
         let wanted = self.inner.provisioner.config.warm_segments as usize;
         self.clean_pool(wanted).await?;
         let mut started = 0;
@@ -140,7 +159,7 @@ impl Reconciler {
     /// `pool_lock`, so that a segment handed out meanwhile, which the hand-over thaws under
     /// the same lock, is never frozen again.
     async fn freeze_pool(&self) -> Result<()> {
-        let _pool = self.inner.pool_lock.lock().await;
+        let _pool = self.lock_pool().await?;
         let rows = self.inner.provisioner.storage.pool_segments().await?;
         let ready = rows.iter().filter(|r| r.state == PoolState::Ready);
         try_join_all(ready.map(|r| self.inner.driver.freeze(&r.domain))).await?;
@@ -269,7 +288,7 @@ impl Reconciler {
         let storage = &inner.provisioner.storage;
         let Ok(address) = address.parse::<Ipv4Addr>() else { return Ok(()) };
         {
-            let _pool = inner.pool_lock.lock().await;
+            let _pool = self.lock_pool().await?;
             if !storage.reserve_pool_segment(domain, now_ms()).await? {
                 return Ok(()); // handed out meanwhile
             }
@@ -353,7 +372,7 @@ impl Reconciler {
         let storage = &inner.provisioner.storage;
         let addresses: Vec<Ipv4Addr> = group.members.iter().map(|(_, a)| *a).chain([address]).collect();
         {
-            let _pool = inner.pool_lock.lock().await;
+            let _pool = self.lock_pool().await?;
             for (member, _) in &group.members {
                 if !storage.is_pool_member(member, &group.swarm).await? {
                     return Ok(false);

@@ -21,6 +21,7 @@ mod api_keys;
 mod bundles;
 mod clusters;
 mod events;
+mod leases;
 mod pool;
 mod segments;
 mod sessions;

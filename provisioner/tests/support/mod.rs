@@ -31,6 +31,7 @@ pub fn short_patience() -> Patience {
         nodes_ready: Duration::from_millis(200),
         quick_look: Duration::from_millis(20),
         converge_deadline: Duration::from_secs(600),
+        lease: Duration::from_millis(300),
     }
 }
 

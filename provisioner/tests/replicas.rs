@@ -1,0 +1,146 @@
+//! Several replicas (server processes) on one database and one host: each cluster is
+//! worked on by one replica at a time, and another finishes what a replica that died left
+//! half done. On SQLite, or on PostgreSQL with `CARINA_TEST_DATABASE_URL`.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use provisioner::reconciler::{cluster_lease, Context};
+use provisioner::{ClusterStatus, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
+use support::{short_patience, FakeDocker, FakeDriver, Hold, World};
+
+/// A replica: a process of its own (runtime, database connections, reconciler) that
+/// shares the database, the secret key and the host with the others.
+struct Replica {
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Replica {
+    fn start(name: &str, url: &str, key_file: &std::path::Path, world: &World) -> Replica {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let (name, url, key_file, world) = (name.to_owned(), url.to_owned(), key_file.to_owned(), world.clone());
+        runtime.spawn(async move {
+            let p = provisioner(&url, &key_file, &name).await;
+            let reconciler = Reconciler::with_context(Context {
+                provisioner: p,
+                driver: Arc::new(FakeDriver { world: world.clone() }),
+                docker: Arc::new(FakeDocker { world }),
+                base_image_tar: "base-image.tar".into(),
+                patience: short_patience(),
+            });
+            reconciler.run().await
+        });
+        Replica { runtime: Some(runtime) }
+    }
+
+    /// Dies: every task of it stops where it is, as when its process is killed.
+    fn kill(mut self) {
+        self.runtime.take().unwrap().shutdown_background();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+async fn provisioner(url: &str, key_file: &std::path::Path, replica: &str) -> Provisioner {
+    let storage = Storage::connect(url).await.unwrap();
+    let config = ProvisionerConfig { replica: replica.into(), ..ProvisionerConfig::default() };
+    Provisioner::new(storage, config, SecretKey::load_or_create(key_file).unwrap()).await.unwrap()
+}
+
+async fn wait_status(p: &Provisioner, id: &str, want: Option<ClusterStatus>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = p.storage().cluster_by_id(id).await.unwrap();
+        let status = row.as_ref().map(|r| r.status.parse::<ClusterStatus>().unwrap());
+        if status == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{id} is {status:?}, not {want:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn holder(p: &Provisioner, id: &str) -> Option<String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    p.storage().lease_holder(&cluster_lease(id), now).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = testkit::database::url_in(dir.path());
+    let key_file = dir.path().join("secret.key");
+    let world = World::new();
+    // The panel's side: accounts and clusters, no reconciler.
+    let panel = provisioner(&url, &key_file, "panel").await;
+    let (account, _) = panel.sign_up("ada@example.com", "correct horse battery").await.unwrap();
+    let web = panel.create_cluster(&account, "web", 3).await.unwrap().id;
+    let db = panel.create_cluster(&account, "db", 1).await.unwrap().id;
+    // Whoever builds web stops at its third segment.
+    let third = format!("{web}-n2");
+    world.hold("ensure", &third, Hold::Before);
+
+    let mut replicas =
+        vec![("a", Replica::start("a", &url, &key_file, &world)), ("b", Replica::start("b", &url, &key_file, &world))];
+    wait_status(&panel, &db, Some(ClusterStatus::Active)).await;
+    world.called("ensure", &third).await;
+    let first = holder(&panel, &web).await.expect("web has a lease");
+    // Well past the lease time: the holder renews it, and the other replica leaves web
+    // alone (no second start of the held segment, no other status).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(holder(&panel, &web).await.as_deref(), Some(first.as_str()));
+    assert_eq!(world.calls_of("ensure").iter().filter(|s| **s == third).count(), 1);
+    wait_status(&panel, &web, Some(ClusterStatus::Building)).await;
+    assert!(holder(&panel, &db).await.is_some());
+
+    // The holder dies mid-build; the other one finishes, from what the dead one left.
+    let at = replicas.iter().position(|(name, _)| *name == first).unwrap();
+    replicas.remove(at).1.kill();
+    world.release();
+    wait_status(&panel, &web, Some(ClusterStatus::Active)).await;
+    let second = holder(&panel, &web).await.unwrap();
+    assert_ne!(second, first);
+    {
+        let state = world.state();
+        let web_segments: Vec<_> = state.segments.keys().filter(|d| d.starts_with(&web)).collect();
+        assert_eq!(web_segments.len(), 3, "{web_segments:?}");
+        assert!(state.segments.values().all(|s| s.running));
+        assert_eq!(state.segments.len(), 4, "a segment was lost or made twice");
+    }
+
+    // A deleted cluster's lease goes with it.
+    panel.delete_cluster(&account, "db").await.unwrap();
+    wait_status(&panel, &db, None).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while holder(&panel, &db).await.is_some() {
+        assert!(Instant::now() < deadline, "the deleted cluster's lease stays");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_is_one_holders_until_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::connect(&testkit::database::url_in(dir.path())).await.unwrap();
+    assert!(storage.take_lease("pool", "a", 1_000, 2_000).await.unwrap());
+    assert!(!storage.take_lease("pool", "b", 1_500, 2_500).await.unwrap(), "taken while a's is valid");
+    assert!(storage.take_lease("pool", "a", 1_500, 2_500).await.unwrap(), "renewed by its holder");
+    assert_eq!(storage.renew_leases("a", 3_000).await.unwrap(), 1);
+    assert!(!storage.take_lease("pool", "b", 2_900, 4_000).await.unwrap(), "the renewal counts");
+    assert_eq!(storage.lease_holder("pool", 2_900).await.unwrap().as_deref(), Some("a"));
+    // Expired: anyone takes it, and the former holder cannot give it up any more.
+    assert!(storage.take_lease("pool", "b", 3_000, 4_000).await.unwrap());
+    storage.release_lease("pool", "a").await.unwrap();
+    assert_eq!(storage.lease_holder("pool", 3_500).await.unwrap().as_deref(), Some("b"));
+    storage.release_lease("pool", "b").await.unwrap();
+    assert_eq!(storage.lease_holder("pool", 3_500).await.unwrap(), None);
+    assert!(storage.take_lease("pool", "a", 3_500, 4_500).await.unwrap());
+}
