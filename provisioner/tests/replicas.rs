@@ -4,25 +4,60 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use provisioner::reconciler::{cluster_lease, Context};
-use provisioner::{ClusterStatus, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
+use provisioner::{
+    ClusterStatus, EndpointSpec, Endpoints, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage,
+};
 use support::{short_patience, FakeDocker, FakeDriver, Hold, World};
+
+/// A replica's cluster endpoints: which are open, and what they refuse.
+#[derive(Default)]
+struct FakeEndpoints {
+    open: Mutex<BTreeSet<String>>,
+    revoked: Mutex<BTreeSet<(String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl Endpoints for FakeEndpoints {
+    async fn open(&self, spec: EndpointSpec) -> provisioner::Result<()> {
+        let mut revoked = self.revoked.lock().unwrap();
+        revoked.extend(spec.revoked_fingerprints.iter().map(|f| (spec.cluster_id.clone(), f.clone())));
+        self.open.lock().unwrap().insert(spec.cluster_id);
+        Ok(())
+    }
+    async fn close(&self, cluster_id: &str) {
+        self.open.lock().unwrap().remove(cluster_id);
+    }
+    fn revoke(&self, cluster_id: &str, fingerprint: &str) {
+        self.revoked.lock().unwrap().insert((cluster_id.to_owned(), fingerprint.to_owned()));
+    }
+    fn is_open(&self, cluster_id: &str) -> bool {
+        self.open.lock().unwrap().contains(cluster_id)
+    }
+}
 
 /// A replica: a process of its own (runtime, database connections, reconciler) that
 /// shares the database, the secret key and the host with the others.
 struct Replica {
     runtime: Option<tokio::runtime::Runtime>,
+    endpoints: Arc<FakeEndpoints>,
 }
 
 impl Replica {
     fn start(name: &str, url: &str, key_file: &std::path::Path, world: &World) -> Replica {
+        let endpoints = Arc::new(FakeEndpoints::default());
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let (name, url, key_file, world) = (name.to_owned(), url.to_owned(), key_file.to_owned(), world.clone());
+        let served = endpoints.clone();
         runtime.spawn(async move {
-            let p = provisioner(&url, &key_file, &name).await;
+            let storage = Storage::connect(&url).await.unwrap();
+            let config = ProvisionerConfig { replica: name, ..ProvisionerConfig::default() };
+            let key = SecretKey::load_or_create(&key_file).unwrap();
+            let p = Provisioner::with_endpoints(storage, config, key, served).await.unwrap();
             let reconciler = Reconciler::with_context(Context {
                 provisioner: p,
                 driver: Arc::new(FakeDriver { world: world.clone() }),
@@ -32,7 +67,7 @@ impl Replica {
             });
             reconciler.run().await
         });
-        Replica { runtime: Some(runtime) }
+        Replica { runtime: Some(runtime), endpoints }
     }
 
     /// Dies: every task of it stops where it is, as when its process is killed.
@@ -114,6 +149,21 @@ async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
         assert_eq!(web_segments.len(), 3, "{web_segments:?}");
         assert!(state.segments.values().all(|s| s.running));
         assert_eq!(state.segments.len(), 4, "a segment was lost or made twice");
+    }
+
+    // A bundle revoked through another server (here the panel's) is refused by the
+    // endpoint of the replica that serves the cluster, by its next pass.
+    let survivor = &replicas[0].1;
+    assert_eq!(replicas[0].0, second);
+    assert!(survivor.endpoints.is_open(&web));
+    panel.download_credentials(&account, "web").await.unwrap();
+    let bundle = panel.bundles(&account, "web").await.unwrap().remove(0);
+    panel.revoke_credentials(&account, "web", &bundle.id).await.unwrap();
+    let fingerprint = panel.storage().revoked_fingerprints(&web).await.unwrap().remove(0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !survivor.endpoints.revoked.lock().unwrap().contains(&(web.clone(), fingerprint.clone())) {
+        assert!(Instant::now() < deadline, "the serving replica never learnt of the revocation");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
     // A deleted cluster's lease goes with it.

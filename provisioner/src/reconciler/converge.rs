@@ -44,6 +44,7 @@ impl Reconciler {
             status = ClusterStatus::Building;
         }
         if status == ClusterStatus::Active && step("health_check", self.looks_healthy(&row)).await? {
+            step("revocations", self.sync_revocations(&row.id)).await?;
             return Ok(Outcome::Converged);
         }
         let started = Instant::now();
@@ -446,7 +447,7 @@ impl Reconciler {
     async fn ensure_endpoint(&self, cluster: &ClusterRow) -> Result<()> {
         let p = &self.inner.provisioner;
         if p.endpoints.is_open(&cluster.id) {
-            return Ok(());
+            return self.sync_revocations(&cluster.id).await;
         }
         let ca = p.cluster_ca(cluster)?;
         let host = &p.config.endpoint_host;
@@ -467,6 +468,21 @@ impl Reconciler {
                 revoked_fingerprints: p.storage.revoked_fingerprints(&cluster.id).await?,
             })
             .await
+    }
+}
+
+impl Reconciler {
+    /// Refuses at this server's endpoint what was revoked through another replica (a
+    /// revocation through this one took effect at once): by this replica's next pass over
+    /// the cluster, a couple of seconds.
+    async fn sync_revocations(&self, cluster_id: &str) -> Result<()> {
+        let p = &self.inner.provisioner;
+        if p.endpoints.is_open(cluster_id) {
+            for fingerprint in p.storage.revoked_fingerprints(cluster_id).await? {
+                p.endpoints.revoke(cluster_id, &fingerprint);
+            }
+        }
+        Ok(())
     }
 }
 
