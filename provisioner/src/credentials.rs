@@ -105,6 +105,7 @@ impl Provisioner {
             .await?
             .ok_or_else(|| Error::NotFound("No such active credentials bundle.".into()))?;
         self.endpoints.revoke(&row.id, &fingerprint);
+        self.revoke_on_other_replicas(&row.id, &fingerprint);
         metrics::counter!("carina_bundles_revoked_total").increment(1);
         let label = bundle_label(&row.name, bundle_id);
         self.record(&row.id, EventKind::Action, &format!("Credentials revoked (certificate {label})")).await;

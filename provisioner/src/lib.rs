@@ -26,6 +26,7 @@ mod password;
 mod placement;
 pub mod quota;
 pub mod reconciler;
+mod replicas;
 mod secret;
 pub mod secret_key;
 pub mod segment;
@@ -149,8 +150,9 @@ impl Provisioner {
         &self.config
     }
 
-    /// Asks the reconciler to look at desired state now.
+    /// Asks the reconciler (every replica's) to look at desired state now.
     pub fn wake_reconciler(&self) {
         self.wake.notify_one();
+        self.wake_other_replicas();
     }
 }

@@ -176,6 +176,37 @@ async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
     }
 }
 
+/// On PostgreSQL, a revocation through one server reaches another's endpoint at once: by
+/// its announcement, not by a pass (this replica runs none).
+#[tokio::test]
+async fn a_revocation_reaches_every_replica_at_once() {
+    let Some(url) = testkit::database::fresh_postgres() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("secret.key");
+    let panel = provisioner(&url, &key_file, "panel").await;
+    let endpoints = Arc::new(FakeEndpoints::default());
+    let storage = Storage::connect(&url).await.unwrap();
+    let config = ProvisionerConfig { replica: "a".into(), ..ProvisionerConfig::default() };
+    let key = SecretKey::load_or_create(&key_file).unwrap();
+    let other = Provisioner::with_endpoints(storage, config, key, endpoints.clone()).await.unwrap();
+    let following = tokio::spawn(async move { other.follow_replicas().await });
+    let (account, _) = panel.sign_up("ada@example.com", "correct horse battery").await.unwrap();
+    let web = panel.create_cluster(&account, "web", 1).await.unwrap().id;
+    // Listening before the revocation: an announcement nobody hears is gone.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    panel.storage().set_cluster_status(&web, "active", None, 0).await.unwrap();
+    panel.download_credentials(&account, "web").await.unwrap();
+    let bundle = panel.bundles(&account, "web").await.unwrap().remove(0);
+    panel.revoke_credentials(&account, "web", &bundle.id).await.unwrap();
+    let fingerprint = panel.storage().revoked_fingerprints(&web).await.unwrap().remove(0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !endpoints.revoked.lock().unwrap().contains(&(web.clone(), fingerprint.clone())) {
+        assert!(Instant::now() < deadline, "the other replica never heard of the revocation");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    following.abort();
+}
+
 #[tokio::test]
 async fn a_lease_is_one_holders_until_it_expires() {
     let dir = tempfile::tempdir().unwrap();

@@ -69,6 +69,17 @@ impl Reconciler {
         }
     }
 
+    /// Closes this replica's endpoint of a cluster another replica holds (it had the lease,
+    /// and lost it while alive): the cluster's endpoint is the lease holder's, which opens
+    /// it on the same port.
+    pub(super) async fn close_endpoint_of_other(&self, cluster_id: &str) {
+        let endpoints = &self.inner.provisioner.endpoints;
+        if endpoints.is_open(cluster_id) {
+            tracing::info!(cluster = %cluster_id, "another replica has the cluster now; closing its endpoint here");
+            endpoints.close(cluster_id).await;
+        }
+    }
+
     /// Renews this replica's leases, forever, three times per lease time.
     pub(super) async fn renew_leases(&self) {
         loop {

@@ -144,9 +144,11 @@ impl Reconciler {
                 let _ = tokio::time::timeout(TICK, wake.notified()).await;
             }
         };
-        // One future: stopping the reconciler stops the warm pool's filler and the renewal
-        // of its leases too (as a crash would: other replicas take over once they expire).
-        tokio::join!(clusters, self.fill_pool(), self.renew_leases());
+        // One future: stopping the reconciler stops the warm pool's filler, the renewal of
+        // its leases (as a crash would: other replicas take over once they expire), and
+        // the following of other replicas' wake-ups and revocations.
+        let provisioner = &self.inner.provisioner;
+        tokio::join!(clusters, self.fill_pool(), self.renew_leases(), provisioner.follow_replicas());
     }
 
     /// Starts a pass for every cluster that has none under way and is not backing off.
@@ -158,8 +160,11 @@ impl Reconciler {
                     let lease = lease::cluster_lease(&row.id);
                     match this.hold(&lease).await {
                         Ok(true) => {}
-                        // Another replica works on it.
-                        Ok(false) => return this.release(&row.id, true),
+                        // Another replica works on it, and serves its endpoint.
+                        Ok(false) => {
+                            this.close_endpoint_of_other(&row.id).await;
+                            return this.release(&row.id, true);
+                        }
                         Err(err) => {
                             this.release(&row.id, false);
                             return tracing::warn!(cluster = %row.id, error = %err, "could not take the lease");

@@ -17,6 +17,7 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod announcements;
 mod api_keys;
 mod bundles;
 mod clusters;
@@ -28,6 +29,7 @@ mod sessions;
 mod sign_in_attempts;
 
 pub use accounts::AccountRow;
+pub use announcements::Announcements;
 pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
@@ -124,6 +126,12 @@ impl Storage {
 
     fn with_backend(backend: Backend) -> Self {
         Self { backend, changes: Arc::new(watch::Sender::new(0)) }
+    }
+
+    /// Whether other servers may share this database (PostgreSQL): then what one does,
+    /// the others are told (see `replicas.rs`).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Which engine this is: `"sqlite"` or `"postgres"`.
