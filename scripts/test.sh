@@ -30,7 +30,7 @@ log "storage, reconciler and panel tests on PostgreSQL"
 # the database's engine (segments, the endpoint's policy, isolation).
 CARINA_TEST_DATABASE_URL=$PG_URL cargo test -p provisioner
 CARINA_TEST_DATABASE_URL=$PG_URL cargo test -p server \
-  --test operators --test panel_secrets --test proxy --test audit --test clusters
+  --test operators --test panel_secrets --test proxy --test audit --test clusters --test replicas
 
 # The browser tests' direct server on PostgreSQL, the proxied one on SQLite.
 psql -X -q -d "$PG_URL" -c "CREATE DATABASE e2e"

@@ -87,6 +87,30 @@ impl Server {
         server
     }
 
+    /// Another replica of this server: the same database, secret key, segments (instance)
+    /// and endpoint ports; its own panel port and data directory, and the replica name
+    /// `name` (give the first one a name of its own too: both default to the host name).
+    pub fn replica(&self, name: &str) -> Server {
+        let key_file = self.data.path().join("secret.key");
+        let mut server = Server {
+            data: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            endpoint_ports: self.endpoint_ports,
+            instance: self.instance.clone(),
+            warm_segments: self.warm_segments,
+            extra_args: vec![
+                "--replica".into(),
+                name.into(),
+                "--secret-key-file".into(),
+                key_file.display().to_string(),
+            ],
+            database_url: self.database_url.clone(),
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
     fn spawn(&mut self) {
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(self.data.path().join("server.log")).unwrap();
