@@ -469,9 +469,7 @@ impl Reconciler {
             })
             .await
     }
-}
 
-impl Reconciler {
     /// Refuses at this server's endpoint what was revoked through another replica (a
     /// revocation through this one took effect at once): by this replica's next pass over
     /// the cluster, a couple of seconds.

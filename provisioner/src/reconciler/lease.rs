@@ -50,11 +50,6 @@ impl Drop for PoolGuard {
 }
 
 impl Reconciler {
-    /// This replica's name in the leases ([`crate::ProvisionerConfig::replica`]).
-    pub fn replica(&self) -> &str {
-        &self.inner.replica
-    }
-
     /// Takes or renews lease `name`: whether this replica has it now.
     pub(super) async fn hold(&self, name: &str) -> Result<bool> {
         let now = now_ms();
