@@ -73,11 +73,7 @@ impl Storage {
                     .bind(id)
                     .execute(pool)
                     .await?;
-            let done = done.rows_affected() == 1;
-            if done {
-                self.touched();
-            }
-            Ok(done)
+            Ok(self.touched_if(done.rows_affected() == 1))
         })
     }
 

@@ -189,11 +189,7 @@ impl Storage {
             .bind(from)
             .execute(pool)
             .await?;
-            let done = done.rows_affected() == 1;
-            if done {
-                self.touched();
-            }
-            Ok(done)
+            Ok(self.touched_if(done.rows_affected() == 1))
         })
     }
 
@@ -231,11 +227,7 @@ impl Storage {
             for status in &change.from {
                 query = query.bind(status.as_str());
             }
-            let done = query.execute(pool).await?.rows_affected() == 1;
-            if done {
-                self.touched();
-            }
-            Ok(done)
+            Ok(self.touched_if(query.execute(pool).await?.rows_affected() == 1))
         })
     }
 

@@ -203,6 +203,14 @@ impl Storage {
     fn touched(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
+
+    /// [`Storage::touched`] if a write `changed` something; returns `changed`.
+    fn touched_if(&self, changed: bool) -> bool {
+        if changed {
+            self.touched();
+        }
+        changed
+    }
 }
 
 /// Write transactions that hold the database's write lock from their first statement, so

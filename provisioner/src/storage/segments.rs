@@ -159,11 +159,7 @@ impl Storage {
             .bind(reason)
             .execute(pool)
             .await?;
-            let done = done.rows_affected() == 1;
-            if done {
-                self.touched();
-            }
-            Ok(done)
+            Ok(self.touched_if(done.rows_affected() == 1))
         })
     }
 
