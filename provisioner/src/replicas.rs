@@ -1,11 +1,13 @@
 //! What replicas (servers sharing one PostgreSQL database) tell each other, so that an
 //! action through one takes effect at once wherever it matters: a wake-up of every
 //! reconciler (a cluster was created, grown, rebuilt or deleted here, and another replica
-//! may hold its lease), and a revocation (every replica's endpoint of the cluster refuses
-//! the bundle). With SQLite there is one server, and nothing to tell.
+//! may hold its lease), a revocation (every replica's endpoint of the cluster refuses the
+//! bundle), and a change that pages show (the storage announces those itself). With
+//! SQLite there is one server, and nothing to tell.
 
 use std::time::Duration;
 
+use crate::storage::CHANGED;
 use crate::Provisioner;
 
 const WAKE: &str = "wake";
@@ -58,11 +60,12 @@ impl Provisioner {
         }
     }
 
-    /// Acts on one announcement (this replica's own ones too: both are idempotent).
+    /// Acts on another replica's announcement.
     fn heed(&self, message: &str) {
         let words: Vec<&str> = message.split(' ').collect();
         match words.as_slice() {
             [WAKE] => self.wake.notify_one(),
+            [CHANGED] => self.storage.touched_elsewhere(),
             [REVOKE, cluster_id, fingerprint] => self.endpoints.revoke(cluster_id, fingerprint),
             _ => tracing::debug!(message, "an announcement this version does not know"),
         }

@@ -176,10 +176,11 @@ async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
     }
 }
 
-/// On PostgreSQL, a revocation through one server reaches another's endpoint at once: by
-/// its announcement, not by a pass (this replica runs none).
+/// On PostgreSQL, a change through one server wakes another's pages, and a revocation
+/// reaches its endpoint, at once: by their announcements, not by a pass (this replica runs
+/// none).
 #[tokio::test]
-async fn a_revocation_reaches_every_replica_at_once() {
+async fn changes_and_revocations_reach_every_replica_at_once() {
     let Some(url) = testkit::database::fresh_postgres() else { return };
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("secret.key");
@@ -189,11 +190,17 @@ async fn a_revocation_reaches_every_replica_at_once() {
     let config = ProvisionerConfig { replica: "a".into(), ..ProvisionerConfig::default() };
     let key = SecretKey::load_or_create(&key_file).unwrap();
     let other = Provisioner::with_endpoints(storage, config, key, endpoints.clone()).await.unwrap();
+    let mut changes = other.storage().changes();
+    changes.mark_unchanged();
     let following = tokio::spawn(async move { other.follow_replicas().await });
     let (account, _) = panel.sign_up("ada@example.com", "correct horse battery").await.unwrap();
-    let web = panel.create_cluster(&account, "web", 1).await.unwrap().id;
-    // Listening before the revocation: an announcement nobody hears is gone.
+    // Listening before the writes: an announcement nobody hears is gone.
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let web = panel.create_cluster(&account, "web", 1).await.unwrap().id;
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .expect("the other replica's pages were not told of the new cluster")
+        .unwrap();
     panel.storage().set_cluster_status(&web, "active", None, 0).await.unwrap();
     panel.download_credentials(&account, "web").await.unwrap();
     let bundle = panel.bundles(&account, "web").await.unwrap().remove(0);

@@ -2,6 +2,8 @@
 //! replica did that the others must act on at once. With SQLite there is one server only,
 //! and nobody to tell.
 
+use std::sync::Arc;
+
 use sqlx::postgres::PgListener;
 
 use super::{Backend, Storage};
@@ -9,34 +11,47 @@ use crate::error::Result;
 
 /// The PostgreSQL channel of the announcements.
 const CHANNEL: &str = "carina";
+/// The announcement of a write that pages show (see [`Storage::changes`]).
+pub(crate) const CHANGED: &str = "changed";
 
-/// The announcements of every replica (this one's included), as they come.
+/// The announcements of the other replicas, as they come.
 pub struct Announcements {
     listener: PgListener,
+    /// This process's tag: its own announcements are skipped.
+    origin: Arc<str>,
 }
 
 impl Announcements {
-    /// The next announcement. After a lost connection it reconnects and goes on (what
-    /// was announced meanwhile is missed; the reconciler's passes catch up with it).
+    /// The next announcement of another replica. After a lost connection it reconnects
+    /// and goes on (what was announced meanwhile is missed; the reconciler's passes catch
+    /// up with it).
     pub async fn next(&mut self) -> Result<String> {
-        Ok(self.listener.recv().await?.payload().to_owned())
+        loop {
+            let notification = self.listener.recv().await?;
+            if let Some((origin, message)) = notification.payload().split_once(' ') {
+                if origin != &*self.origin {
+                    return Ok(message.to_owned());
+                }
+            }
+        }
     }
 }
 
 impl Storage {
-    /// Tells every replica `message` (nothing with SQLite).
+    /// Tells every other replica `message` (nothing with SQLite).
     pub async fn announce(&self, message: &str) -> Result<()> {
         if let Backend::Postgres(pool) = &self.backend {
-            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(message).execute(pool).await?;
+            let tagged = format!("{} {message}", self.origin);
+            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(tagged).execute(pool).await?;
         }
         Ok(())
     }
 
-    /// Starts listening to the announcements; `None` with SQLite.
+    /// Starts listening to the other replicas' announcements; `None` with SQLite.
     pub async fn announcements(&self) -> Result<Option<Announcements>> {
         let Backend::Postgres(pool) = &self.backend else { return Ok(None) };
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(CHANNEL).await?;
-        Ok(Some(Announcements { listener }))
+        Ok(Some(Announcements { listener, origin: self.origin.clone() }))
     }
 }

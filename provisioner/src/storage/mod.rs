@@ -30,6 +30,7 @@ mod sign_in_attempts;
 
 pub use accounts::AccountRow;
 pub use announcements::Announcements;
+pub(crate) use announcements::CHANGED;
 pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
@@ -74,6 +75,8 @@ pub struct Storage {
     /// Counts the writes that pages show (clusters, segments, history, bundles, quotas),
     /// so that live pages and models wake on a change instead of polling.
     changes: Arc<watch::Sender<u64>>,
+    /// Tags this process's announcements to other replicas, so it skips its own.
+    origin: Arc<str>,
 }
 
 impl Storage {
@@ -125,7 +128,8 @@ impl Storage {
     }
 
     fn with_backend(backend: Backend) -> Self {
-        Self { backend, changes: Arc::new(watch::Sender::new(0)) }
+        let origin = uuid::Uuid::new_v4().simple().to_string().into();
+        Self { backend, changes: Arc::new(watch::Sender::new(0)), origin }
     }
 
     /// Whether other servers may share this database (PostgreSQL): then what one does,
@@ -194,13 +198,27 @@ impl Storage {
         }
     }
 
-    /// Changes whenever something a page shows was written (in this process: the
-    /// reconciler, the panel and the API share one `Storage`).
+    /// Changes whenever something a page shows was written: in this process (the
+    /// reconciler, the panel and the API share one `Storage`), or by another replica.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
 
+    /// Wakes this process's pages and models, and tells the other replicas to wake theirs.
     fn touched(&self) {
+        self.touched_elsewhere();
+        if self.is_shared() {
+            let storage = self.clone();
+            tokio::spawn(async move {
+                if let Err(err) = storage.announce(announcements::CHANGED).await {
+                    tracing::debug!(error = %err, "could not tell the other replicas of a change");
+                }
+            });
+        }
+    }
+
+    /// Wakes this process's pages and models for a change another replica made.
+    pub fn touched_elsewhere(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
