@@ -1,8 +1,9 @@
 //! Two replicas (server processes) on one PostgreSQL database and one segment host: a
 //! cluster whose builder is killed mid-build is finished by the other replica, which then
-//! serves its endpoint to the docker CLI. Needs PostgreSQL (`CARINA_TEST_DATABASE_URL`, as
-//! `scripts/test.sh` sets for its second pass); an SQLite database belongs to one server,
-//! so on SQLite the test says it was skipped.
+//! serves its endpoint to the docker CLI and refuses a bundle revoked through the first.
+//! Needs PostgreSQL (`CARINA_TEST_DATABASE_URL`, as `scripts/test.sh` sets for its second
+//! pass); an SQLite database belongs to one server, so on SQLite the test says it was
+//! skipped.
 
 mod common;
 
@@ -55,6 +56,27 @@ fn a_replica_killed_mid_build_leaves_the_cluster_to_the_other() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hi");
     // No segment was made twice: the host has the cluster's three domains and no more.
+    let domains = run("virsh", &["-c", "lxc:///system", "list", "--all", "--name"]);
+    assert_eq!(domains.lines().filter(|d| d.contains(&id)).count(), 3, "{domains}");
+
+    // The dead replica comes back under its name: its start-up cleanup leaves the other's
+    // segments alone and it takes nothing back. A bundle revoked through it is refused by
+    // the survivor's endpoint within moments (it is announced), and a new one works.
+    dying.restart();
+    let bundles = dying.api(&key, "GET", "/clusters/web/bundles", None).1;
+    let revoked = bundles[0]["id"].as_str().unwrap().to_owned();
+    let asked = Instant::now();
+    let (code, _) = dying.api(&key, "DELETE", &format!("/clusters/web/bundles/{revoked}"), None);
+    assert_eq!(code, 204);
+    while docker_with(CLI, &bundle, &["ps", "-q"]).status.success() {
+        assert!(asked.elapsed() < Duration::from_secs(3), "the survivor's endpoint still takes a revoked bundle");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("timing: revoked through the other replica, refused after {:.2}s", asked.elapsed().as_secs_f64());
+    let fresh = download_bundle(dying, &key, "web", &dir.path().join("fresh"));
+    let out = docker_with(CLI, &fresh, &["ps", "-q"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(survivor.sql(&lease), name);
     let domains = run("virsh", &["-c", "lxc:///system", "list", "--all", "--name"]);
     assert_eq!(domains.lines().filter(|d| d.contains(&id)).count(), 3, "{domains}");
 }
