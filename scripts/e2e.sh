@@ -79,8 +79,11 @@ done
 if ! (cd end2end && { [ -z "${E2E_DATABASE_URL:-}" ] || export CARINA_DATABASE_URL=$E2E_DATABASE_URL; } &&
   BASE_URL="http://127.0.0.1:$PORT" PROXY_URL="https://localhost:$PROXY_PORT" \
   E2E_SERVER="$TARGET/debug/server" E2E_DATA_DIR="$DATA/direct" \
-  CI=true npx playwright test "$@"); then
-  log "server logs:"; tail -n 50 "$DATA"/*.log
+  CI=true npx playwright test "$@") 2>&1 | tee "$DATA/playwright.out"; then
+  # The servers' logs first, Playwright's failures last: what CI shows is the tail.
+  log "server logs:"; tail -n 30 "$DATA"/direct.log "$DATA"/proxied.log
+  log "failed end-to-end tests:"
+  sed -n '/^ *[0-9][0-9]*) /,$p' "$DATA/playwright.out" | head -n 150
   exit 1
 fi
 log "end-to-end tests passed"

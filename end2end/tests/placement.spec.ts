@@ -69,7 +69,7 @@ test("placement follows the docker CLI live, colours a project's containers alik
       docker(bundle, ["run", "-d", "--name", container, "--label", label, ...reserve, "busybox", "sleep", "600"]);
     }
     for (const container of ["web-a", "web-b", "db"]) {
-      await expect(placement.locator(`[data-container="${container}"]`)).toBeVisible({ timeout: 10_000 });
+      await expect(placement.locator(`[data-container="${container}"]`)).toBeVisible({ timeout: 30_000 });
     }
     // A health check's verdict shows on the tile as Docker reports it.
     docker(bundle, ["run", "-d", "--name", "checked", "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep", "600"]);
@@ -129,7 +129,7 @@ test("placement follows the docker CLI live, colours a project's containers alik
 
     // Removed with the CLI: gone from the page, still without a reload.
     docker(bundle, ["rm", "-f", "web-a"]);
-    await expect(placement.locator('[data-container="web-a"]')).toHaveCount(0, { timeout: 10_000 });
+    await expect(placement.locator('[data-container="web-a"]')).toHaveCount(0, { timeout: 30_000 });
     await expect(placement.locator('[data-container="web-b"]')).toBeVisible();
     expect(await notReloaded(page)).toBe(true);
   } finally {
