@@ -8,12 +8,13 @@
 //!
 //! [`Patience::lease`]: super::Patience::lease
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::Reconciler;
 use crate::clock::now_ms;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The lease of the warm pool's filler.
 pub(super) const POOL_LEASE: &str = "pool";
@@ -55,6 +56,40 @@ impl Reconciler {
         let now = now_ms();
         let until = now + self.lease_ms();
         self.inner.provisioner.storage.take_lease(name, &self.inner.replica, now, until).await
+    }
+
+    /// Runs `work` while this replica keeps lease `name`, which it has: the lease is
+    /// confirmed (and renewed) every sixth of the lease time, and `work` is dropped where
+    /// it is, as a crash would stop it, as soon as another replica has the lease, or when
+    /// it could not be confirmed for a whole lease time (this replica was paused, or cut
+    /// off from the database, long enough for another to take over). Every step checks
+    /// the world first, so the new holder carries on from wherever this one stopped.
+    pub(super) async fn while_holding<T>(&self, name: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let lease = self.inner.patience.lease;
+        let lost = async {
+            let mut confirmed = Instant::now();
+            loop {
+                tokio::time::sleep(lease / 6).await;
+                // Before asking: a replica that was paused must not go on while it asks.
+                if confirmed.elapsed() >= lease {
+                    return "it could not be confirmed in time";
+                }
+                match self.hold(name).await {
+                    Ok(true) => confirmed = Instant::now(),
+                    Ok(false) => return "another replica has it",
+                    Err(err) => tracing::warn!(lease = name, error = %err, "could not confirm a lease"),
+                }
+            }
+        };
+        // Biased: after a pause, the lease's check runs before the work's next step.
+        tokio::select! {
+            biased;
+            why = lost => {
+                tracing::warn!(lease = name, why, "lost a lease; this replica stops its work under it");
+                Err(Error::Conflict(format!("The lease {name} was lost: {why}.")))
+            }
+            done = work => done,
+        }
     }
 
     /// Gives up lease `name` (a deleted cluster's).

@@ -171,7 +171,7 @@ impl Reconciler {
                         }
                     }
                     let started = Instant::now();
-                    let result = this.reconcile(&row.id).await;
+                    let result = this.while_holding(&lease, this.reconcile(&row.id)).await;
                     pass_metrics::record_pass(started.elapsed(), result.is_ok());
                     match result {
                         Ok(Outcome::Deleted) => {
