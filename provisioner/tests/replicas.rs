@@ -232,3 +232,65 @@ async fn a_lease_is_one_holders_until_it_expires() {
     assert_eq!(storage.lease_holder("pool", 3_500).await.unwrap(), None);
     assert!(storage.take_lease("pool", "a", 3_500, 4_500).await.unwrap());
 }
+
+/// A replica that loses a cluster's lease while alive and at work (paused past the lease
+/// time while another replica took over) stops that work at once, in the middle of its
+/// step: a cluster is never worked on by two replicas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_loses_its_lease_stops_mid_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = testkit::database::url_in(dir.path());
+    let key_file = dir.path().join("secret.key");
+    let world = World::new();
+    let panel = provisioner(&url, &key_file, "panel").await;
+    let (account, _) = panel.sign_up("ada@example.com", "correct horse battery").await.unwrap();
+    let web = panel.create_cluster(&account, "web", 2).await.unwrap().id;
+    let first = format!("{web}-n1");
+    world.hold("ensure", &first, Hold::Before);
+    let replica = Replica::start("a", &url, &key_file, &world);
+    world.called("ensure", &first).await;
+    assert_eq!(holder(&panel, &web).await.as_deref(), Some("a"));
+
+    // Another replica has the lease now, as if `a` had been paused past the lease time.
+    let lease = cluster_lease(&web);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    panel.storage().release_lease(&lease, "a").await.unwrap();
+    assert!(panel.storage().take_lease(&lease, "b", now, now + 60_000).await.unwrap());
+    // `a` checks its lease every sixth of the lease time (50 ms here).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let calls = world.calls().len();
+    world.release();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(world.segment(&first).is_none(), "the held segment was started after the lease was lost");
+    let later: Vec<_> = world.calls().into_iter().skip(calls).filter(|c| c.segment.starts_with(&web)).collect();
+    assert!(later.is_empty(), "a acted on a cluster b holds: {:?}", later.iter().map(|c| c.op).collect::<Vec<_>>());
+    wait_status(&panel, &web, Some(ClusterStatus::Building)).await;
+    assert_eq!(holder(&panel, &web).await.as_deref(), Some("b"));
+    drop(replica);
+}
+
+/// A write by another process (an operator command) reaches a server's pages on either
+/// engine: PostgreSQL's announcements, or SQLite's `data_version` on the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_by_another_process_moves_the_servers_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = testkit::database::url_in(dir.path());
+    let key_file = dir.path().join("secret.key");
+    let server = provisioner(&url, &key_file, "server").await;
+    let (account, _) = server.sign_up("ada@example.com", "correct horse battery").await.unwrap();
+    let mut changes = server.storage().changes();
+    let following = {
+        let server = server.clone();
+        tokio::spawn(async move { server.follow_replicas().await })
+    };
+    // Listening (and a first look at the file) before the write.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    changes.mark_unchanged();
+    let command = Storage::connect(&url).await.unwrap();
+    assert!(command.set_account_quotas(&account.id, 1, 3).await.unwrap());
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .expect("the server never noticed the other process's write")
+        .unwrap();
+    following.abort();
+}
