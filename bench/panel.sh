@@ -3,7 +3,9 @@
 #  - the size of what the first page load fetches besides the HTML: wasm + JS + CSS, raw
 #    and brotli (as served: the server sends the precompressed .br files);
 #  - requests/second of the signed-in clusters page (SSR, session lookup, SQLite) against a
-#    bare axum handler on the same machine, measured alternately, medians and their ratio.
+#    bare axum handler on the same machine, measured alternately, medians and their ratio:
+#    as a browser asks for it (a page may be reused for up to a second), and rendered every
+#    time (a new query string per request).
 # Usage: bench/panel.sh [seconds per run, default 10] [runs, default 3]. SKIP_BUILD=1 reuses the release build.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
@@ -61,13 +63,22 @@ curl -sf -H "Cookie: $COOKIE" "http://$PANEL/clusters" | grep -q "0 of 3 cluster
 
 rps() { wrk -t2 -c16 -d"${SECS}s" "$@" | awk '/Requests\/sec/{print $2}'; }
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# Each request with a query string of its own: nothing rendered is reused (the page cache
+# keys on path and query), so this is the cost of a render from the session's query on.
+cat >"$WORK/fresh.lua" <<'LUA'
+local n = 0
+request = function() n = n + 1; return wrk.format(nil, "/clusters?fresh=" .. n) end
+LUA
 echo "== requests/second, wrk -t2 -c16, ${SECS}s x $RUNS runs, alternating"
-panel_runs=() bare_runs=()
+panel_runs=() fresh_runs=() bare_runs=()
 for i in $(seq 1 "$RUNS"); do
   p=$(rps -H "Cookie: $COOKIE" "http://$PANEL/clusters"); panel_runs+=("$p")
+  f=$(rps -s "$WORK/fresh.lua" -H "Cookie: $COOKIE" "http://$PANEL/clusters"); fresh_runs+=("$f")
   b=$(rps "http://$BARE/"); bare_runs+=("$b")
-  echo "run $i: clusters page $p req/s, bare axum $b req/s"
+  echo "run $i: clusters page $p req/s, rendered every time $f req/s, bare axum $b req/s"
 done
 pm=$(printf '%s\n' "${panel_runs[@]}" | median)
+fm=$(printf '%s\n' "${fresh_runs[@]}" | median)
 bm=$(printf '%s\n' "${bare_runs[@]}" | median)
-echo "median: clusters page $pm req/s, bare axum $bm req/s, ratio $(awk -v a="$pm" -v b="$bm" 'BEGIN{printf "%.3f", a/b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
+echo "median: clusters page $pm req/s (ratio $(ratio "$pm" "$bm")), rendered every time $fm req/s (ratio $(ratio "$fm" "$bm")), bare axum $bm req/s"

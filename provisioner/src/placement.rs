@@ -78,6 +78,12 @@ impl Provisioner {
     pub fn watch_database(&self) -> ClusterWatch {
         ClusterWatch { containers: None, database: self.storage.changes() }
     }
+
+    /// The database's version: a number that moves on every write of this process and, on
+    /// PostgreSQL, of every replica (what may be kept of a rendered page depends on it).
+    pub fn watch_database_version(&self) -> watch::Receiver<u64> {
+        self.storage.changes()
+    }
 }
 
 /// A subscription to what a page shows; see [`Provisioner::watch_cluster`].

@@ -3,7 +3,8 @@
 //! reconciler (a cluster was created, grown, rebuilt or deleted here, and another replica
 //! may hold its lease), a revocation (every replica's endpoint of the cluster refuses the
 //! bundle), and a change that pages show (the storage announces those itself). With
-//! SQLite there is one server, and nothing to tell.
+//! SQLite there is one server, and nothing to tell; it notices the writes of operator
+//! commands on its file itself (`storage/other_writers.rs`).
 
 use std::time::Duration;
 
@@ -33,18 +34,20 @@ impl Provisioner {
             return;
         }
         let storage = self.storage.clone();
-        tokio::spawn(async move {
+        crate::storage::send_in_background(async move {
             if let Err(err) = storage.announce(&message).await {
                 tracing::warn!(error = %err, "could not tell the other replicas");
             }
         });
     }
 
-    /// Acts on what the replicas announce, forever (returns at once with SQLite).
+    /// Acts on what the replicas announce, forever; with SQLite, follows the writes of other
+    /// processes to the file instead.
     pub async fn follow_replicas(&self) {
         loop {
             match self.storage.announcements().await {
-                Ok(None) => return,
+                // SQLite: one server, but operator commands write to its file too.
+                Ok(None) => return self.storage.follow_other_writers().await,
                 Ok(Some(mut announcements)) => loop {
                     match announcements.next().await {
                         Ok(message) => self.heed(&message),

@@ -50,7 +50,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(serve) => run(&common, *serve).await,
         Command::Admin(admin) => {
             let operator = provisioner::Actor { via: provisioner::Via::Operator, address: None };
-            provisioner::acting(operator, admin::run(&common, admin)).await
+            let done = provisioner::acting(operator, admin::run(&common, admin)).await;
+            // On PostgreSQL, the servers hear of the change before this process is gone.
+            provisioner::storage::settle_announcements(std::time::Duration::from_secs(5)).await;
+            done
         }
         Command::List { token } => {
             for address in plain_provisioner(&common).await?.discover(&token).await? {

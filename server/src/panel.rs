@@ -19,6 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::csrf;
 
 mod live;
+mod page_cache;
 
 /// Pages that only make sense signed in: a plain request without a session is sent to
 /// the sign-in page server-side (the client-side router handles its own navigations).
@@ -69,6 +70,11 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .with_state(options)
         .layer(axum::Extension(guard_state.clone()))
         .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
+        // Outside the guard: a page reused within its second skips the session's query too.
+        .layer(middleware::from_fn_with_state(
+            page_cache::PageCache::new(state.provisioner.watch_database_version(), SIGNED_IN_PAGES),
+            page_cache::reuse_rendered_pages,
+        ))
         .layer(middleware::from_fn_with_state(
             Arc::new(csrf::PublicOrigin(state.public_origin.clone())),
             csrf::same_origin_only,

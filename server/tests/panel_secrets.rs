@@ -152,3 +152,50 @@ fn the_secret_key_rotates_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"), "{:?}", out);
 }
+
+/// A page as the browser gets it: the status and the body, with the jar's session.
+fn page(server: &Server, jar: &str, path: &str) -> (u16, String) {
+    curl(&["-b", jar, &server.url(path)])
+}
+
+/// A panel form post as the hydrated page sends it, with the jar's session.
+fn post(server: &Server, jar: &str, function: &str, fields: &[&str]) -> u16 {
+    let mut args = vec!["-X", "POST", "-b", jar, "-o", "/dev/null", "-H", "Accept: application/json"];
+    let origin = origin(server);
+    args.extend(["-H", &origin]);
+    for field in fields {
+        args.extend(["--data-urlencode", field]);
+    }
+    let url = server.url(&format!("/api/{function}"));
+    args.push(&url);
+    curl(&args).0
+}
+
+/// Signed-in pages are reused for up to a second (`panel/page_cache.rs`): never past a
+/// change of what they show, never for another session, never after sign-out.
+#[test]
+fn a_reused_page_never_outlives_what_it_shows() {
+    let server = Server::start("pagecache");
+    let ada = sign_up(&server, "ada@example.com");
+    let bob = sign_up(&server, "bob@example.com");
+
+    let (status, first) = page(&server, &ada, "/account");
+    assert_eq!(status, 200);
+    assert!(first.contains("ada@example.com") && !first.contains("deploy-key"), "{first}");
+    // Rendered once, reused: the same page, and never to another session.
+    assert_eq!(page(&server, &ada, "/account").1, first);
+    let (_, bobs) = page(&server, &bob, "/account");
+    assert!(bobs.contains("bob@example.com") && !bobs.contains("ada@example.com"), "{bobs}");
+
+    // A change is on the very next page, well within the second a page may be reused.
+    assert_eq!(post(&server, &ada, "create_api_key", &["name=deploy-key"]), 200);
+    let (_, after) = page(&server, &ada, "/account");
+    assert!(after.contains("deploy-key"), "the new key is on the next page: {after}");
+
+    // Signed out: the next request with the old cookie is sent to sign in.
+    let (_, clusters) = page(&server, &ada, "/clusters");
+    assert!(clusters.contains("0 of 3 clusters"), "{clusters}");
+    assert!(post(&server, &ada, "sign_out", &[]) < 400);
+    let (status, _) = page(&server, &ada, "/clusters");
+    assert_eq!(status, 303, "a page of an ended session is never served again");
+}

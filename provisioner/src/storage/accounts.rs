@@ -86,6 +86,8 @@ impl Storage {
                 .bind(id)
                 .execute(pool)
                 .await?;
+            // The operator's link in every page's header.
+            self.touched();
             Ok(())
         })
     }
@@ -113,6 +115,8 @@ impl Storage {
                 .await?
                 .rows_affected();
             tx.commit().await?;
+            // Pages rendered for the ended sessions must not be served again.
+            self.touched_if(ended > 0);
             Ok(ended)
         })
     }

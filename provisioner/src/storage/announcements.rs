@@ -2,12 +2,50 @@
 //! replica did that the others must act on at once. With SQLite there is one server only,
 //! and nobody to tell.
 
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
 
 use super::{Backend, Storage};
 use crate::error::Result;
+
+/// Announcements this process handed to the runtime and has not sent yet.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// Told whenever one of them is done.
+static SENT: Notify = Notify::const_new();
+
+/// Sends an announcement in the background, counted in [`IN_FLIGHT`]: nobody waits for it
+/// but a process about to exit ([`settle_announcements`]).
+pub(crate) fn send_in_background(sending: impl Future<Output = ()> + Send + 'static) {
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    tokio::spawn(async move {
+        sending.await;
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        SENT.notify_waiters();
+    });
+}
+
+/// Waits (at most `within`) until every announcement this process made is sent: an
+/// operator command calls it before it exits, or the servers would never hear of its
+/// change (their pages would not follow it, nor stop reusing what they rendered before).
+pub async fn settle_announcements(within: Duration) {
+    let settled = async {
+        loop {
+            let sent = SENT.notified();
+            if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            sent.await;
+        }
+    };
+    if tokio::time::timeout(within, settled).await.is_err() {
+        tracing::warn!("some announcements to the servers were not sent in time");
+    }
+}
 
 /// The PostgreSQL channel of the announcements.
 const CHANNEL: &str = "carina";

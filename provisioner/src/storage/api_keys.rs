@@ -34,6 +34,8 @@ impl Storage {
             .bind(row.created_at)
             .execute(pool)
             .await?;
+            // The account page lists keys.
+            self.touched();
             Ok(())
         })
     }
@@ -74,7 +76,7 @@ impl Storage {
             .bind(account_id)
             .execute(pool)
             .await?;
-            Ok(done.rows_affected() == 1)
+            Ok(self.touched_if(done.rows_affected() == 1))
         })
     }
 }

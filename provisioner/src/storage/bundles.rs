@@ -48,7 +48,7 @@ impl Storage {
     /// Revokes one of a cluster's bundles; returns its fingerprint if it was active.
     pub async fn revoke_bundle(&self, cluster_id: &str, bundle_id: &str, now: i64) -> Result<Option<String>> {
         with_pool!(self, |pool| {
-            Ok(sqlx::query_scalar(
+            let fingerprint: Option<String> = sqlx::query_scalar(
                 "UPDATE bundles SET revoked_at = $1 WHERE id = $2 AND cluster_id = $3 AND revoked_at IS NULL
                  RETURNING fingerprint",
             )
@@ -56,7 +56,10 @@ impl Storage {
             .bind(bundle_id)
             .bind(cluster_id)
             .fetch_optional(pool)
-            .await?)
+            .await?;
+            // The cluster page lists bundles.
+            self.touched_if(fingerprint.is_some());
+            Ok(fingerprint)
         })
     }
 

@@ -23,14 +23,15 @@ mod bundles;
 mod clusters;
 mod events;
 mod leases;
+mod other_writers;
 mod pool;
 mod segments;
 mod sessions;
 mod sign_in_attempts;
 
 pub use accounts::AccountRow;
-pub use announcements::Announcements;
-pub(crate) use announcements::CHANGED;
+pub(crate) use announcements::{send_in_background, CHANGED};
+pub use announcements::{settle_announcements, Announcements};
 pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
@@ -209,7 +210,7 @@ impl Storage {
         self.touched_elsewhere();
         if self.is_shared() {
             let storage = self.clone();
-            tokio::spawn(async move {
+            announcements::send_in_background(async move {
                 if let Err(err) = storage.announce(announcements::CHANGED).await {
                     tracing::debug!(error = %err, "could not tell the other replicas of a change");
                 }

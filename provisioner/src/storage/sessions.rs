@@ -50,7 +50,9 @@ impl Storage {
     /// Ends a session (sign out). Ending an unknown session is not an error.
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         with_pool!(self, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+            let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+            // Pages rendered for the session must not be served again.
+            self.touched_if(done.rows_affected() > 0);
             Ok(())
         })
     }
