@@ -54,6 +54,9 @@ pub struct OperatorOverview {
     pub accounts: Vec<AccountOverview>,
     pub clusters: Vec<ClusterOverview>,
     pub capacity: HostCapacity,
+    /// The libvirt hosts, and how many more cluster segments fit on them (`None`: no limit).
+    pub hosts: Vec<crate::host::HostView>,
+    pub room: Option<u32>,
 }
 
 impl Provisioner {
@@ -110,7 +113,11 @@ impl Provisioner {
             host_cpus: std::thread::available_parallelism().ok().map(|n| n.get() as u32),
             free_addresses: addresses.saturating_sub(cluster_segments + pool),
         };
-        Ok(OperatorOverview { accounts: account_views, clusters: cluster_views, capacity })
+        let limits: Vec<_> = self.storage.hosts().await?.iter().map(|h| h.limit()).collect();
+        let wanted = clusters.iter().map(|c| c.desired_segments).sum();
+        let room = crate::host::room(&limits, wanted).map(|n| n as u32);
+        let hosts = self.hosts().await?;
+        Ok(OperatorOverview { accounts: account_views, clusters: cluster_views, capacity, hosts, room })
     }
 }
 

@@ -79,8 +79,9 @@ impl Provisioner {
         ClusterWatch { containers: None, database: self.storage.changes() }
     }
 
-    /// The database's version: a number that moves on every write of this process and, on
-    /// PostgreSQL, of every replica (what may be kept of a rendered page depends on it).
+    /// The database's version: a number that moves with every write that pages show, this
+    /// process's at once, another replica's or an operator command's soon after (what may
+    /// be kept of a rendered page depends on it).
     pub fn watch_database_version(&self) -> watch::Receiver<u64> {
         self.storage.changes()
     }

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use anyhow::{bail, Context};
-use provisioner::{Account, Provisioner, Quotas, SecretKey};
+use provisioner::{Account, HostView, Provisioner, Quotas, SecretKey};
 
 use std::path::Path;
 
@@ -44,6 +44,19 @@ pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
                 ),
             }
         }
+        Admin::Hosts => {
+            let wanted = provisioner.storage().cluster_segments_wanted().await?;
+            println!("{wanted} segment(s) wanted by clusters");
+            for host in provisioner.hosts().await? {
+                print_host(&host);
+            }
+        }
+        Admin::SetHostCapacity { name, segments, unlimited } => {
+            let capacity = if unlimited { None } else { segments };
+            print_host(&provisioner.set_host_capacity(&name, capacity).await?);
+        }
+        Admin::DrainHost { name } => print_host(&provisioner.set_host_draining(&name, true).await?),
+        Admin::ResumeHost { name } => print_host(&provisioner.set_host_draining(&name, false).await?),
         Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
         Admin::Audit { email, days } => {
             let since = days.map_or(0, |days| {
@@ -116,6 +129,12 @@ async fn rotate_secret_key(provisioner: &Provisioner, common: &Common, new_key_f
         new_key_file.display(),
     );
     Ok(())
+}
+
+fn print_host(host: &HostView) {
+    let capacity = host.capacity.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
+    let state = if host.draining { "draining" } else { "open" };
+    println!("{}\t{}\tcapacity={capacity}\t{state}", host.name, host.uri);
 }
 
 fn print_account(account: &Account) {

@@ -225,6 +225,32 @@ pub enum Admin {
         #[arg(long)]
         email: String,
     },
+    /// List the libvirt hosts segments run on: capacity, segments wanted, and whether each
+    /// takes new segments. A server registers its own as "local" when it starts.
+    Hosts,
+    /// Set how many segments a host may hold, clusters' and warm ones: new clusters and
+    /// grows past it are refused, and the warm pool keeps to what is left.
+    SetHostCapacity {
+        /// The host's name ("local": the server's own).
+        name: String,
+        /// Most segments on it.
+        #[arg(long, conflicts_with = "unlimited", required_unless_present = "unlimited")]
+        segments: Option<u32>,
+        /// No limit but the addresses of its subnet.
+        #[arg(long)]
+        unlimited: bool,
+    },
+    /// Drain a host for maintenance: it takes no new segments (new clusters and grows are
+    /// refused, its warm pool empties); what runs on it keeps running.
+    DrainHost {
+        /// The host's name.
+        name: String,
+    },
+    /// Let a drained host take new segments again.
+    ResumeHost {
+        /// The host's name.
+        name: String,
+    },
     /// Re-seal every cluster CA key with a new secret key file (created, mode 0600, if it
     /// does not exist). Stop the server first; start it again with the new file.
     RotateSecretKey {

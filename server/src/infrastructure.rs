@@ -90,6 +90,7 @@ pub async fn start(
     };
     let provisioner =
         Provisioner::with_infrastructure(storage, config, secret_key, Arc::new(endpoints), driver.clone()).await?;
+    provisioner.register_local_host(&seg.libvirt_uri).await.context("registering this server's libvirt host")?;
     let reconciler = Reconciler::new(provisioner.clone(), driver.clone(), base_image_tar);
     let heartbeat = reconciler.heartbeat();
     let reconciler = tokio::spawn(reconciler.run());

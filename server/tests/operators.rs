@@ -151,6 +151,11 @@ fn the_operator_page_is_for_operators_only() {
     assert_eq!(view["clusters"][0]["owner"], "ada@example.com");
     assert_eq!(view["clusters"][0]["name"], "web");
     assert!(view["capacity"].to_string().contains("free on the segments' subnet"), "{}", view["capacity"]);
+    let hosts = view["capacity"].to_string();
+    assert!(
+        hosts.contains("Host local") && hosts.contains("taking new segments") && hosts.contains("no limit"),
+        "{hosts}"
+    );
     assert!(view["recent"].to_string().contains("Cluster created"), "{}", view["recent"]);
     let (code, page) = curl(&["-b", jar.to_str().unwrap(), &server.url("/operator")]);
     assert_eq!(code, 200);
@@ -163,4 +168,39 @@ fn the_operator_page_is_for_operators_only() {
     assert!(activity.contains("class=\"message\">Cluster created"), "{activity}");
     assert_eq!(server.api(&key, "DELETE", "/clusters/web", None).0, 202);
     server.wait_cluster(&key, "web", std::time::Duration::from_secs(60), |code, _| code == 404);
+}
+
+/// Hosts from the command line: the server's own is registered at start; a capacity and a
+/// drain take effect on the next request, with a message the user can act on.
+#[test]
+fn an_operator_sets_a_hosts_capacity_and_drains_it() {
+    let server = Server::start_with_args("hosts", &[]);
+    let admin = |args: &[&str]| {
+        let out = server.command(None, &[&["admin"], args].concat());
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    };
+    let (ok, listed) = admin(&["hosts"]);
+    assert!(ok && listed.contains("local\tlxc:///system\tcapacity=unlimited\topen"), "{listed}");
+
+    let key = server.api_key_for("ada@example.com");
+    let create =
+        |name: &str| server.api(&key, "POST", "/clusters", Some(serde_json::json!({"cluster_name": name, "nodes": 1})));
+    let (ok, set) = admin(&["set-host-capacity", "local", "--segments", "0"]);
+    assert!(ok && set.contains("capacity=0"), "{set}");
+    let (code, said) = create("web");
+    assert_eq!(code, 409, "{said}");
+    assert!(said.to_string().contains("The service is full"), "{said}");
+
+    admin(&["set-host-capacity", "local", "--unlimited"]);
+    let (ok, drained) = admin(&["drain-host", "local"]);
+    assert!(ok && drained.contains("draining"), "{drained}");
+    let (code, said) = create("web");
+    assert_eq!(code, 409, "{said}");
+    assert!(said.to_string().contains("drained for maintenance"), "{said}");
+    let (ok, resumed) = admin(&["resume-host", "local"]);
+    assert!(ok && resumed.contains("open"), "{resumed}");
+
+    let (ok, unknown) = admin(&["drain-host", "elsewhere"]);
+    assert!(!ok && unknown.contains("No host is named \"elsewhere\""), "{unknown}");
 }

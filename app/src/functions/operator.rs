@@ -24,7 +24,7 @@ pub async fn operator_overview() -> Result<OperatorView, AppError> {
     let segments = c.cluster_segments + c.warm_segments;
     let host_memory = c.host_memory_mib.map(memory).unwrap_or_else(|| "unknown".into());
     let host_cpus = c.host_cpus.map(|n| n.to_string()).unwrap_or_else(|| "unknown".into());
-    let capacity = vec![
+    let mut capacity = vec![
         ("Segments".into(), format!("{} in clusters, {} warm", c.cluster_segments, c.warm_segments)),
         (
             "Memory".into(),
@@ -34,6 +34,14 @@ pub async fn operator_overview() -> Result<OperatorView, AppError> {
         ("Disk".into(), format!("up to {} for segments' Docker data", memory(per(segments) * c.segment_disk_mib))),
         ("Addresses".into(), format!("{} free on the segments' subnet", c.free_addresses)),
     ];
+    // Hosts change with `server admin set-host-capacity`, `drain-host` and `resume-host`.
+    for host in &o.hosts {
+        let limit = host.capacity.map_or_else(|| "no segment limit".to_owned(), |n| format!("up to {n} segments"));
+        let state = if host.draining { "draining: no new segments" } else { "taking new segments" };
+        capacity.push((format!("Host {}", host.name), format!("{}, {limit}, {state}", host.uri)));
+    }
+    let room = o.room.map_or_else(|| "no limit".to_owned(), |n| format!("{n} more cluster segment(s) fit"));
+    capacity.push(("Room".into(), room));
     Ok(OperatorView {
         accounts: o
             .accounts

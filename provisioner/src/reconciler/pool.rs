@@ -98,10 +98,18 @@ impl Reconciler {
                     continue;
                 }
             }
+            let target = match self.pool_target(wanted).await {
+                Ok(target) => target,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not read the hosts' room for warm segments");
+                    tokio::time::sleep(POOL_TICK).await;
+                    continue;
+                }
+            };
             // A pooled segment whose dockerd died stops running: replace it. Asking libvirt
             // about every warm segment on each tick would cost more than it finds.
             if checked_at.is_none_or(|at| at.elapsed() >= POOL_CHECK) {
-                match self.clean_pool(wanted).await {
+                match self.clean_pool(target).await {
                     Ok(unfrozen) => thawed |= unfrozen,
                     Err(err) => tracing::warn!(error = %err, "could not check the warm pool"),
                 }
@@ -110,7 +118,7 @@ impl Reconciler {
             if wanted == 0 {
                 return;
             }
-            let pause = match self.fill_one(wanted).await {
+            let pause = match self.fill_one(target).await {
                 Ok(Filled::Started | Filled::Regrouped) => {
                     thawed = true;
                     continue;
@@ -139,7 +147,7 @@ impl Reconciler {
         if !self.hold(POOL_LEASE).await? {
             return Ok(0);
         }
-        let wanted = self.inner.provisioner.config.warm_segments as usize;
+        let wanted = self.pool_target(self.inner.provisioner.config.warm_segments as usize).await?;
         self.clean_pool(wanted).await?;
         let mut started = 0;
         loop {
@@ -151,6 +159,13 @@ impl Reconciler {
         }
         self.freeze_pool().await?;
         Ok(started)
+    }
+
+    /// The pool's size: `wanted`, within the room the hosts have beside the clusters'
+    /// segments (none on drained hosts). What is beyond it goes at the next check.
+    async fn pool_target(&self, wanted: usize) -> Result<usize> {
+        let room = self.inner.provisioner.room_for_warm_segments().await?;
+        Ok(room.map_or(wanted, |room| wanted.min(room)))
     }
 
     /// Freezes every warm segment that is ready: a frozen segment keeps its memory, its

@@ -70,6 +70,7 @@ impl Storage {
                     "You already have {count} of {max} clusters. Delete one, or ask an operator to raise your quota."
                 )));
             }
+            check_host_room!(tx, row.desired_segments);
             let used: Vec<i64> = sqlx::query_scalar("SELECT endpoint_port FROM clusters ORDER BY endpoint_port")
                 .fetch_all(&mut *tx)
                 .await?;
@@ -209,9 +210,21 @@ impl Storage {
 
     /// Makes `change` (status, desired segments and generation in one step). Returns false
     /// if the cluster's status was not one of `change.from` (another request got there
-    /// first), so concurrent requests cannot both succeed.
+    /// first), so concurrent requests cannot both succeed. More segments must fit on the
+    /// hosts (see [`crate::host::check_room`]).
     pub async fn transition_cluster(&self, id: &str, change: &Transition, now: i64) -> Result<bool> {
         with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            if let Some(desired) = change.desired_segments {
+                let current: Option<i64> = sqlx::query_scalar("SELECT desired_segments FROM clusters WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let more = desired - current.unwrap_or(desired);
+                if more > 0 {
+                    check_host_room!(tx, more);
+                }
+            }
             // $1 to $5 are the values set below; the statuses it may come from follow.
             let placeholders: Vec<String> = (6..6 + change.from.len()).map(|i| format!("${i}")).collect();
             let placeholders = placeholders.join(", ");
@@ -227,7 +240,9 @@ impl Storage {
             for status in &change.from {
                 query = query.bind(status.as_str());
             }
-            Ok(self.touched_if(query.execute(pool).await?.rows_affected() == 1))
+            let changed = query.execute(&mut *tx).await?.rows_affected() == 1;
+            tx.commit().await?;
+            Ok(self.touched_if(changed))
         })
     }
 

@@ -20,6 +20,9 @@ mod accounts;
 mod announcements;
 mod api_keys;
 mod bundles;
+// Before `clusters`: its transactions check the hosts' room with this module's macro.
+#[macro_use]
+mod hosts;
 mod clusters;
 mod events;
 mod leases;
@@ -36,6 +39,7 @@ pub use api_keys::ApiKeyRow;
 pub use bundles::BundleRow;
 pub use clusters::{ClusterRow, Generation, Transition};
 pub use events::{ActorColumns, AuditRow, EventRow};
+pub use hosts::HostRow;
 pub use pool::{OpenGroup, PoolRow, PoolState, TakenSegment};
 pub use segments::{AddressPool, SegmentRow};
 pub use sessions::SessionRow;

@@ -4,7 +4,7 @@
 //! over a real migrated database: SQLite, or PostgreSQL when `CARINA_TEST_DATABASE_URL`
 //! names a server (see `testkit::database`).
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod docker;
 pub mod driver;

@@ -33,11 +33,10 @@ use tokio::sync::watch;
 
 /// How long an entry may be served without a render, at most.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
-/// Entries kept at most; past this, expired ones are dropped and, if none were, nothing
-/// more is stored until some expire.
-const MAX_ENTRIES: usize = 4096;
+/// Entries kept at most: past this, nothing more is stored until the next sweep.
+const MAX_ENTRIES: usize = 1024;
 /// Pages larger than this are not kept.
-const MAX_PAGE_BYTES: usize = 1 << 20;
+const MAX_PAGE_BYTES: usize = 256 << 10;
 
 /// The rendered pages, shared by every request of the panel.
 #[derive(Clone)]
@@ -106,19 +105,15 @@ impl PageCache {
             return;
         }
         let mut entries = self.entries.lock().expect("page cache lock");
-        if entries.map.len() >= MAX_ENTRIES && !entries.map.contains_key(&key) {
-            // Full: expired entries go, at most once per FRESH_FOR (a sweep reads them all,
-            // and requests for ever new paths must not make every request pay for one).
-            if entries.swept_at.elapsed() < FRESH_FOR {
-                return;
-            }
+        // Expired entries go once per FRESH_FOR (a sweep reads them all): nothing, a
+        // session's cookie included, is kept much longer than it may be used.
+        if entries.swept_at.elapsed() >= FRESH_FOR {
             entries.map.retain(|_, e| e.rendered_at.elapsed() < FRESH_FOR);
             entries.swept_at = Instant::now();
-            if entries.map.len() >= MAX_ENTRIES {
-                return;
-            }
         }
-        entries.map.insert(key, Entry { version, rendered_at, headers, body });
+        if entries.map.len() < MAX_ENTRIES || entries.map.contains_key(&key) {
+            entries.map.insert(key, Entry { version, rendered_at, headers, body });
+        }
     }
 }
 

@@ -1,0 +1,12 @@
+-- The libvirt hosts segments run on, and what each may hold. A server registers its own
+-- libvirt (`--libvirt-uri`) as "local" when it starts; operators set a capacity, or drain
+-- a host for maintenance (`server admin hosts`, `set-host-capacity`, `drain-host`).
+CREATE TABLE hosts (
+    name        TEXT PRIMARY KEY NOT NULL,
+    uri         TEXT NOT NULL,
+    -- Segments it may hold, of clusters and warm ones; NULL: as many as its addresses.
+    capacity    INTEGER,
+    -- Taking no new segments; those it has keep running.
+    draining    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL
+);
