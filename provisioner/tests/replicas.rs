@@ -108,40 +108,56 @@ async fn holder(p: &Provisioner, id: &str) -> Option<String> {
     p.storage().lease_holder(&cluster_lease(id), now).await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
+/// A shared database of the test's own (SQLite, or PostgreSQL with
+/// `CARINA_TEST_DATABASE_URL`), its secret key file, a fake host, and the panel's side of
+/// it (accounts and clusters, no reconciler) with an account.
+struct Shared {
+    _dir: tempfile::TempDir,
+    url: String,
+    key_file: std::path::PathBuf,
+    world: World,
+    panel: Provisioner,
+    account: provisioner::Account,
+}
+
+async fn shared() -> Shared {
     let dir = tempfile::tempdir().unwrap();
     let url = testkit::database::url_in(dir.path());
     let key_file = dir.path().join("secret.key");
-    let world = World::new();
-    // The panel's side: accounts and clusters, no reconciler.
     let panel = provisioner(&url, &key_file, "panel").await;
     let (account, _) = panel.sign_up("ada@example.com", "correct horse battery").await.unwrap();
-    let web = panel.create_cluster(&account, "web", 3).await.unwrap().id;
-    let db = panel.create_cluster(&account, "db", 1).await.unwrap().id;
+    Shared { _dir: dir, url, key_file, world: World::new(), panel, account }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
+    let Shared { url, key_file, world, panel, account, .. } = &shared().await;
+    let (url, key_file) = (url.as_str(), key_file.as_path());
+    let web = panel.create_cluster(account, "web", 3).await.unwrap().id;
+    let db = panel.create_cluster(account, "db", 1).await.unwrap().id;
     // Whoever builds web stops at its third segment.
     let third = format!("{web}-n2");
     world.hold("ensure", &third, Hold::Before);
 
     let mut replicas =
-        vec![("a", Replica::start("a", &url, &key_file, &world)), ("b", Replica::start("b", &url, &key_file, &world))];
-    wait_status(&panel, &db, Some(ClusterStatus::Active)).await;
+        vec![("a", Replica::start("a", url, key_file, world)), ("b", Replica::start("b", url, key_file, world))];
+    wait_status(panel, &db, Some(ClusterStatus::Active)).await;
     world.called("ensure", &third).await;
-    let first = holder(&panel, &web).await.expect("web has a lease");
+    let first = holder(panel, &web).await.expect("web has a lease");
     // Well past the lease time: the holder renews it, and the other replica leaves web
     // alone (no second start of the held segment, no other status).
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(holder(&panel, &web).await.as_deref(), Some(first.as_str()));
+    assert_eq!(holder(panel, &web).await.as_deref(), Some(first.as_str()));
     assert_eq!(world.calls_of("ensure").iter().filter(|s| **s == third).count(), 1);
-    wait_status(&panel, &web, Some(ClusterStatus::Building)).await;
-    assert!(holder(&panel, &db).await.is_some());
+    wait_status(panel, &web, Some(ClusterStatus::Building)).await;
+    assert!(holder(panel, &db).await.is_some());
 
     // The holder dies mid-build; the other one finishes, from what the dead one left.
     let at = replicas.iter().position(|(name, _)| *name == first).unwrap();
     replicas.remove(at).1.kill();
     world.release();
-    wait_status(&panel, &web, Some(ClusterStatus::Active)).await;
-    let second = holder(&panel, &web).await.unwrap();
+    wait_status(panel, &web, Some(ClusterStatus::Active)).await;
+    let second = holder(panel, &web).await.unwrap();
     assert_ne!(second, first);
     {
         let state = world.state();
@@ -156,9 +172,9 @@ async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
     let survivor = &replicas[0].1;
     assert_eq!(replicas[0].0, second);
     assert!(survivor.endpoints.is_open(&web));
-    panel.download_credentials(&account, "web").await.unwrap();
-    let bundle = panel.bundles(&account, "web").await.unwrap().remove(0);
-    panel.revoke_credentials(&account, "web", &bundle.id).await.unwrap();
+    panel.download_credentials(account, "web").await.unwrap();
+    let bundle = panel.bundles(account, "web").await.unwrap().remove(0);
+    panel.revoke_credentials(account, "web", &bundle.id).await.unwrap();
     let fingerprint = panel.storage().revoked_fingerprints(&web).await.unwrap().remove(0);
     let deadline = Instant::now() + Duration::from_secs(5);
     while !survivor.endpoints.revoked.lock().unwrap().contains(&(web.clone(), fingerprint.clone())) {
@@ -167,10 +183,10 @@ async fn one_replica_works_on_a_cluster_and_another_finishes_when_it_dies() {
     }
 
     // A deleted cluster's lease goes with it.
-    panel.delete_cluster(&account, "db").await.unwrap();
-    wait_status(&panel, &db, None).await;
+    panel.delete_cluster(account, "db").await.unwrap();
+    wait_status(panel, &db, None).await;
     let deadline = Instant::now() + Duration::from_secs(5);
-    while holder(&panel, &db).await.is_some() {
+    while holder(panel, &db).await.is_some() {
         assert!(Instant::now() < deadline, "the deleted cluster's lease stays");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -238,18 +254,14 @@ async fn a_lease_is_one_holders_until_it_expires() {
 /// step: a cluster is never worked on by two replicas.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_that_loses_its_lease_stops_mid_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = testkit::database::url_in(dir.path());
-    let key_file = dir.path().join("secret.key");
-    let world = World::new();
-    let panel = provisioner(&url, &key_file, "panel").await;
-    let (account, _) = panel.sign_up("ada@example.com", "correct horse battery").await.unwrap();
-    let web = panel.create_cluster(&account, "web", 2).await.unwrap().id;
+    let Shared { url, key_file, world, panel, account, .. } = &shared().await;
+    let (url, key_file) = (url.as_str(), key_file.as_path());
+    let web = panel.create_cluster(account, "web", 2).await.unwrap().id;
     let first = format!("{web}-n1");
     world.hold("ensure", &first, Hold::Before);
-    let replica = Replica::start("a", &url, &key_file, &world);
+    let replica = Replica::start("a", url, key_file, world);
     world.called("ensure", &first).await;
-    assert_eq!(holder(&panel, &web).await.as_deref(), Some("a"));
+    assert_eq!(holder(panel, &web).await.as_deref(), Some("a"));
 
     // Another replica has the lease now, as if `a` had been paused past the lease time.
     let lease = cluster_lease(&web);
@@ -264,8 +276,8 @@ async fn a_replica_that_loses_its_lease_stops_mid_step() {
     assert!(world.segment(&first).is_none(), "the held segment was started after the lease was lost");
     let later: Vec<_> = world.calls().into_iter().skip(calls).filter(|c| c.segment.starts_with(&web)).collect();
     assert!(later.is_empty(), "a acted on a cluster b holds: {:?}", later.iter().map(|c| c.op).collect::<Vec<_>>());
-    wait_status(&panel, &web, Some(ClusterStatus::Building)).await;
-    assert_eq!(holder(&panel, &web).await.as_deref(), Some("b"));
+    wait_status(panel, &web, Some(ClusterStatus::Building)).await;
+    assert_eq!(holder(panel, &web).await.as_deref(), Some("b"));
     drop(replica);
 }
 
