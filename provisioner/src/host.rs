@@ -71,16 +71,7 @@ impl Provisioner {
 
     /// Every host, by name.
     pub async fn hosts(&self) -> Result<Vec<HostView>> {
-        let rows = self.storage.hosts().await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| HostView {
-                capacity: row.capacity.map(|c| c as u32),
-                draining: row.draining,
-                name: row.name,
-                uri: row.uri,
-            })
-            .collect())
+        Ok(self.storage.hosts().await?.into_iter().map(HostView::from).collect())
     }
 
     /// Sets how many segments host `name` may hold (`None`: no limit but its addresses).

@@ -25,6 +25,11 @@ mod page_cache;
 /// the sign-in page server-side (the client-side router handles its own navigations).
 const SIGNED_IN_PAGES: &[&str] = &["/clusters", "/account", "/operator"];
 
+/// Whether `path` is one of [`SIGNED_IN_PAGES`] or below one.
+fn is_signed_in_page(path: &str) -> bool {
+    SIGNED_IN_PAGES.iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
 /// Everything the panel's handlers share.
 #[derive(Clone)]
 pub struct PanelState {
@@ -72,7 +77,7 @@ pub fn router(options: LeptosOptions, state: PanelState) -> Router {
         .layer(middleware::from_fn_with_state(guard_state, sign_in_required))
         // Outside the guard: a page reused within its second skips the session's query too.
         .layer(middleware::from_fn_with_state(
-            page_cache::PageCache::new(state.provisioner.watch_database_version(), SIGNED_IN_PAGES),
+            page_cache::PageCache::new(state.provisioner.watch_database_version(), is_signed_in_page),
             page_cache::reuse_rendered_pages,
         ))
         .layer(middleware::from_fn_with_state(
@@ -122,7 +127,7 @@ async fn download_activity(
 /// extension), which would otherwise look the session up again.
 async fn sign_in_required(State(state): State<Arc<PanelState>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let protected = SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let protected = is_signed_in_page(path);
     if protected {
         let found = match token_from_headers(request.headers()) {
             Some(token) => state.provisioner.signed_in(&token).await.ok().flatten(),

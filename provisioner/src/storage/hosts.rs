@@ -23,6 +23,17 @@ impl HostRow {
     }
 }
 
+impl From<HostRow> for crate::host::HostView {
+    fn from(row: HostRow) -> Self {
+        crate::host::HostView {
+            capacity: row.capacity.map(|c| c as u32),
+            draining: row.draining,
+            name: row.name,
+            uri: row.uri,
+        }
+    }
+}
+
 /// Every host, by name.
 pub(super) const ALL_HOSTS: &str = "SELECT name, uri, capacity, draining, created_at FROM hosts ORDER BY name";
 /// The segments every cluster wants, being deleted or not (theirs run until they are gone).

@@ -43,8 +43,8 @@ const MAX_PAGE_BYTES: usize = 256 << 10;
 pub struct PageCache {
     entries: Arc<Mutex<Entries>>,
     database: watch::Receiver<u64>,
-    /// The paths whose pages may be kept (prefixes, as the sign-in guard matches them).
-    pages: &'static [&'static str],
+    /// Whether a path's pages may be kept (the sign-in guard's pages).
+    keeps: fn(&str) -> bool,
 }
 
 struct Entries {
@@ -64,10 +64,10 @@ struct Entry {
 }
 
 impl PageCache {
-    /// A cache of the pages below `pages`, valid as long as `database` stays at a version.
-    pub fn new(database: watch::Receiver<u64>, pages: &'static [&'static str]) -> Self {
+    /// A cache of the pages whose paths `keeps`, valid while `database` stays at a version.
+    pub fn new(database: watch::Receiver<u64>, keeps: fn(&str) -> bool) -> Self {
         let entries = Entries { map: HashMap::new(), swept_at: Instant::now() };
-        PageCache { entries: Arc::new(Mutex::new(entries)), database, pages }
+        PageCache { entries: Arc::new(Mutex::new(entries)), database, keeps }
     }
 
     fn cacheable(&self, request: &Request) -> Option<Key> {
@@ -75,7 +75,7 @@ impl PageCache {
             return None;
         }
         let path = request.uri().path();
-        if !self.pages.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+        if !(self.keeps)(path) {
             return None;
         }
         let token = token_from_headers(request.headers())?;
