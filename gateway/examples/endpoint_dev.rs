@@ -49,8 +49,8 @@ async fn main() {
         .map(|(i, daemon)| SegmentEndpoint {
             name: format!("{CLUSTER_ID}-n{}", i + 1),
             address: Ipv4Addr::new(127, 0, 0, 11 + i as u8),
-            docker_socket: daemon.socket.clone(),
-            docker_root: daemon.data_root.clone(),
+            dockerd: dockerlink::DockerAddress::Unix(daemon.socket.clone()),
+            docker_root: Some(daemon.data_root.clone()),
             tls_port: 42376,
         })
         .collect();

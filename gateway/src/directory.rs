@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use dockerlink::DockerAddress;
 
 /// One segment of a cluster, as the provisioner knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +17,11 @@ pub struct SegmentEndpoint {
     /// The port of its dockerd's TLS listener: with the IP, the node address `docker info`
     /// and inspect show, as classic Swarm did.
     pub tls_port: u16,
-    /// Host path of its dockerd unix socket.
-    pub docker_socket: PathBuf,
-    /// Host path of the segment's `/var/lib/docker` (used for the bind symlink check).
-    pub docker_root: PathBuf,
+    /// Where its dockerd is reached: its unix socket on this machine, or its TLS listener.
+    pub dockerd: DockerAddress,
+    /// Host path of the segment's `/var/lib/docker` (used for the bind symlink check);
+    /// none when the segment is on another host.
+    pub docker_root: Option<PathBuf>,
 }
 
 /// Why the directory could not answer.

@@ -22,7 +22,9 @@ fn is_plaintext(stored: &str) -> bool {
 /// Refuses to create one when the database already holds sealed keys (a new key could
 /// not open them: the old key file is missing, and that must be fixed, not papered over).
 pub async fn open_secret_key(storage: &Storage, path: &Path) -> Result<SecretKey> {
-    if !path.exists() && storage.ca_keys().await?.iter().any(|(_, stored)| sealed_key_id(stored).is_some()) {
+    let control = storage.control_plane_ca().await?.map(|(_, sealed)| sealed);
+    let sealed = storage.ca_keys().await?.into_iter().map(|(_, stored)| stored).chain(control);
+    if !path.exists() && sealed.into_iter().any(|stored| sealed_key_id(&stored).is_some()) {
         return Err(SecretKeyError::Missing { path: path.to_owned() }.into());
     }
     Ok(SecretKey::load_or_create(path)?)
@@ -62,7 +64,7 @@ impl Provisioner {
         Ok(sealed)
     }
 
-    /// Re-seals every cluster CA key with `new`, all in one transaction; keys already
+    /// Re-seals every cluster CA key, and the control-plane CA's, with `new`, all in one transaction; keys already
     /// sealed with `new` (a rotation run again) are left as they are. Afterwards this
     /// provisioner's own key no longer opens them: run it with the server stopped, then
     /// start the server with the new key file. Returns how many keys it re-sealed.
@@ -78,7 +80,10 @@ impl Provisioner {
             changes.push((id, stored, resealed));
         }
         // A cluster deleted meanwhile simply does not count.
-        let resealed = self.storage.replace_ca_keys(&changes).await?;
+        let mut resealed = self.storage.replace_ca_keys(&changes).await?;
+        if let Some((old, sealed)) = crate::control_plane::resealed_key(&self.storage, &self.secret_key, new).await? {
+            resealed += u64::from(self.storage.replace_control_plane_key(&old, &sealed).await?);
+        }
         if resealed > 0 {
             // Values sealed with the old key must not linger: the old key may be the
             // reason for the rotation.

@@ -114,7 +114,7 @@ mod tests {
         assert!(!err.user_message().contains("/var/lib"));
         assert_eq!(Error::Conflict("taken".into()).user_message(), "taken");
         let docker = Error::from(segments::EngineError::Unexpected {
-            socket: "run/docker.sock".into(),
+            at: "unix://run/docker.sock".into(),
             detail: "internal-detail-7f3a".into(),
         });
         assert!(!docker.user_message().contains("internal-detail"));

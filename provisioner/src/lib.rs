@@ -13,6 +13,7 @@ pub mod cluster;
 mod cluster_ca;
 mod clusters;
 pub mod config;
+mod control_plane;
 mod credentials;
 pub mod endpoints;
 pub mod error;
@@ -80,6 +81,8 @@ pub struct Provisioner {
     dummy_password_hash: String,
     /// Seals cluster CA keys in the database; kept in a file outside it.
     secret_key: Arc<secret_key::SecretKey>,
+    /// The control-plane CA and this server's client identity towards segments' dockerds.
+    control: Arc<control_plane::ControlPlane>,
 }
 
 impl Provisioner {
@@ -99,7 +102,8 @@ impl Provisioner {
         driver: Arc<dyn segments::SegmentDriver>,
     ) -> Result<Self> {
         let mut provisioner = Self::with_endpoints(storage, config, secret_key, endpoints).await?;
-        provisioner.live = Some(live::LiveModels::new(provisioner.storage.clone(), driver.clone()));
+        let identity = provisioner.control_identity().clone();
+        provisioner.live = Some(live::LiveModels::new(provisioner.storage.clone(), driver.clone(), identity));
         provisioner.driver = Some(driver);
         Ok(provisioner)
     }
@@ -128,6 +132,7 @@ impl Provisioner {
         endpoints: Arc<dyn Endpoints>,
     ) -> Result<Self> {
         let dummy_password_hash = account::hash_password(secret::new_secret()).await?;
+        let control = control_plane::ControlPlane::load_or_create(&storage, &secret_key).await?;
         let provisioner = Provisioner {
             storage,
             config,
@@ -137,6 +142,7 @@ impl Provisioner {
             wake: Arc::new(Notify::new()),
             dummy_password_hash,
             secret_key: Arc::new(secret_key),
+            control: Arc::new(control),
         };
         provisioner.seal_plaintext_ca_keys().await?;
         Ok(provisioner)

@@ -89,16 +89,15 @@ async fn operators_raise_quotas() {
 async fn a_file_database_persists_across_opens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("carina.db");
+    let key_file = dir.path().join("secret.key");
+    SecretKey::create(&key_file).unwrap();
+    let key = || SecretKey::load(&key_file).unwrap();
     {
         let p =
-            Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default(), SecretKey::generate())
-                .await
-                .unwrap();
+            Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default(), key()).await.unwrap();
         p.sign_up("ada@example.com", PASSWORD).await.unwrap();
     }
-    let p = Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default(), SecretKey::generate())
-        .await
-        .unwrap();
+    let p = Provisioner::new(Storage::open(&path).await.unwrap(), ProvisionerConfig::default(), key()).await.unwrap();
     p.sign_in("ada@example.com", PASSWORD, HOME).await.unwrap();
 }
 

@@ -34,6 +34,14 @@ async fn stored_key(p: &Provisioner, id: &str) -> String {
         .unwrap()
 }
 
+/// The stored control-plane CA: its certificate and its sealed key.
+async fn control_plane_ca(p: &Provisioner) -> (String, String) {
+    sqlx::query_as("SELECT cert_pem, key_sealed FROM control_plane_ca")
+        .fetch_one(p.storage().sqlite_pool().unwrap())
+        .await
+        .unwrap()
+}
+
 async fn download_works(p: &Provisioner, account: &Account, name: &str) {
     let zip = p.download_credentials(account, name).await.unwrap();
     assert!(zip.bytes.len() > 1000);
@@ -57,6 +65,26 @@ async fn ca_keys_are_stored_sealed_and_open_with_the_key_file() {
         (Provisioner::new(storage, ProvisionerConfig::default(), key).await.unwrap(), ())
     };
     download_works(&again, &account, "web").await;
+}
+
+#[tokio::test]
+async fn the_control_plane_ca_is_made_once_stored_sealed_and_shared_by_every_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = setup(dir.path()).await;
+    let (cert, sealed) = control_plane_ca(&p).await;
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{cert}");
+    assert!(sealed.starts_with(&format!("sealed:v1:{}:", p.secret_key_id())), "{sealed}");
+    assert!(!sealed.contains("PRIVATE KEY"), "the control-plane key is stored in the clear");
+    // Another server on the same database (a replica, or this one restarted) takes the
+    // same CA, so that segments one built trust the other.
+    let key = SecretKey::load(&dir.path().join("secret.key")).unwrap();
+    let again = open(&dir.path().join("carina.db"), key).await.unwrap();
+    assert_eq!(control_plane_ca(&again).await, (cert, sealed));
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM control_plane_ca")
+        .fetch_one(p.storage().sqlite_pool().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
 }
 
 #[tokio::test]
@@ -118,11 +146,13 @@ async fn rotation_reseals_every_key_with_the_new_key_file() {
     let ids = [active_cluster(&p, &account, "web").await, active_cluster(&p, &account, "db").await];
     let new_path = dir.path().join("secret.key.new");
     let new = SecretKey::create(&new_path).unwrap();
-    assert_eq!(p.rotate_secret_key(&new).await.unwrap(), 2);
+    // Both clusters' keys and the control plane's.
+    assert_eq!(p.rotate_secret_key(&new).await.unwrap(), 3);
     assert_eq!(p.rotate_secret_key(&new).await.unwrap(), 0, "running it again changes nothing");
     for id in &ids {
         assert!(stored_key(&p, id).await.starts_with(&format!("sealed:v1:{}:", new.id())));
     }
+    assert!(control_plane_ca(&p).await.1.starts_with(&format!("sealed:v1:{}:", new.id())));
     let old_id = format!("sealed:v1:{}:", p.secret_key_id());
     for file in ["carina.db", "carina.db-wal"] {
         let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();

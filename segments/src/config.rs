@@ -30,6 +30,9 @@ pub struct HostConfig {
     pub prefix_len: u8,
     /// The libvirt connection URI, normally [`LXC_SYSTEM_URI`].
     pub libvirt_uri: String,
+    /// Whether the control plane reaches segments' dockerds over TLS (as it must on a host
+    /// reached over the network) rather than through their unix sockets on this machine.
+    pub docker_over_tls: bool,
 }
 
 impl HostConfig {
@@ -37,7 +40,9 @@ impl HostConfig {
     /// `CARINA_SEGMENTS_ROOT` (`/var/lib/carina-segments`), `CARINA_INSTANCE` (`default`,
     /// the state dir is `$CARINA_SEGMENTS_ROOT/$CARINA_INSTANCE`), `CARINA_DATA_DIR`
     /// (`/var/lib/carina`), `CARINA_IMAGE_DIR` (`$CARINA_DATA_DIR/images`), `CARINA_BRIDGE`
-    /// (`carina0`), `CARINA_BRIDGE_ADDR` (`10.213.0.1/24`) and `CARINA_LIBVIRT_URI`.
+    /// (`carina0`), `CARINA_BRIDGE_ADDR` (`10.213.0.1/24`) and `CARINA_LIBVIRT_URI`; also
+    /// `CARINA_DOCKER_TRANSPORT`: `unix` (the default for a local libvirt URI) or `tls`
+    /// (the default, and the only choice, for a libvirt reached over the network).
     pub fn from_env() -> Result<Self, SegmentError> {
         let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
         let data_dir = var("CARINA_DATA_DIR", "/var/lib/carina");
@@ -45,6 +50,8 @@ impl HostConfig {
         let segments_root = PathBuf::from(var("CARINA_SEGMENTS_ROOT", "/var/lib/carina-segments"));
         let instance = var("CARINA_INSTANCE", "default");
         let (gateway, prefix_len) = parse_cidr(&var("CARINA_BRIDGE_ADDR", "10.213.0.1/24"))?;
+        let libvirt_uri = var("CARINA_LIBVIRT_URI", LXC_SYSTEM_URI);
+        let docker_over_tls = docker_over_tls(&libvirt_uri, std::env::var("CARINA_DOCKER_TRANSPORT").ok().as_deref())?;
         Ok(HostConfig {
             state_dir: segments_root.join(instance),
             rootfs: image_dir.join("rootfs"),
@@ -52,8 +59,32 @@ impl HostConfig {
             bridge: var("CARINA_BRIDGE", "carina0"),
             gateway,
             prefix_len,
-            libvirt_uri: var("CARINA_LIBVIRT_URI", LXC_SYSTEM_URI),
+            libvirt_uri,
+            docker_over_tls,
         })
+    }
+}
+
+/// Whether the control plane reaches the dockerds of the host at libvirt URI `uri` over
+/// TLS, given the transport an operator asked for (`unix` or `tls`; none: TLS exactly
+/// when the host is not this machine, where there are no sockets to reach).
+pub fn docker_over_tls(uri: &str, wanted: Option<&str>) -> Result<bool, SegmentError> {
+    match wanted {
+        None => Ok(!is_local_uri(uri)),
+        Some("tls") => Ok(true),
+        Some("unix") if is_local_uri(uri) => Ok(false),
+        Some(other) => Err(SegmentError::InvalidConfig(format!(
+            "docker transport {other:?} for libvirt {uri}: use \"tls\", or \"unix\" for this machine's libvirt"
+        ))),
+    }
+}
+
+/// Whether a libvirt URI names this machine's libvirtd (no transport, no host name), so
+/// that segments' files and sockets are on this machine.
+pub fn is_local_uri(uri: &str) -> bool {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => !scheme.contains('+') && rest.starts_with('/'),
+        None => false,
     }
 }
 
@@ -78,5 +109,22 @@ mod tests {
         assert_eq!(parse_cidr("10.214.0.1/24").unwrap(), (Ipv4Addr::new(10, 214, 0, 1), 24));
         assert!(parse_cidr("10.214.0.1").is_err());
         assert!(parse_cidr("10.214.0.1/33").is_err());
+    }
+
+    #[test]
+    fn tells_local_libvirt_uris_from_network_ones() {
+        assert!(is_local_uri("lxc:///system"));
+        for remote in ["lxc+tcp://127.0.0.1/system", "lxc+tls://host2/system", "lxc://host2/system", "lxc"] {
+            assert!(!is_local_uri(remote), "{remote}");
+        }
+    }
+
+    #[test]
+    fn segments_on_another_host_are_reached_over_tls_only() {
+        assert!(!docker_over_tls("lxc:///system", None).unwrap());
+        assert!(docker_over_tls("lxc:///system", Some("tls")).unwrap());
+        assert!(docker_over_tls("lxc+tcp://127.0.0.1/system", None).unwrap());
+        assert!(docker_over_tls("lxc+tcp://127.0.0.1/system", Some("unix")).is_err());
+        assert!(docker_over_tls("lxc:///system", Some("ssh")).is_err());
     }
 }

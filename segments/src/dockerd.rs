@@ -14,6 +14,11 @@ pub(crate) const CLIENT_CA: &str = "/etc/carina/client-ca.pem";
 pub(crate) const CERT_FILE: &str = "server-cert.pem";
 /// Server key file name.
 pub(crate) const KEY_FILE: &str = "server-key.pem";
+/// Inside the segment: the certificate dockerd's TCP listener serves to the control plane
+/// (see [`crate::SegmentTls::listener_cert_pem`]), and its key.
+pub(crate) const LISTENER_CERT: &str = "/etc/carina/listener-cert.pem";
+/// The listener's key.
+pub(crate) const LISTENER_KEY: &str = "/etc/carina/listener-key.pem";
 
 /// Inside the segment: the init script, run by tini as PID 1's only child.
 pub(crate) const INIT_SCRIPT: &str = "/etc/carina/segment-init";
@@ -40,8 +45,8 @@ pub fn dockerd_args() -> Vec<String> {
         format!("tcp://0.0.0.0:{DOCKERD_TLS_PORT}"),
         "--tlsverify".into(),
         format!("--tlscacert={CLIENT_CA}"),
-        format!("--tlscert={TLS_DIR}/{CERT_FILE}"),
-        format!("--tlskey={TLS_DIR}/{KEY_FILE}"),
+        format!("--tlscert={LISTENER_CERT}"),
+        format!("--tlskey={LISTENER_KEY}"),
         format!("--config-file={DAEMON_JSON}"),
         // Keeps the log, a host file without rotation, small.
         "--log-level=warn".into(),
@@ -171,8 +176,8 @@ mod tests {
         assert!(script.contains("\nexport GOGC=50\nexec /usr/sbin/dockerd "));
         assert!(script.ends_with(
             "exec /usr/sbin/dockerd -H unix:///run/docker.sock -H tcp://0.0.0.0:42376 --tlsverify \
-             --tlscacert=/etc/carina/client-ca.pem --tlscert=/etc/docker/server-cert.pem \
-             --tlskey=/etc/docker/server-key.pem --config-file=/etc/carina/daemon.json \
+             --tlscacert=/etc/carina/client-ca.pem --tlscert=/etc/carina/listener-cert.pem \
+             --tlskey=/etc/carina/listener-key.pem --config-file=/etc/carina/daemon.json \
              --log-level=warn\n"
         ));
     }

@@ -174,6 +174,7 @@ mod tests {
             gateway: Ipv4Addr::new(10, 214, 0, 1),
             prefix_len: 24,
             libvirt_uri: "lxc:///system".into(),
+            docker_over_tls: false,
         };
         let spec = SegmentSpec {
             name: "57d513b9-ed36-487d-8415-4ac65b6d41a8-n1".into(),
@@ -187,6 +188,8 @@ mod tests {
                 client_ca_pem: String::new(),
                 cert_pem: String::new(),
                 key_pem: String::new(),
+                listener_cert_pem: String::new(),
+                listener_key_pem: String::new(),
             },
         };
         let layout = SegmentLayout::new(&config.state_dir, &spec.name);

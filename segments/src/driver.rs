@@ -1,9 +1,9 @@
 //! The narrow interface the reconciler drives segments through.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 
 use async_trait::async_trait;
+use dockerlink::{ControlIdentity, DockerAddress};
 
 use crate::{SegmentError, SegmentSpec, SegmentState, SegmentTls};
 
@@ -19,9 +19,10 @@ pub trait SegmentDriver: Send + Sync {
 
     /// Gives the running segment `name` a new identity in place, as one taken from the warm
     /// pool needs: its hostname (what Docker and Swarm call the node) and the TLS files of
-    /// `/etc/docker` (what `swarm-data` shows). Idempotent. dockerd keeps serving its TCP
-    /// listener with the certificate it started with: it reads it once, and nobody can
-    /// authenticate there anyway (see [`SegmentTls::client_ca_pem`]).
+    /// `/etc/docker` (what `swarm-data` shows). Idempotent. dockerd's TCP listener keeps
+    /// its certificate (see [`SegmentTls::listener_cert_pem`]): it names the segment's
+    /// address, which stays, and the control plane's CA, which is the same for every
+    /// segment.
     async fn adopt(&self, name: &str, hostname: &str, tls: &SegmentTls) -> Result<(), SegmentError>;
 
     /// Stops the segment's domain (every process in it ends) and keeps its files, so that
@@ -62,8 +63,9 @@ pub trait SegmentDriver: Send + Sync {
     /// leftover directories. Never another instance's segments.
     async fn list(&self) -> Result<Vec<String>, SegmentError>;
 
-    /// The host path of the segment's Docker unix socket.
-    fn docker_socket(&self, name: &str) -> PathBuf;
+    /// Where the control plane reaches the dockerd of segment `name` at `address`: its
+    /// unix socket when the host is this machine, else its TLS listener, with `identity`.
+    fn docker_address(&self, name: &str, address: Ipv4Addr, identity: &ControlIdentity) -> DockerAddress;
 
     /// Whether AppArmor profiles are enforced on this host.
     fn apparmor_enforced(&self) -> bool;

@@ -1,14 +1,19 @@
-//! One segment's dockerd, reached over its unix socket on the host.
+//! One segment's dockerd, reached over its unix socket on this machine or over TLS (see
+//! [`dockerlink`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, SystemInfo};
 use bollard::query_parameters::{
     CreateContainerOptions, ImportImageOptions, LogsOptionsBuilder, RemoveContainerOptions, WaitContainerOptions,
 };
-use bollard::{Docker, API_DEFAULT_VERSION};
+use bollard::{BollardRequest, Docker, API_DEFAULT_VERSION};
+use dockerlink::{Connector, DockerAddress};
 use futures::TryStreamExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// The base image every segment has, loaded from `HostConfig::base_image_tar`.
 pub const BASE_IMAGE_REF: &str = "busybox:latest";
@@ -26,10 +31,10 @@ const READY_POLL: Duration = Duration::from_millis(50);
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The Docker API returned an error.
-    #[error("docker at {socket}: {op}: {source}")]
+    #[error("docker at {at}: {op}: {source}")]
     Docker {
-        /// The segment's socket.
-        socket: PathBuf,
+        /// Where the segment's dockerd is reached.
+        at: String,
         /// What we were doing.
         op: &'static str,
         /// bollard's error.
@@ -37,10 +42,10 @@ pub enum EngineError {
         source: bollard::errors::Error,
     },
     /// dockerd did not answer in time.
-    #[error("dockerd at {socket} did not answer within {timeout:?}: {last}")]
+    #[error("dockerd at {at} did not answer within {timeout:?}: {last}")]
     NotReady {
-        /// The segment's socket.
-        socket: PathBuf,
+        /// Where the segment's dockerd is reached.
+        at: String,
         /// How long we waited.
         timeout: Duration,
         /// The last error seen.
@@ -56,10 +61,10 @@ pub enum EngineError {
         source: std::io::Error,
     },
     /// dockerd answered, but not what the operation needs.
-    #[error("docker at {socket}: {detail}")]
+    #[error("docker at {at}: {detail}")]
     Unexpected {
-        /// The segment's socket.
-        socket: PathBuf,
+        /// Where the segment's dockerd is reached.
+        at: String,
         /// What was wrong.
         detail: String,
     },
@@ -91,32 +96,32 @@ pub struct RunOutput {
 #[derive(Debug, Clone)]
 pub struct SegmentEngine {
     docker: Docker,
-    socket: PathBuf,
+    address: DockerAddress,
 }
 
 impl SegmentEngine {
-    /// Connects to the dockerd at `socket` and agrees on an API version (dockerd 20.10
+    /// Connects to the dockerd at `address` and agrees on an API version (dockerd 20.10
     /// speaks 1.41, older than bollard's default).
-    pub async fn connect(socket: &Path) -> Result<Self, EngineError> {
-        let err = |op| {
-            let socket = socket.to_owned();
-            move |source| EngineError::Docker { socket, op, source }
+    pub async fn connect(address: &DockerAddress) -> Result<Self, EngineError> {
+        let err = |op| move |source| EngineError::Docker { at: address.to_string(), op, source };
+        let docker = match address {
+            DockerAddress::Unix(path) => {
+                Docker::connect_with_unix(&path.to_string_lossy(), REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            }
+            DockerAddress::Tls { .. } => over_tls(address),
         };
-        let path = socket.to_string_lossy();
-        let docker =
-            Docker::connect_with_unix(&path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION).map_err(err("connect"))?;
-        let docker = docker.negotiate_version().await.map_err(err("negotiate version"))?;
-        Ok(SegmentEngine { docker, socket: socket.to_owned() })
+        let docker = docker.map_err(err("connect"))?.negotiate_version().await.map_err(err("negotiate version"))?;
+        Ok(SegmentEngine { docker, address: address.clone() })
     }
 
-    /// Polls the socket until dockerd answers `/_ping`, then connects.
-    pub async fn wait_ready(socket: &Path, timeout: Duration) -> Result<Self, EngineError> {
+    /// Polls `address` until dockerd answers `/_ping`, then connects.
+    pub async fn wait_ready(address: &DockerAddress, timeout: Duration) -> Result<Self, EngineError> {
         let deadline = Instant::now() + timeout;
         loop {
             // Bounded as a whole: a hung dockerd accepts connections and never answers.
             let left = deadline.saturating_duration_since(Instant::now()).max(READY_POLL);
             let attempt = async {
-                let engine = Self::connect(socket).await?;
+                let engine = Self::connect(address).await?;
                 engine.ping().await?;
                 Ok::<_, EngineError>(engine)
             };
@@ -126,7 +131,7 @@ impl SegmentEngine {
                 Err(_) => "no answer".to_owned(),
             };
             if Instant::now() >= deadline {
-                return Err(EngineError::NotReady { socket: socket.to_owned(), timeout, last });
+                return Err(EngineError::NotReady { at: address.to_string(), timeout, last });
             }
             tokio::time::sleep(READY_POLL).await;
         }
@@ -137,18 +142,18 @@ impl SegmentEngine {
         &self.docker
     }
 
-    /// The socket this engine talks to.
-    pub fn socket(&self) -> &Path {
-        &self.socket
+    /// Where this engine's dockerd is reached.
+    pub fn address(&self) -> &DockerAddress {
+        &self.address
     }
 
     pub(crate) fn err(&self, op: &'static str) -> impl FnOnce(bollard::errors::Error) -> EngineError {
-        let socket = self.socket.clone();
-        move |source| EngineError::Docker { socket, op, source }
+        let at = self.address.to_string();
+        move |source| EngineError::Docker { at, op, source }
     }
 
     pub(crate) fn unexpected(&self, detail: impl Into<String>) -> EngineError {
-        EngineError::Unexpected { socket: self.socket.clone(), detail: detail.into() }
+        EngineError::Unexpected { at: self.address.to_string(), detail: detail.into() }
     }
 
     /// `GET /_ping`.
@@ -230,4 +235,21 @@ impl SegmentEngine {
         let output = chunks.iter().map(|c| c.to_string()).collect();
         Ok(RunOutput { exit_code, output })
     }
+}
+
+/// A bollard client whose requests go through a pooled hyper client over
+/// [`dockerlink::connect`] (bollard's own TLS client reads its keys from files only).
+fn over_tls(address: &DockerAddress) -> Result<Docker, bollard::errors::Error> {
+    let client = Arc::new(
+        Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(Connector::new(address.clone())),
+    );
+    let transport = move |request: BollardRequest| {
+        let client = client.clone();
+        async move { Ok(client.request(request).await?) }
+    };
+    // The authority is never used: the connector knows where to go.
+    Docker::connect_with_custom_transport(transport, Some("http://dockerd"), REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
 }

@@ -69,7 +69,7 @@ pub use apparmor::{
     apparmor_enforced, check_compiles as check_apparmor_profile, profile as apparmor_profile,
     profile_name as apparmor_profile_name,
 };
-pub use config::{parse_cidr, HostConfig, LXC_SYSTEM_URI};
+pub use config::{docker_over_tls, is_local_uri, parse_cidr, HostConfig, LXC_SYSTEM_URI};
 pub use disk::MIN_DISK_MIB;
 pub use dockerd::{dockerd_args, init_script, DOCKERD_TLS_PORT};
 pub use domain_xml::domain_xml;
@@ -84,9 +84,11 @@ pub use libvirt::LibvirtSegments;
 pub use link_filter::{chain_of as link_chain, mac_address, SEGMENTS_CHAIN, TABLE as LINK_FILTER_TABLE};
 pub use mounts::{parse_mountinfo, MountEntry};
 pub use pids::{cgroup_dir as pids_cgroup_dir, containers_share as containers_pids_share, MIN_PIDS};
-pub use segment_docker::{DockerConnector, SegmentDocker, UnixSocketDocker};
+pub use segment_docker::{BollardDocker, DockerConnector, SegmentDocker};
 pub use spec::{validate_name, SegmentSpec, SegmentState, SegmentTls};
 pub use swarm::{JoinTokens, LocalSwarm, NodeRole, SwarmNode, SWARM_PORT};
 
 /// The bollard version this crate speaks, for callers that need more of the Docker API.
 pub use bollard;
+/// How the control plane reaches a segment's dockerd.
+pub use dockerlink::{ControlIdentity, DockerAddress};

@@ -1,18 +1,20 @@
 //! The real segment driver: libvirt LXC domains over an overlay root.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use dockerlink::{ControlIdentity, DockerAddress};
 use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::error::ErrorNumber;
 
 use crate::connection::{destroy, lookup, mac_in, owner_of, Connection};
 use crate::dockerd::{
-    daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, INIT_SCRIPT, KEY_FILE, TLS_DIR,
+    daemon_json, init_script, CA_FILE, CERT_FILE, CLIENT_CA, DAEMON_JSON, INIT_SCRIPT, KEY_FILE, LISTENER_CERT,
+    LISTENER_KEY, TLS_DIR,
 };
 use crate::domain_xml::domain_xml;
 use crate::files::{clear_dir, create_dir, remove_dir_all, remove_file, write_if_changed};
@@ -21,7 +23,7 @@ use crate::layout::MAX_SOCKET_PATH;
 use crate::link_filter::LinkIdentity;
 use crate::{
     apparmor, disk, identity, isolation, link_filter, mounts, pids, userns, validate_name, HostConfig, SegmentDriver,
-    SegmentError, SegmentLayout, SegmentSpec, SegmentState, SegmentTls, SegmentUsage, LXC_SYSTEM_URI,
+    SegmentError, SegmentLayout, SegmentSpec, SegmentState, SegmentTls, SegmentUsage, DOCKERD_TLS_PORT, LXC_SYSTEM_URI,
 };
 
 /// Where libvirt's LXC driver writes each domain's log.
@@ -174,6 +176,8 @@ impl LibvirtSegments {
         let client_ca = root.join(CLIENT_CA.trim_start_matches('/'));
         let init = root.join(INIT_SCRIPT.trim_start_matches('/'));
         let config = root.join(DAEMON_JSON.trim_start_matches('/'));
+        let listener_cert = root.join(LISTENER_CERT.trim_start_matches('/'));
+        let listener_key = root.join(LISTENER_KEY.trim_start_matches('/'));
         for parent in [client_ca.parent(), init.parent()].into_iter().flatten() {
             create_dir(parent, 0o755).await?;
             userns::own(parent)?;
@@ -185,6 +189,8 @@ impl LibvirtSegments {
             (tls.join(CERT_FILE), spec.tls.cert_pem.as_str(), 0o644),
             (tls.join(KEY_FILE), spec.tls.key_pem.as_str(), 0o600),
             (client_ca, spec.tls.client_ca_pem.as_str(), 0o644),
+            (listener_cert, spec.tls.listener_cert_pem.as_str(), 0o644),
+            (listener_key, spec.tls.listener_key_pem.as_str(), 0o600),
             (init, script.as_str(), 0o755),
             (config, json.as_str(), 0o644),
         ] {
@@ -496,8 +502,13 @@ impl SegmentDriver for LibvirtSegments {
         Ok(names)
     }
 
-    fn docker_socket(&self, name: &str) -> PathBuf {
-        self.layout(name).docker_socket()
+    fn docker_address(&self, name: &str, address: Ipv4Addr, identity: &ControlIdentity) -> DockerAddress {
+        if self.config.docker_over_tls {
+            let addr = SocketAddrV4::new(address, DOCKERD_TLS_PORT);
+            DockerAddress::Tls { addr, identity: identity.clone() }
+        } else {
+            DockerAddress::Unix(self.layout(name).docker_socket())
+        }
     }
 
     fn apparmor_enforced(&self) -> bool {

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use dockerlink::DockerAddress;
 
 use crate::{EngineError, JoinTokens, LocalSwarm, NodeRole, SegmentEngine, SwarmNode};
 
@@ -39,19 +40,27 @@ pub trait SegmentDocker: Send + Sync {
 /// Reaches segments' dockerds: the factory the reconciler gets its [`SegmentDocker`]s from.
 #[async_trait]
 pub trait DockerConnector: Send + Sync {
-    /// Waits until the dockerd at `socket` answers (at most `timeout`), then returns a
+    /// Waits until the dockerd at `address` answers (at most `timeout`), then returns a
     /// connection to it. This is also the reconciler's health check.
-    async fn wait_ready(&self, socket: &Path, timeout: Duration) -> Result<Box<dyn SegmentDocker>, EngineError>;
+    async fn wait_ready(
+        &self,
+        address: &DockerAddress,
+        timeout: Duration,
+    ) -> Result<Box<dyn SegmentDocker>, EngineError>;
 }
 
-/// The real connector: bollard over each segment's unix socket on the host.
+/// The real connector: bollard over each segment's unix socket or TLS listener.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct UnixSocketDocker;
+pub struct BollardDocker;
 
 #[async_trait]
-impl DockerConnector for UnixSocketDocker {
-    async fn wait_ready(&self, socket: &Path, timeout: Duration) -> Result<Box<dyn SegmentDocker>, EngineError> {
-        Ok(Box::new(SegmentEngine::wait_ready(socket, timeout).await?))
+impl DockerConnector for BollardDocker {
+    async fn wait_ready(
+        &self,
+        address: &DockerAddress,
+        timeout: Duration,
+    ) -> Result<Box<dyn SegmentDocker>, EngineError> {
+        Ok(Box::new(SegmentEngine::wait_ready(address, timeout).await?))
     }
 }
 

@@ -10,16 +10,23 @@ pub struct SegmentTls {
     /// The cluster CA certificate (`/etc/docker/ca.pem`, what the server certificate
     /// chains to, as Carina's `swarm-data` showed it).
     pub ca_pem: String,
-    /// The CA that client certificates on dockerd's TCP port must chain to. Not the
+    /// The CA that client certificates on dockerd's TCP port must chain to: the
+    /// control-plane CA, whose client certificate only the control plane holds. Not the
     /// cluster CA: tenants hold client certificates of that one, and dockerd itself has no
     /// policy, so a tenant reaching it directly (from a container, over the bridge) could
-    /// start privileged containers. Carina passes a CA whose key was thrown away, so that
-    /// only the host, over the unix socket, drives a segment's dockerd.
+    /// start privileged containers.
     pub client_ca_pem: String,
-    /// The segment's server certificate.
+    /// The segment's server certificate, as the cluster CA issued it (what `swarm-data`
+    /// shows in `/etc/docker`, as on Carina).
     pub cert_pem: String,
-    /// The segment's server private key: the only key ever visible inside a segment.
+    /// The segment's server private key, which tenants can read through `swarm-data`.
     pub key_pem: String,
+    /// The certificate dockerd's TCP listener serves: issued by the control-plane CA for
+    /// the segment's address, so that the control plane, which trusts that CA only, knows
+    /// it reached this segment. Kept out of `/etc/docker`, where tenants look.
+    pub listener_cert_pem: String,
+    /// The listener certificate's private key.
+    pub listener_key_pem: String,
 }
 
 impl std::fmt::Debug for SegmentTls {
@@ -109,7 +116,10 @@ mod tests {
             client_ca_pem: "lock".into(),
             cert_pem: "cert".into(),
             key_pem: "SECRET".into(),
+            listener_cert_pem: "listener".into(),
+            listener_key_pem: "HIDDEN".into(),
         };
         assert!(!format!("{tls:?}").contains("SECRET"));
+        assert!(!format!("{tls:?}").contains("HIDDEN"));
     }
 }

@@ -65,7 +65,7 @@ async fn segments_reach_their_cluster_only() {
         let (driver, image) = (&host.driver, &host.config.base_image_tar);
         async move {
             driver.ensure(spec).await.unwrap();
-            let engine = SegmentEngine::wait_ready(&driver.docker_socket(&spec.name), READY).await?;
+            let engine = SegmentEngine::wait_ready(&common::docker(driver, spec), READY).await?;
             engine.ensure_base_image(image).await?;
             Ok::<_, segments::EngineError>(engine)
         }

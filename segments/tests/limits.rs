@@ -56,7 +56,7 @@ async fn limits_contain_a_segment() {
         let (driver, image) = (&host.driver, &host.config.base_image_tar);
         async move {
             driver.ensure(spec).await.unwrap_or_else(|e| panic!("ensure {}: {e}", spec.name));
-            let engine = SegmentEngine::wait_ready(&driver.docker_socket(&spec.name), READY).await?;
+            let engine = SegmentEngine::wait_ready(&common::docker(driver, spec), READY).await?;
             engine.ensure_base_image(image).await?;
             Ok::<_, segments::EngineError>(engine)
         }

@@ -28,8 +28,7 @@ async fn one_segment_lifecycle() {
 
     let started = Instant::now();
     host.driver.ensure(&spec).await.unwrap();
-    let engine =
-        SegmentEngine::wait_ready(&host.driver.docker_socket(&spec.name), Duration::from_secs(30)).await.unwrap();
+    let engine = SegmentEngine::wait_ready(&host.docker(&spec), Duration::from_secs(30)).await.unwrap();
     eprintln!("timing: ensure -> docker ready {:.2}s", started.elapsed().as_secs_f64());
     assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Running);
     // A second ensure of a running segment changes nothing.
@@ -64,7 +63,7 @@ async fn one_segment_lifecycle() {
 
     // Frozen (as warm segments wait): every process keeps its state and gets no CPU, and
     // dockerd answers nothing; thawed, all goes on where it stopped. Both idempotent.
-    let socket = host.driver.docker_socket(&spec.name);
+    let socket = host.docker(&spec);
     host.driver.freeze(&spec.name).await.unwrap();
     host.driver.freeze(&spec.name).await.unwrap();
     assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Frozen);
@@ -167,8 +166,7 @@ async fn one_segment_lifecycle() {
     assert_eq!(host.driver.state(&spec.name).await.unwrap(), SegmentState::Stopped);
     assert!(common::segment_pids(&spec.name, "dockerd").is_empty(), "dockerd outlived the stop");
     host.driver.ensure(&spec).await.unwrap();
-    let engine =
-        SegmentEngine::wait_ready(&host.driver.docker_socket(&spec.name), Duration::from_secs(30)).await.unwrap();
+    let engine = SegmentEngine::wait_ready(&host.docker(&spec), Duration::from_secs(30)).await.unwrap();
     let run = engine.run_once(busybox(&["echo", "again"])).await.unwrap();
     assert_eq!((run.exit_code, run.output.as_str()), (0, "again\n"));
 
@@ -187,34 +185,50 @@ async fn one_segment_lifecycle() {
     host.driver.remove(&spec.name).await.unwrap();
 }
 
-/// dockerd's TCP listener takes only clients of the segment's CA (checked with curl, if
-/// installed).
+/// dockerd's TCP listener serves the control plane, and only it: over TLS with the control
+/// plane's identity the segment's dockerd works as through its socket; a tenant's client
+/// certificate (of the cluster CA), the segment's own server key (which tenants can read
+/// through `swarm-data`), a server certificate of the control-plane CA, and no certificate
+/// at all are refused (checked with curl).
 async fn check_tls_listener(spec: &segments::SegmentSpec, pki: &common::TestPki) {
-    if std::process::Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("curl missing: TLS listener not checked");
-        return;
-    }
+    let over_tls = segments::DockerAddress::Tls {
+        addr: std::net::SocketAddrV4::new(spec.address, segments::DOCKERD_TLS_PORT),
+        identity: common::control_plane().identity.clone(),
+    };
+    let engine = SegmentEngine::wait_ready(&over_tls, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(engine.info().await.unwrap().name.as_deref(), Some(spec.name.as_str()));
+    let run = engine.run_once(busybox(&["echo", "over tls"])).await.unwrap();
+    assert_eq!((run.exit_code, run.output.as_str()), (0, "over tls\n"));
+
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str, text: &str| {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         path
     };
-    let ca = file("ca.pem", &spec.tls.ca_pem);
-    let cert = file("cert.pem", &pki.client_cert_pem);
-    let key = file("key.pem", &pki.client_key_pem);
+    let ca = file("ca.pem", common::control_plane().ca.cert_pem());
     let url = format!("https://{}:{}/_ping", spec.address, segments::DOCKERD_TLS_PORT);
-    let curl = |with_cert: bool| {
+    let curl = |cert_key: Option<(&str, &str)>| {
         let mut cmd = tokio::process::Command::new("curl");
         cmd.args(["-sS", "--max-time", "5", "--cacert"]).arg(&ca);
-        if with_cert {
-            cmd.arg("--cert").arg(&cert).arg("--key").arg(&key);
+        if let Some((cert, key)) = cert_key {
+            cmd.arg("--cert").arg(file("cert.pem", cert)).arg("--key").arg(file("key.pem", key));
         }
         cmd.arg(&url);
         cmd
     };
-    let without = curl(false).output().await.unwrap();
-    assert!(!without.status.success(), "dockerd accepted a client without certificate");
-    let with = curl(true).output().await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&with.stdout), "OK", "{}", String::from_utf8_lossy(&with.stderr));
+    let control_server = common::control_plane().ca.server_for("another segment", &[spec.address.into()], &[]);
+    for (who, cert_key) in [
+        ("no certificate", None),
+        ("a tenant's bundle", Some((pki.client_cert_pem.as_str(), pki.client_key_pem.as_str()))),
+        ("the segment's own server key", Some((spec.tls.cert_pem.as_str(), spec.tls.key_pem.as_str()))),
+        ("a server certificate of the control-plane CA", Some((&control_server.cert_pem, &control_server.key_pem))),
+    ] {
+        let out = curl(cert_key).output().await.unwrap();
+        assert!(!out.status.success(), "dockerd accepted {who}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    // The same curl with the control plane's own client certificate gets in.
+    let client = common::control_plane().ca.client("carina control plane");
+    let out = curl(Some((&client.cert_pem, &client.key_pem))).output().await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "OK", "{}", String::from_utf8_lossy(&out.stderr));
 }

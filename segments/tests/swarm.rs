@@ -48,7 +48,7 @@ async fn three_segment_swarm() {
         let driver = &host.driver;
         async move {
             driver.ensure(spec).await.unwrap();
-            SegmentEngine::wait_ready(&driver.docker_socket(&spec.name), READY).await
+            SegmentEngine::wait_ready(&common::docker(driver, spec), READY).await
         }
     }))
     .await
@@ -80,7 +80,7 @@ async fn three_segment_swarm() {
 
     // Segments reach their peers only; another cluster's segment is out of reach both
     // ways, also when it borrows a peer's address. The host reaches every segment.
-    SegmentEngine::wait_ready(&host.driver.docker_socket(&outsider.name), READY).await.unwrap();
+    SegmentEngine::wait_ready(&host.docker(&outsider), READY).await.unwrap();
     let (n1, n2) = (&specs[0], &specs[1]);
     assert!(common::connects_from(&n1.name, n2.address, DOCKERD_TLS_PORT), "n1 cannot reach its peer n2");
     assert!(!common::connects_from(&n1.name, outsider.address, DOCKERD_TLS_PORT), "n1 reaches another cluster");
@@ -148,7 +148,7 @@ async fn three_segment_swarm() {
     let repaired = Instant::now();
     host.driver.ensure(victim).await.unwrap();
     assert_eq!(host.driver.state(&victim.name).await.unwrap(), SegmentState::Running);
-    let engine = SegmentEngine::wait_ready(&host.driver.docker_socket(&victim.name), READY).await.unwrap();
+    let engine = SegmentEngine::wait_ready(&host.docker(victim), READY).await.unwrap();
     assert!(engine.local_swarm().await.unwrap().is_active() || wait_active(&engine).await);
     wait_for_nodes(&engines[0], 3, READY).await;
     eprintln!("timing: repair after kill -> 3 ready managers {:.2}s", repaired.elapsed().as_secs_f64());

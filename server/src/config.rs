@@ -144,6 +144,11 @@ pub struct SegmentSettings {
     /// libvirt connection URI.
     #[arg(long, env = "CARINA_LIBVIRT_URI", default_value = "lxc:///system")]
     pub libvirt_uri: String,
+    /// How the control plane reaches segments' dockerds: `unix` (their sockets on this
+    /// machine) or `tls` (their TCP listeners, with the control plane's client
+    /// certificate) [default: unix for this machine's libvirt, tls for any other].
+    #[arg(long, env = "CARINA_DOCKER_TRANSPORT", value_parser = ["unix", "tls"])]
+    pub docker_transport: Option<String>,
     /// Memory limit of each segment, in MiB.
     #[arg(long, env = "CARINA_SEGMENT_MEMORY_MIB", default_value_t = 4096)]
     pub segment_memory_mib: u64,

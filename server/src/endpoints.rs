@@ -53,6 +53,9 @@ impl Endpoints for GatewayEndpoints {
 pub struct Directory {
     pub storage: Storage,
     pub driver: Arc<LibvirtSegments>,
+    /// The control plane's identity towards dockerds over TLS, from the provisioner
+    /// (which is made after the gateway, and set before any endpoint serves).
+    pub identity: Arc<std::sync::OnceLock<segments::ControlIdentity>>,
 }
 
 #[async_trait]
@@ -64,15 +67,19 @@ impl ClusterDirectory for Directory {
         if rows.is_empty() && self.storage.cluster_by_id(cluster_id).await.ok().flatten().is_none() {
             return Err(DirectoryError::NotFound);
         }
+        let identity =
+            self.identity.get().ok_or_else(|| DirectoryError::Unavailable("the control plane is starting".into()))?;
         rows.into_iter()
             .map(|row| {
                 let address = row
                     .address
                     .parse()
                     .map_err(|_| DirectoryError::Unavailable(format!("segment {} has no valid address", row.name)))?;
+                let dockerd = self.driver.docker_address(row.domain(), address, identity);
                 Ok(SegmentEndpoint {
-                    docker_socket: self.driver.docker_socket(row.domain()),
-                    docker_root: self.driver.layout(row.domain()).docker(),
+                    // Only a segment on this machine has its directories here.
+                    docker_root: dockerd.socket().map(|_| self.driver.layout(row.domain()).docker()),
+                    dockerd,
                     name: row.name,
                     address,
                     tls_port: segments::DOCKERD_TLS_PORT,

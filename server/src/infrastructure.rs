@@ -40,6 +40,7 @@ pub fn host_config(data_dir: &Path, seg: &SegmentSettings) -> anyhow::Result<Hos
         gateway,
         prefix_len,
         libvirt_uri: seg.libvirt_uri.clone(),
+        docker_over_tls: segments::docker_over_tls(&seg.libvirt_uri, seg.docker_transport.as_deref())?,
     })
 }
 
@@ -62,7 +63,8 @@ pub async fn start(
     let base_image_tar = host.base_image_tar.clone();
     let libvirt = Arc::new(LibvirtSegments::new(host).context("setting up the segment driver")?);
     let driver: Arc<dyn SegmentDriver> = libvirt.clone();
-    let directory = Directory { storage: storage.clone(), driver: libvirt };
+    let identity = Arc::new(std::sync::OnceLock::new());
+    let directory = Directory { storage: storage.clone(), driver: libvirt, identity: identity.clone() };
     let options = GatewayOptions {
         policy: policy::Policy { extra_log_drivers: serve.endpoints.allow_log_drivers.clone() },
         ipvs: segments::kernel_has_ipvs(),
@@ -90,6 +92,8 @@ pub async fn start(
     };
     let provisioner =
         Provisioner::with_infrastructure(storage, config, secret_key, Arc::new(endpoints), driver.clone()).await?;
+    // Before any endpoint serves: the provisioner starts them after this function returns.
+    let _ = identity.set(provisioner.control_identity().clone());
     provisioner.register_local_host(&seg.libvirt_uri).await.context("registering this server's libvirt host")?;
     let reconciler = Reconciler::new(provisioner.clone(), driver.clone(), base_image_tar);
     let heartbeat = reconciler.heartbeat();

@@ -20,13 +20,12 @@ fn status_is(want: &'static str) -> impl Fn(u16, &serde_json::Value) -> bool {
 }
 
 fn segment_sockets(server: &Server, detail: &serde_json::Value) -> Vec<String> {
-    use segments::SegmentDriver;
     let driver = server.driver();
     detail["segments"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| driver.docker_socket(&server.domain_of(s["name"].as_str().unwrap())).display().to_string())
+        .map(|s| driver.layout(&server.domain_of(s["name"].as_str().unwrap())).docker_socket().display().to_string())
         .collect()
 }
 

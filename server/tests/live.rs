@@ -104,7 +104,6 @@ fn docker(socket: &str, args: &[&str]) -> String {
 
 #[test]
 fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() {
-    use segments::SegmentDriver;
     let server = Server::start("live");
     let key = server.api_key_for("ada@example.com");
     let (code, created) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "web", "nodes": 1})));
@@ -113,7 +112,7 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
         .wait_cluster(&key, "web", Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active");
     let segment = detail["segments"][0]["name"].as_str().unwrap().to_owned();
     let domain = server.domain_of(&segment);
-    let socket = server.driver().docker_socket(&domain).display().to_string();
+    let socket = server.driver().layout(&domain).docker_socket().display().to_string();
 
     // The model has run since the cluster was made, page or no page: the first message
     // already has the segment's use of the host (sampled every 10 s: the first reading
@@ -168,7 +167,7 @@ fn a_cluster_page_follows_its_containers_through_events_and_a_dockerd_restart() 
     );
     let back = stream.until(Duration::from_secs(90), "the segment answering again", |m| containers(m).is_some());
     // The repair may have made the segment's domain again.
-    let socket = server.driver().docker_socket(&server.domain_of(&segment)).display().to_string();
+    let socket = server.driver().layout(&server.domain_of(&segment)).docker_socket().display().to_string();
     let listed = docker(&socket, &["ps", "-a", "--format", "{{.Names}}"]);
     let same = |m: &Message| {
         containers(m).is_some_and(|list| {

@@ -28,7 +28,11 @@ pub(crate) async fn check(
     if under.is_empty() {
         return Ok(());
     }
-    let root = seg.docker_root.clone();
+    // A segment on another host: its directories cannot be looked at from here, so no
+    // bind below /var/lib/docker can be shown safe.
+    let Some(root) = seg.docker_root.clone() else {
+        return Err(policy_gate::refuse_bind(ctx, req, &under).await);
+    };
     let bad = tokio::task::spawn_blocking(move || {
         under.into_iter().filter(|p| traverses_symlink(&root, p)).collect::<Vec<_>>()
     })

@@ -161,7 +161,9 @@ fn spawn_reader(stream: UnixStream, permit: Held) -> Result<mpsc::Receiver<std::
     Ok(rx)
 }
 
-/// Like [`request`], with errors as the user sees them.
+/// Like [`request`], with errors as the user sees them. A segment on another host (its
+/// dockerd behind TLS) streams through the pooled client instead: no local socket to
+/// read with a thread, and its TCP buffers hold far more than a unix socket's 2 ms.
 pub(crate) async fn forward(
     seg: &crate::transport::upstream::Seg,
     method: &Method,
@@ -169,8 +171,13 @@ pub(crate) async fn forward(
     headers: &HeaderMap,
     permit: Held,
 ) -> Result<Response<Body>, ApiError> {
-    request(seg.socket(), method, path_and_query, headers, permit).await.map_err(|e| {
-        tracing::warn!(segment = %seg.name, socket = %seg.socket().display(), error = %e, "segment stream failed");
+    let Some(socket) = seg.dockerd().socket() else {
+        let resp = seg.forward(method.clone(), path_and_query, headers, crate::transport::body::empty()).await?;
+        // Counted as a stream until the body ends or the client goes.
+        return Ok(resp.map(|body| body.map_frame(move |frame| (&permit, frame).1).boxed_unsync()));
+    };
+    request(socket, method, path_and_query, headers, permit).await.map_err(|e| {
+        tracing::warn!(segment = %seg.name, dockerd = %seg.dockerd(), error = %e, "segment stream failed");
         ApiError::new(StatusCode::BAD_GATEWAY, format!("segment {} is unreachable", seg.name))
     })
 }

@@ -1,79 +1,56 @@
-//! Pooled HTTP/1.1 clients to the segments' dockerd unix sockets.
+//! Pooled HTTP/1.1 clients to the segments' dockerds (unix sockets or TLS, see
+//! [`dockerlink`]).
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderName, Method, Request, Response, StatusCode, Uri};
+use dockerlink::{Connector, DockerAddress};
+use http::{header, HeaderMap, HeaderName, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::net::UnixStream;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::directory::SegmentEndpoint;
 use crate::error::ApiError;
 use crate::transport::body::{self, Body};
 
-/// Connects to one unix socket, whatever the URI says.
-#[derive(Clone)]
-pub(crate) struct UnixConnector {
-    path: Arc<PathBuf>,
-}
+type SocketClient = Client<Connector, Body>;
 
-impl tower_service::Service<Uri> for UnixConnector {
-    type Response = TokioIo<UnixStream>;
-    type Error = std::io::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: Uri) -> Self::Future {
-        let path = self.path.clone();
-        Box::pin(async move { Ok(TokioIo::new(UnixStream::connect(&*path).await?)) })
-    }
-}
-
-type SocketClient = Client<UnixConnector, Body>;
-
-/// One pooled client per dockerd socket, kept across segment-list refreshes so that idle
+/// One pooled client per dockerd, kept across segment-list refreshes so that idle
 /// keep-alive connections are reused by the next request.
 #[derive(Default)]
 pub(crate) struct Pool {
-    clients: Mutex<HashMap<PathBuf, SocketClient>>,
+    clients: Mutex<HashMap<String, SocketClient>>,
 }
 
 impl Pool {
-    fn client(&self, socket: &Path) -> SocketClient {
+    fn client(&self, dockerd: &DockerAddress) -> SocketClient {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients
-            .entry(socket.to_path_buf())
+            .entry(dockerd.to_string())
             .or_insert_with(|| {
                 Client::builder(TokioExecutor::new())
                     .pool_timer(TokioTimer::new())
                     .pool_idle_timeout(Duration::from_secs(60))
                     .pool_max_idle_per_host(32)
-                    .build(UnixConnector { path: Arc::new(socket.to_path_buf()) })
+                    .build(Connector::new(dockerd.clone()))
             })
             .clone()
     }
 
     pub(crate) fn segment(&self, endpoint: SegmentEndpoint) -> Seg {
         Seg {
-            client: self.client(&endpoint.docker_socket),
+            client: self.client(&endpoint.dockerd),
             name: endpoint.name,
             address: endpoint.address,
             engine_address: format!("{}:{}", endpoint.address, endpoint.tls_port),
             docker_root: endpoint.docker_root,
-            socket: endpoint.docker_socket,
+            dockerd: endpoint.dockerd,
         }
     }
 }
@@ -84,8 +61,8 @@ pub(crate) struct Seg {
     pub address: Ipv4Addr,
     /// `ip:port` of its dockerd's TLS listener.
     pub engine_address: String,
-    pub docker_root: PathBuf,
-    socket: PathBuf,
+    pub docker_root: Option<PathBuf>,
+    dockerd: DockerAddress,
     client: SocketClient,
 }
 
@@ -118,9 +95,9 @@ pub(crate) fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
 }
 
 impl Seg {
-    /// The dockerd socket (for logs only: never in a message to a user).
-    pub(crate) fn socket(&self) -> &Path {
-        &self.socket
+    /// Where the dockerd is reached (for logs only: never in a message to a user).
+    pub(crate) fn dockerd(&self) -> &DockerAddress {
+        &self.dockerd
     }
 
     /// Sends a request whose URI is a path and query (`/v1.41/containers/json?all=1`).
@@ -129,7 +106,7 @@ impl Seg {
         *req.uri_mut() =
             format!("http://docker{target}").parse().map_err(|_| ApiError::bad_request("invalid request path"))?;
         self.client.request(req).await.map_err(|e| {
-            tracing::warn!(segment = %self.name, socket = %self.socket.display(), error = %e, "segment request failed");
+            tracing::warn!(segment = %self.name, dockerd = %self.dockerd, error = %e, "segment request failed");
             ApiError::new(StatusCode::BAD_GATEWAY, format!("segment {} is unreachable", self.name))
         })
     }

@@ -7,13 +7,13 @@
 //! with a growing pause.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use segments::bollard::models::{EventMessage, EventMessageTypeEnum};
 use segments::bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
-use segments::SegmentEngine;
+use segments::{DockerAddress, SegmentEngine};
 
 use super::fold::{group_of, health_of, Action, ContainerEvent, Fold, PlacedContainer, Reserved};
 
@@ -31,14 +31,14 @@ pub enum Feed {
 /// The first pause after a failure, and the longest.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(5));
 
-/// Follows the dockerd at `socket` for as long as the future lives, reporting every change
-/// through `report`.
-pub(super) async fn follow(socket: PathBuf, mut report: impl FnMut(Feed)) {
+/// Follows the dockerd at `dockerd` for as long as the future lives, reporting every
+/// change through `report`.
+pub(super) async fn follow(dockerd: DockerAddress, mut report: impl FnMut(Feed)) {
     let mut fold = Fold::default();
     let mut last_seen: Option<i64> = None;
     let mut pause = BACKOFF.0;
     loop {
-        match connect(&socket, &mut fold).await {
+        match connect(&dockerd, &mut fold).await {
             Ok((engine, since)) => {
                 pause = BACKOFF.0;
                 report(Feed::Following(fold.containers()));
@@ -56,9 +56,9 @@ pub(super) async fn follow(socket: PathBuf, mut report: impl FnMut(Feed)) {
                     read_reservations(&engine, &mut fold).await;
                     report(Feed::Following(fold.containers()));
                 }
-                tracing::debug!(socket = %socket.display(), "segment events: the stream ended; reconnecting");
+                tracing::debug!(%dockerd, "segment events: the stream ended; reconnecting");
             }
-            Err(err) => tracing::debug!(socket = %socket.display(), error = %err, "segment events: no answer"),
+            Err(err) => tracing::debug!(%dockerd, error = %err, "segment events: no answer"),
         }
         report(Feed::Unreachable);
         tokio::time::sleep(pause).await;
@@ -68,11 +68,11 @@ pub(super) async fn follow(socket: PathBuf, mut report: impl FnMut(Feed)) {
 
 /// Connects and resynchronises the fold with a listing; returns the engine and the time
 /// the listing stands for.
-async fn connect(socket: &std::path::Path, fold: &mut Fold) -> Result<(SegmentEngine, i64), String> {
-    if !socket.exists() {
+async fn connect(dockerd: &DockerAddress, fold: &mut Fold) -> Result<(SegmentEngine, i64), String> {
+    if dockerd.socket().is_some_and(|socket| !socket.exists()) {
         return Err("no socket yet".to_owned());
     }
-    let engine = SegmentEngine::connect(socket).await.map_err(|e| e.to_string())?;
+    let engine = SegmentEngine::connect(dockerd).await.map_err(|e| e.to_string())?;
     // Read before asking: everything up to this instant is in the listing.
     let at = now_nanos();
     let options = ListContainersOptions { all: true, ..Default::default() };

@@ -30,13 +30,19 @@ use crate::storage::Storage;
 pub struct LiveModels {
     storage: Storage,
     driver: Arc<dyn segments::SegmentDriver>,
+    /// How this server reaches dockerds over TLS.
+    identity: segments::ControlIdentity,
     models: Arc<Mutex<HashMap<String, watch::Sender<Containers>>>>,
 }
 
 impl LiveModels {
     /// No model runs until one is asked for.
-    pub fn new(storage: Storage, driver: Arc<dyn segments::SegmentDriver>) -> Self {
-        LiveModels { storage, driver, models: Arc::default() }
+    pub fn new(
+        storage: Storage,
+        driver: Arc<dyn segments::SegmentDriver>,
+        identity: segments::ControlIdentity,
+    ) -> Self {
+        LiveModels { storage, driver, identity, models: Arc::default() }
     }
 
     /// Follows cluster `id`'s containers, starting its model if none runs. The caller
@@ -61,7 +67,8 @@ impl LiveModels {
                 idle
             }
         };
-        let run = cluster::run(self.storage.clone(), self.driver.clone(), id.clone(), tx.clone(), stop_if_idle);
+        let reach = (self.driver.clone(), self.identity.clone());
+        let run = cluster::run(self.storage.clone(), reach, id.clone(), tx.clone(), stop_if_idle);
         tokio::spawn(async move {
             run.await;
             let mut models = registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -180,7 +180,7 @@ impl Reconciler {
             self.thaw_handed_over(&taken).await?;
             // One at a time, so that each leaves a swarm that still has its quorum.
             for (row, segment) in missing.iter().zip(&taken).filter(|(_, t)| t.leave_swarm.is_some()) {
-                self.leave_group_swarm(&row.id, &segment.domain).await;
+                self.leave_group_swarm(&row.id, &segment.domain, segment.address).await;
             }
             let split: Vec<&String> = taken.iter().filter_map(|t| t.leave_swarm.as_ref()).collect();
             self.isolate_rest_of(&split).await?;
@@ -226,7 +226,7 @@ impl Reconciler {
         let (driver, docker, patience) = (&self.inner.driver, &self.inner.docker, &self.inner.patience);
         let address = parse_address(&segment)?;
         let domain = segment.domain().to_owned();
-        let socket = driver.docker_socket(&domain);
+        let dockerd = self.inner.dockerd(&domain, address);
         let n = segment.ordinal;
         let mut state = driver.state(&domain).await?;
         if state == SegmentState::Frozen {
@@ -235,7 +235,7 @@ impl Reconciler {
             state = SegmentState::Running;
         }
         if state == SegmentState::Running {
-            match docker.wait_ready(&socket, patience.health).await {
+            match docker.wait_ready(&dockerd, patience.health).await {
                 Ok(engine) if segment.state == SegmentStatus::Ready => {
                     return Ok(Live { row: segment, address, engine })
                 }
@@ -243,7 +243,7 @@ impl Reconciler {
                 Err(err) if segment.state == SegmentStatus::Ready => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
                     self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
-                    if self.hangs(&domain, &socket).await? {
+                    if self.hangs(&domain, &dockerd).await? {
                         driver.stop(&domain).await?;
                     }
                     // Starts it again if it stopped; a running one is left alone.
@@ -261,7 +261,7 @@ impl Reconciler {
             }
             driver.ensure(&self.spec_of(cluster, &segment, address)?).await?;
         }
-        let engine = docker.wait_ready(&socket, patience.start).await?;
+        let engine = docker.wait_ready(&dockerd, patience.start).await?;
         if segment.domain.is_some() {
             // From the pool: the segment becomes the cluster's (again, after a restart,
             // which gives a domain its own name back).
@@ -279,14 +279,14 @@ impl Reconciler {
     /// domain keeps running for [`super::Patience::hang`] while Docker stays silent. A dockerd that
     /// died takes its domain down a moment later (then this returns false at once, and the
     /// caller starts it again), a slow one answers meanwhile.
-    async fn hangs(&self, name: &str, socket: &std::path::Path) -> Result<bool> {
+    async fn hangs(&self, name: &str, dockerd: &segments::DockerAddress) -> Result<bool> {
         let patience = &self.inner.patience;
         let deadline = Instant::now() + patience.hang;
         while Instant::now() < deadline {
             if self.inner.driver.state(name).await? != SegmentState::Running {
                 return Ok(false);
             }
-            if self.inner.docker.wait_ready(socket, patience.hang_probe).await.is_ok() {
+            if self.inner.docker.wait_ready(dockerd, patience.hang_probe).await.is_ok() {
                 return Ok(false);
             }
         }
@@ -308,14 +308,15 @@ impl Reconciler {
 
     fn spec_of(&self, cluster: &ClusterRow, segment: &SegmentRow, address: Ipv4Addr) -> Result<SegmentSpec> {
         let flavor = &self.inner.provisioner.config.flavor;
-        // A CA whose key is dropped right here: no client certificate can ever chain to it,
-        // so nobody but the host (over the unix socket) can drive this dockerd.
-        let lock = pki::new_cluster_ca(&segment.name, "client lock")?;
+        let p = &self.inner.provisioner;
+        let listener = p.listener_cert(segment.domain(), address)?;
         let tls = SegmentTls {
             ca_pem: cluster.ca_cert_pem.clone(),
-            client_ca_pem: lock.cert_pem,
+            client_ca_pem: p.control_ca_cert_pem().to_owned(),
             cert_pem: segment.cert_pem.clone(),
             key_pem: segment.key_pem.clone(),
+            listener_cert_pem: listener.cert_pem,
+            listener_key_pem: listener.key_pem,
         };
         Ok(flavor.segment_spec(segment.domain(), address, tls))
     }

@@ -37,7 +37,10 @@ impl Reconciler {
         let patience = self.inner.patience.quick_look;
         let answers = join_all(segments.iter().map(|s| async move {
             matches!(driver.state(s.domain()).await, Ok(SegmentState::Running))
-                && docker.wait_ready(&driver.docker_socket(s.domain()), patience).await.is_ok()
+                && match s.address.parse() {
+                    Ok(address) => docker.wait_ready(&self.inner.dockerd(s.domain(), address), patience).await.is_ok(),
+                    Err(_) => false,
+                }
         }))
         .await;
         Ok(answers.into_iter().all(|ok| ok))

@@ -23,7 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-use segments::{DockerConnector, SegmentDriver, UnixSocketDocker};
+use std::net::Ipv4Addr;
+
+use segments::{BollardDocker, DockerAddress, DockerConnector, SegmentDriver};
 
 use crate::cluster::ClusterStatus;
 use crate::error::Result;
@@ -70,6 +72,13 @@ struct Inner {
     heartbeat: Heartbeat,
 }
 
+impl Inner {
+    /// Where the dockerd of segment `domain` at `address` is reached.
+    fn dockerd(&self, domain: &str, address: Ipv4Addr) -> DockerAddress {
+        self.driver.docker_address(domain, address, self.provisioner.control_identity())
+    }
+}
+
 #[derive(Default)]
 struct Schedule {
     busy: bool,
@@ -92,12 +101,12 @@ pub enum Outcome {
 
 impl Reconciler {
     /// A reconciler for this provisioner's clusters, running segments with `driver` and
-    /// reaching their Docker over their unix sockets, with the production [`Patience`].
+    /// reaching their Docker with bollard, with the production [`Patience`].
     pub fn new(provisioner: Provisioner, driver: Arc<dyn SegmentDriver>, base_image_tar: PathBuf) -> Self {
         Self::with_context(Context {
             provisioner,
             driver,
-            docker: Arc::new(UnixSocketDocker),
+            docker: Arc::new(BollardDocker),
             base_image_tar,
             patience: Patience::default(),
         })

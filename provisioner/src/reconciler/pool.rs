@@ -264,10 +264,10 @@ impl Reconciler {
     /// off from its leader soon knows no swarm to leave. Before any rule changes and
     /// before anything of the cluster reaches it. Best effort: what fails here the swarm
     /// step does later, only slower.
-    pub(super) async fn leave_group_swarm(&self, segment: &str, domain: &str) {
+    pub(super) async fn leave_group_swarm(&self, segment: &str, domain: &str, address: Ipv4Addr) {
         let inner = &self.inner;
         let left = async {
-            let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.health).await?;
+            let engine = inner.docker.wait_ready(&inner.dockerd(domain, address), inner.patience.health).await?;
             if engine.local_swarm().await?.is_active() {
                 engine.swarm_leave(true).await?;
             }
@@ -311,7 +311,7 @@ impl Reconciler {
         let regrouped = async {
             inner.driver.thaw(domain).await?;
             inner.driver.allow_peers(domain, address, &[]).await?;
-            let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.health).await?;
+            let engine = inner.docker.wait_ready(&inner.dockerd(domain, address), inner.patience.health).await?;
             self.settle(domain, address, engine.as_ref(), wanted).await
         };
         match regrouped.await {
@@ -401,7 +401,8 @@ impl Reconciler {
         }
         inner.driver.allow_peers(domain, address, &addresses).await?;
         let (first, first_address) = &group.members[0];
-        let first_engine = inner.docker.wait_ready(&inner.driver.docker_socket(first), inner.patience.health).await?;
+        let first_engine =
+            inner.docker.wait_ready(&inner.dockerd(first, *first_address), inner.patience.health).await?;
         let tokens = first_engine.join_tokens().await?;
         // Still in the pool after the tokens were read: they are the group's swarm's.
         if !storage.is_pool_member(first, &group.swarm).await? || !storage.pool_segment_unbroken(domain).await? {
@@ -420,20 +421,23 @@ impl Reconciler {
         let inner = &self.inner;
         let flavor = &inner.provisioner.config.flavor;
         // Its own CA, whose key is dropped here: the certificate is a placeholder until a
-        // cluster gives the segment its own, and nobody can ever authenticate with it.
+        // cluster gives the segment its own.
         let ca = pki::new_cluster_ca(domain, "warm pool")?;
         let ip = IpAddr::V4(address);
         let cert = pki::issue_server_cert(&ca, domain, &[ip, IpAddr::V4(Ipv4Addr::LOCALHOST)], &[domain.into()])?;
+        let listener = inner.provisioner.listener_cert(domain, address)?;
         let tls = SegmentTls {
-            ca_pem: ca.cert_pem.clone(),
-            client_ca_pem: ca.cert_pem,
+            ca_pem: ca.cert_pem,
+            client_ca_pem: inner.provisioner.control_ca_cert_pem().to_owned(),
             cert_pem: cert.cert_pem,
             key_pem: cert.key_pem,
+            listener_cert_pem: listener.cert_pem,
+            listener_key_pem: listener.key_pem,
         };
         let spec = flavor.segment_spec(domain, address, tls);
         inner.driver.ensure(&spec).await?;
         inner.driver.allow_peers(domain, address, &[]).await?;
-        let engine = inner.docker.wait_ready(&inner.driver.docker_socket(domain), inner.patience.start).await?;
+        let engine = inner.docker.wait_ready(&inner.dockerd(domain, address), inner.patience.start).await?;
         engine.ensure_base_image(&inner.base_image_tar).await?;
         Ok(engine)
     }

@@ -24,6 +24,7 @@ mod bundles;
 #[macro_use]
 mod hosts;
 mod clusters;
+mod control_plane;
 mod events;
 mod leases;
 mod other_writers;

@@ -3,14 +3,14 @@
 //! membership, with tokens that say which swarm and role they join.
 
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use segments::bollard::models::{LocalNodeState, NodeState, Reachability};
 use segments::{
-    DockerConnector, EngineError, JoinTokens, LocalSwarm, NodeRole, SegmentDocker, SwarmNode, BASE_IMAGE_REF,
-    SWARM_DATA, SWARM_MANAGER,
+    DockerAddress, DockerConnector, EngineError, JoinTokens, LocalSwarm, NodeRole, SegmentDocker, SwarmNode,
+    BASE_IMAGE_REF, SWARM_DATA, SWARM_MANAGER,
 };
 
 use super::driver::{segment_of, socket_of};
@@ -28,13 +28,17 @@ pub struct FakeEngine {
 }
 
 fn error(name: &str, detail: impl Into<String>) -> EngineError {
-    EngineError::Unexpected { socket: socket_of(name), detail: detail.into() }
+    EngineError::Unexpected { at: socket_of(name).display().to_string(), detail: detail.into() }
 }
 
 #[async_trait]
 impl DockerConnector for FakeDocker {
-    async fn wait_ready(&self, socket: &Path, timeout: Duration) -> Result<Box<dyn SegmentDocker>, EngineError> {
-        let name = segment_of(socket);
+    async fn wait_ready(
+        &self,
+        dockerd: &DockerAddress,
+        timeout: Duration,
+    ) -> Result<Box<dyn SegmentDocker>, EngineError> {
+        let name = segment_of(dockerd);
         self.world.enter("wait_ready", &name).await.map_err(|m| error(&name, m))?;
         let deadline = Instant::now() + timeout;
         loop {
@@ -42,8 +46,7 @@ impl DockerConnector for FakeDocker {
                 return Ok(Box::new(FakeEngine { world: self.world.clone(), name }));
             }
             if Instant::now() >= deadline {
-                let socket = PathBuf::from(socket);
-                return Err(EngineError::NotReady { socket, timeout, last: "no answer".into() });
+                return Err(EngineError::NotReady { at: dockerd.to_string(), timeout, last: "no answer".into() });
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }

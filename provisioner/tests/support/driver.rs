@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use segments::{SegmentDriver, SegmentError, SegmentSpec, SegmentState, SegmentTls};
+use segments::{ControlIdentity, DockerAddress, SegmentDriver, SegmentError, SegmentSpec, SegmentState, SegmentTls};
 
 use super::world::{Seg, World};
 
@@ -21,7 +21,8 @@ pub fn socket_of(name: &str) -> PathBuf {
 }
 
 /// The segment a fake socket belongs to.
-pub fn segment_of(socket: &Path) -> String {
+pub fn segment_of(dockerd: &DockerAddress) -> String {
+    let socket = dockerd.socket().unwrap_or(Path::new(""));
     socket.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
@@ -129,8 +130,8 @@ impl SegmentDriver for FakeDriver {
         Ok(self.world.state().segments.keys().cloned().collect())
     }
 
-    fn docker_socket(&self, name: &str) -> PathBuf {
-        socket_of(name)
+    fn docker_address(&self, name: &str, _address: Ipv4Addr, _identity: &ControlIdentity) -> DockerAddress {
+        DockerAddress::Unix(socket_of(name))
     }
 
     fn apparmor_enforced(&self) -> bool {

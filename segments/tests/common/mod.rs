@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use segments::{parse_cidr, HostConfig, LibvirtSegments, SegmentDriver, SegmentSpec, SegmentTls, LXC_SYSTEM_URI};
+use segments::{
+    parse_cidr, ControlIdentity, DockerAddress, HostConfig, LibvirtSegments, SegmentDriver, SegmentSpec, SegmentTls,
+    LXC_SYSTEM_URI,
+};
 use testkit::tls::TestCa;
 
 /// The test bridge and subnet: never the panel's.
@@ -55,6 +58,7 @@ impl TestHost {
             gateway,
             prefix_len,
             libvirt_uri: LXC_SYSTEM_URI.into(),
+            docker_over_tls: false,
         };
         let driver = LibvirtSegments::new(config.clone()).unwrap();
         TestHost { config: driver.config().clone(), driver, prefix, extra_files: Vec::new() }
@@ -81,6 +85,12 @@ impl TestHost {
             pids_max: 1024,
         };
         (spec, pki)
+    }
+
+    /// Where the control plane reaches the dockerd of `spec`'s segment (its unix socket,
+    /// unless the config says TLS).
+    pub fn docker(&self, spec: &SegmentSpec) -> DockerAddress {
+        docker(&self.driver, spec)
     }
 
     /// A file to delete on drop (for example a marker on the host's root).
@@ -119,25 +129,52 @@ impl Drop for TestHost {
     }
 }
 
-/// The TLS material a segment gets, plus a client certificate of the same CA.
+/// Where the control plane reaches the dockerd of `spec`'s segment through `driver`.
+pub fn docker(driver: &LibvirtSegments, spec: &SegmentSpec) -> DockerAddress {
+    driver.docker_address(&spec.name, spec.address, &control_plane().identity)
+}
+
+/// The control plane of the tests: its CA, which signs every segment's listener
+/// certificate, and the client identity it holds.
+pub struct ControlPlane {
+    pub ca: TestCa,
+    pub identity: ControlIdentity,
+}
+
+/// One control plane per test binary, as a server has one.
+pub fn control_plane() -> &'static ControlPlane {
+    static CONTROL: OnceLock<ControlPlane> = OnceLock::new();
+    CONTROL.get_or_init(|| {
+        let ca = TestCa::new("control plane");
+        let client = ca.client("carina control plane");
+        let identity = ControlIdentity::new(ca.cert_pem(), &client.cert_pem, &client.key_pem).unwrap();
+        ControlPlane { ca, identity }
+    })
+}
+
+/// The TLS material a segment gets, plus a client certificate of its cluster CA (what a
+/// tenant's bundle holds).
 pub struct TestPki {
     pub tls: SegmentTls,
     pub client_cert_pem: String,
     pub client_key_pem: String,
 }
 
-/// A segment's TLS material made by the `pki` crate, as the provisioner makes it (the
-/// client CA is the cluster CA here, so tests can reach dockerd's TCP port).
+/// A segment's TLS material made by the `pki` crate, as the provisioner makes it.
 pub fn pki_for(name: &str, address: Ipv4Addr) -> TestPki {
     let ca = TestCa::new(name);
     let server = ca.server_for(name, &[address.into(), Ipv4Addr::LOCALHOST.into()], &[name, "localhost"]);
+    let control = control_plane();
+    let listener = control.ca.server_for(name, &[address.into()], &[]);
     let client = ca.client("client");
     TestPki {
         tls: SegmentTls {
             ca_pem: ca.cert_pem().to_owned(),
-            client_ca_pem: ca.cert_pem().to_owned(),
+            client_ca_pem: control.ca.cert_pem().to_owned(),
             cert_pem: server.cert_pem,
             key_pem: server.key_pem,
+            listener_cert_pem: listener.cert_pem,
+            listener_key_pem: listener.key_pem,
         },
         client_cert_pem: client.cert_pem,
         client_key_pem: client.key_pem,

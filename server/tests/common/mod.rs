@@ -205,6 +205,7 @@ impl Server {
             gateway,
             prefix_len,
             libvirt_uri: segments::LXC_SYSTEM_URI.into(),
+            docker_over_tls: false,
         })
         .unwrap()
     }

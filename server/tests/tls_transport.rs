@@ -1,0 +1,81 @@
+//! A server that reaches segments' dockerds over TLS with the control plane's client
+//! certificate (`--docker-transport tls`), as it must for segments on a host other than
+//! its own. Once the cluster is built its segments' unix sockets are deleted from the
+//! host: the reconciler's checks, the cluster endpoint (requests, streams, attach, exec)
+//! and the live model must all go on over TLS alone.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{docker_with, download_bundle, Server};
+use serde_json::json;
+
+const CLI: &str = "/usr/local/bin/docker";
+
+fn docker_ok(bundle: &Path, args: &[&str]) -> String {
+    let out = docker_with(CLI, bundle, args);
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_cluster_works_with_its_dockerds_reached_over_tls_alone() {
+    let server = Server::start_with_args("tls", &["--docker-transport", "tls"]);
+    let key = server.api_key_for("ada@example.com");
+    let (code, created) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "web", "nodes": 2})));
+    assert_eq!(code, 201, "{created}");
+    let detail = server
+        .wait_cluster(&key, "web", Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active");
+
+    // From here on nothing can reach a dockerd through its socket.
+    for segment in detail["segments"].as_array().unwrap() {
+        let domain = server.domain_of(segment["name"].as_str().unwrap());
+        let socket = server.driver().layout(&domain).docker_socket();
+        std::fs::remove_file(&socket).unwrap_or_else(|e| panic!("{}: {e}", socket.display()));
+    }
+    let since = Instant::now();
+
+    // The endpoint: a detached container, its log stream, exec and attach (upgraded
+    // connections), and the listing across segments.
+    let bundle = download_bundle(&server, &key, "web", &server.data.path().join("bundle"));
+    docker_ok(&bundle, &["run", "-d", "--name", "probe", "busybox", "sh", "-c", "echo ready; sleep 600"]);
+    assert!(docker_ok(&bundle, &["logs", "probe"]).contains("ready"));
+    assert_eq!(docker_ok(&bundle, &["exec", "probe", "echo", "inside"]).trim(), "inside");
+    assert_eq!(docker_ok(&bundle, &["run", "--rm", "busybox", "echo", "attached"]).trim(), "attached");
+    assert!(docker_ok(&bundle, &["ps", "--format", "{{.Names}}"]).lines().any(|name| name.ends_with("probe")));
+    // A segment's directories are not on the endpoint's machine when it is reached over
+    // TLS: a bind below /var/lib/docker cannot be checked for planted links, so it is
+    // refused.
+    let bind = docker_with(CLI, &bundle, &["run", "--rm", "-v", "/var/lib/docker/volumes:/v", "busybox", "true"]);
+    assert!(!bind.status.success(), "an unchecked bind below /var/lib/docker was accepted");
+
+    // The live model: the cluster page, rendered on the server, shows the new container.
+    let jar = server.data.path().join("ada@example.com.cookies");
+    let page = |path: &str| {
+        let out = Command::new("curl").args(["-s", "-b", jar.to_str().unwrap(), &server.url(path)]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !page("/clusters/web").contains("probe") {
+        assert!(Instant::now() < deadline, "the cluster page never showed the container");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // The reconciler's health checks (every pass looks at each segment) found every
+    // dockerd answering all along: the cluster stayed active, and no segment went down.
+    std::thread::sleep(Duration::from_secs(10).saturating_sub(since.elapsed()));
+    let (code, now) = server.api(&key, "GET", "/clusters/web", None);
+    assert_eq!((code, now["status"].as_str()), (200, Some("active")), "{now}");
+    let (_, events) = server.api(&key, "GET", "/clusters/web/events", None);
+    assert!(!events.to_string().contains("is down"), "a segment was marked down: {events}");
+    let log = server.log();
+    assert!(!log.contains("docker.sock"), "something still looked for a socket:\n{log}");
+}
