@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares this machine to run segments: packages, libvirtd (in its own mount namespace),
+# Prepares this machine to run segments: packages, libvirtd (in its own mount namespace,
+# also listening on TLS on loopback, see lib/libvirt-tls.sh),
 # the machine-wide shared mount root for segment overlays, one bridge, the segment root
 # filesystem and the base image. Idempotent and quick when everything is already in place;
 # safe to run concurrently (one lock) and by several instances with their own bridges.
@@ -24,6 +25,8 @@ source "$here/lib/common.sh"
 source "$here/lib/apt-mirror.sh"
 # shellcheck source=lib/base-image.sh
 source "$here/lib/base-image.sh"
+# shellcheck source=lib/libvirt-tls.sh
+source "$here/lib/libvirt-tls.sh"
 
 : "${CARINA_DATA_DIR:=/var/lib/carina}"
 : "${CARINA_IMAGE_DIR:=$CARINA_DATA_DIR/images}"
@@ -36,7 +39,7 @@ source "$here/lib/base-image.sh"
 LIBVIRT_URI=lxc:///system
 LIBVIRTD_PIDFILE=/run/libvirtd.pid
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-lxc libvirt-clients libvirt-dev pkg-config
-  debootstrap busybox-static apparmor iptables ebtables iproute2 bridge-utils util-linux e2fsprogs)
+  debootstrap busybox-static apparmor iptables ebtables iproute2 bridge-utils util-linux e2fsprogs openssl)
 # What dockerd inside a segment needs; iproute2 and procps help when debugging one.
 ROOTFS_INCLUDE=docker.io,iptables,ca-certificates,tini,iproute2,procps
 # Bump when the steps after debootstrap change: a new recipe builds a new root.
@@ -98,12 +101,14 @@ libvirtd_pid() {
 
 start_libvirtd() {
   local pid tags i
+  ensure_libvirt_pki
   if pid=$(libvirtd_pid) && virsh -c "$LIBVIRT_URI" version >/dev/null 2>&1; then
     tags=$(mount_tags "$pid" "$CARINA_SEGMENTS_ROOT")
-    case $tags in *master:*) return 0 ;; esac
-    # Started by someone else, before the shared root existed: it would never see a
-    # segment's overlay. Running domains survive a libvirtd restart, so restart it.
-    log "restarting libvirtd (it cannot see mounts under $CARINA_SEGMENTS_ROOT)"
+    case $tags in *master:*) libvirtd_listens "$pid" && return 0 ;; esac
+    # Started by someone else, before the shared root existed (it would never see a
+    # segment's overlay), or without its TLS listener. Running domains survive a libvirtd
+    # restart, so restart it.
+    log "restarting libvirtd (to see mounts under $CARINA_SEGMENTS_ROOT and listen on TLS on loopback)"
     kill "$pid"
     for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
@@ -115,7 +120,7 @@ start_libvirtd() {
   LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" \
     unshare -m --propagation slave sh -c '
       if grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo; then umount -l /sys/fs/cgroup/unified; fi
-      exec libvirtd -d' 9>&-
+      exec libvirtd -d --listen --config "$0"' "$LIBVIRT_PKI/libvirtd.conf" 9>&-
   for i in $(seq 1 100); do
     virsh -c "$LIBVIRT_URI" version >/dev/null 2>&1 && return 0
     sleep 0.1
@@ -290,3 +295,4 @@ echo "base_image_ref=$BASE_IMAGE_REF"
 echo "bridge=$CARINA_BRIDGE"
 echo "bridge_addr=$CARINA_BRIDGE_ADDR"
 echo "libvirt_uri=$LIBVIRT_URI"
+echo "libvirt_tls_uri=$(libvirt_tls_uri)"

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::Uri;
 use hyper_util::rt::TokioIo;
@@ -70,10 +71,20 @@ impl fmt::Display for DockerAddress {
 /// (without Nagle's delay: requests are small and answered at once) and the TLS
 /// handshake, which checks that the server's certificate names the segment's address.
 pub async fn connect(address: &DockerAddress) -> std::io::Result<DockerStream> {
+    connect_within(address, None).await
+}
+
+/// Like [`connect`], giving up on a TCP connection not made within `tcp_timeout`.
+pub async fn connect_within(address: &DockerAddress, tcp_timeout: Option<Duration>) -> std::io::Result<DockerStream> {
     match address {
         DockerAddress::Unix(path) => Ok(DockerStream::Unix(UnixStream::connect(path).await?)),
         DockerAddress::Tls { addr, identity } => {
-            let tcp = TcpStream::connect(addr).await?;
+            let tcp = match tcp_timeout {
+                None => TcpStream::connect(addr).await?,
+                Some(limit) => tokio::time::timeout(limit, TcpStream::connect(addr))
+                    .await
+                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no TCP connection in time"))??,
+            };
             tcp.set_nodelay(true)?;
             let name = ServerName::IpAddress(IpAddr::V4(*addr.ip()).into());
             let tls = identity.connector().connect(name, tcp).await?;
@@ -86,12 +97,19 @@ pub async fn connect(address: &DockerAddress) -> std::io::Result<DockerStream> {
 #[derive(Clone, Debug)]
 pub struct Connector {
     address: Arc<DockerAddress>,
+    tcp_timeout: Option<Duration>,
 }
 
 impl Connector {
     /// A connector for the dockerd at `address`.
     pub fn new(address: DockerAddress) -> Self {
-        Connector { address: Arc::new(address) }
+        Connector { address: Arc::new(address), tcp_timeout: None }
+    }
+
+    /// Gives up on a TCP connection not made within `limit` (see [`connect_within`]).
+    pub fn with_tcp_timeout(mut self, limit: Duration) -> Self {
+        self.tcp_timeout = Some(limit);
+        self
     }
 }
 
@@ -105,7 +123,7 @@ impl tower_service::Service<Uri> for Connector {
     }
 
     fn call(&mut self, _: Uri) -> Self::Future {
-        let address = self.address.clone();
-        Box::pin(async move { Ok(TokioIo::new(connect(&address).await?)) })
+        let (address, limit) = (self.address.clone(), self.tcp_timeout);
+        Box::pin(async move { Ok(TokioIo::new(connect_within(&address, limit).await?)) })
     }
 }

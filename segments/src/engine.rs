@@ -26,6 +26,10 @@ const REQUEST_TIMEOUT_SECS: u64 = 15;
 pub(crate) const SWARM_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often `wait_ready` polls: dockerd answers about half a second after the start.
 const READY_POLL: Duration = Duration::from_millis(50);
+/// How long a TCP connection to a segment's dockerd may take to open. On the bridge it
+/// takes well under a millisecond; a SYN sent while the segment is still starting is lost,
+/// and TCP would send it again only after a second, so a poll gives up instead.
+const TCP_CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Errors of Docker and Swarm operations on one segment.
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +248,7 @@ fn over_tls(address: &DockerAddress) -> Result<Docker, bollard::errors::Error> {
         Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(Connector::new(address.clone())),
+            .build(Connector::new(address.clone()).with_tcp_timeout(TCP_CONNECT_TIMEOUT)),
     );
     let transport = move |request: BollardRequest| {
         let client = client.clone();

@@ -1,8 +1,10 @@
-//! A server that reaches segments' dockerds over TLS with the control plane's client
-//! certificate (`--docker-transport tls`), as it must for segments on a host other than
-//! its own. Once the cluster is built its segments' unix sockets are deleted from the
-//! host: the reconciler's checks, the cluster endpoint (requests, streams, attach, exec)
-//! and the live model must all go on over TLS alone.
+//! A server that reaches libvirt through its network protocol (this machine's libvirtd,
+//! over TLS on loopback, as another host's would be) and so, by default, segments'
+//! dockerds over TLS with the control plane's client certificate. Once the cluster is
+//! built its segments' unix sockets are deleted from the host: the reconciler's checks,
+//! the cluster endpoint (requests, streams, attach, exec) and the live model must all go
+//! on over TLS alone. (Segment roots, filters and cgroups are still made on this machine:
+//! see the README's "Segments on other hosts".)
 
 mod common;
 
@@ -27,8 +29,8 @@ fn docker_ok(bundle: &Path, args: &[&str]) -> String {
 }
 
 #[test]
-fn a_cluster_works_with_its_dockerds_reached_over_tls_alone() {
-    let server = Server::start_with_args("tls", &["--docker-transport", "tls"]);
+fn a_cluster_built_through_libvirts_network_api_works_with_its_dockerds_reached_over_tls_alone() {
+    let server = Server::start_with_args("tls", &["--libvirt-uri", &common::libvirt_tls_uri()]);
     let key = server.api_key_for("ada@example.com");
     let (code, created) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "web", "nodes": 2})));
     assert_eq!(code, 201, "{created}");

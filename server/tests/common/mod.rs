@@ -32,6 +32,12 @@ pub fn host_setup_again() {
     testkit::host::setup_now(&BRIDGE, &BRIDGE_ADDR);
 }
 
+/// This machine's libvirtd as another host's is reached: over TLS on loopback, with the
+/// client certificate `scripts/host-setup.sh` made (`lxc+tls://127.0.0.1/system?pkipath=...`).
+pub fn libvirt_tls_uri() -> String {
+    testkit::host::setup(&BRIDGE, &BRIDGE_ADDR)["libvirt_tls_uri"].clone()
+}
+
 /// The docker CLI the tests drive clusters with (Docker's current one).
 pub const CLI: &str = testkit::cli::CLI_NEW;
 pub use testkit::{free_port, segment_pids};
