@@ -120,7 +120,7 @@ async fn rotate_secret_key(provisioner: &Provisioner, common: &Common, new_key_f
     let new = SecretKey::load_or_create(new_key_file)?;
     let resealed = provisioner.rotate_secret_key(&new).await?;
     println!(
-        "re-sealed {resealed} cluster CA key(s) with secret key {} (was {}).\n\
+        "re-sealed {resealed} CA key(s) (the clusters' and the control plane's) with secret key {} (was {}).\n\
          Next: move {} over {} (or start the server with --secret-key-file {}), then delete the old key.",
         new.id(),
         provisioner.secret_key_id(),

@@ -137,7 +137,7 @@ fn the_secret_key_rotates_from_the_command_line() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("re-sealed 0 cluster CA key(s)"), "{stdout}");
+    assert!(stdout.contains("re-sealed 1 CA key(s) (the clusters' and the control plane's)"), "{stdout}");
     assert!(new_key.exists());
 
     // A key file other users can read is refused with the fix in the message.

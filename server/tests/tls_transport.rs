@@ -3,8 +3,10 @@
 //! dockerds over TLS with the control plane's client certificate. Once the cluster is
 //! built its segments' unix sockets are deleted from the host: the reconciler's checks,
 //! the cluster endpoint (requests, streams, attach, exec) and the live model must all go
-//! on over TLS alone. (Segment roots, filters and cgroups are still made on this machine:
-//! see the README's "Segments on other hosts".)
+//! on over TLS alone. One of the two segments comes from the warm pool: started with the
+//! control plane's listener certificate for its address, it keeps it when the cluster
+//! takes it. (Segment roots, filters and cgroups are still made on this machine: see the
+//! README's "Segments on other hosts".)
 
 mod common;
 
@@ -30,17 +32,25 @@ fn docker_ok(bundle: &Path, args: &[&str]) -> String {
 
 #[test]
 fn a_cluster_built_through_libvirts_network_api_works_with_its_dockerds_reached_over_tls_alone() {
-    let server = Server::start_with_args("tls", &["--libvirt-uri", &common::libvirt_tls_uri()]);
+    let server = Server::start_with("tls", 1, &["--libvirt-uri", &common::libvirt_tls_uri()]);
+    server.wait_pool_full(1);
     let key = server.api_key_for("ada@example.com");
     let (code, created) = server.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "web", "nodes": 2})));
     assert_eq!(code, 201, "{created}");
     let detail = server
         .wait_cluster(&key, "web", Duration::from_secs(180), |code, json| code == 200 && json["status"] == "active");
 
+    let domains: Vec<String> = detail["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|segment| server.domain_of(segment["name"].as_str().unwrap()))
+        .collect();
+    assert!(domains.iter().any(|d| d.starts_with("pool-")), "no segment came from the warm pool: {domains:?}");
+
     // From here on nothing can reach a dockerd through its socket.
-    for segment in detail["segments"].as_array().unwrap() {
-        let domain = server.domain_of(segment["name"].as_str().unwrap());
-        let socket = server.driver().layout(&domain).docker_socket();
+    for domain in &domains {
+        let socket = server.driver().layout(domain).docker_socket();
         std::fs::remove_file(&socket).unwrap_or_else(|e| panic!("{}: {e}", socket.display()));
     }
     let since = Instant::now();

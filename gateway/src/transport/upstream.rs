@@ -29,10 +29,13 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    fn client(&self, dockerd: &DockerAddress) -> SocketClient {
+    /// Keyed by the segment's name as well: an address (unlike a socket's path) is given
+    /// to another segment once this one is gone, and an idle connection to the old one must
+    /// not serve the new one.
+    fn client(&self, segment: &str, dockerd: &DockerAddress) -> SocketClient {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients
-            .entry(dockerd.to_string())
+            .entry(format!("{segment} {dockerd}"))
             .or_insert_with(|| {
                 Client::builder(TokioExecutor::new())
                     .pool_timer(TokioTimer::new())
@@ -45,7 +48,7 @@ impl Pool {
 
     pub(crate) fn segment(&self, endpoint: SegmentEndpoint) -> Seg {
         Seg {
-            client: self.client(&endpoint.dockerd),
+            client: self.client(&endpoint.name, &endpoint.dockerd),
             name: endpoint.name,
             address: endpoint.address,
             engine_address: format!("{}:{}", endpoint.address, endpoint.tls_port),

@@ -76,7 +76,8 @@ impl Server {
         Self::start_with(tag, 0, args)
     }
 
-    fn start_with(tag: &str, warm_segments: u32, args: &[&str]) -> Server {
+    /// Starts a server with a warm pool of `warm_segments` and more flags for `serve`.
+    pub fn start_with(tag: &str, warm_segments: u32, args: &[&str]) -> Server {
         host_setup();
         let first = 25000 + (std::process::id() % 500) as u16 * 10;
         let mut server = Server {
