@@ -6,13 +6,16 @@
 #  - create->active of a 3-segment cluster (polled every 20 ms), then its deletion;
 # then, with one 3-segment cluster on each, N times alternating through each endpoint with
 # the docker CLI:
-#  - `docker ps` and `docker run --rm busybox true`.
+#  - `docker ps` and `docker run --rm busybox true`;
+#  - `docker logs` of a container that printed LOG_MB (default 100) MB of lines (the
+#    bulk-stream path: a reader thread on the socket, or the pooled client over TLS).
 # Prints each figure's median and the ratio tls/unix. Everything is removed afterwards.
 # Usage: bench/docker-transport.sh [runs, default 5]. SKIP_BUILD=1 reuses the release build;
 # N (default 15) sets the CLI runs.
 set -euo pipefail
 RUNS=${1:-5}
 N=${N:-15}
+LOG_MB=${LOG_MB:-100}
 . "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$REPO_ROOT"
 ensure_debian_packages curl unzip
@@ -112,12 +115,21 @@ for name in unix tls; do
   unzip -q -o "$WORK/$name/cli.zip" -d "$WORK/$name"
   mv "$WORK/$name/cli" "$WORK/$name/bundle"
   cli_ms "$name" run --rm busybox true >/dev/null # warms the image lookup
+  cli_ms "$name" run -d --name logger busybox sh -c \
+    "yes 'a line of the log stream, forty bytes.' | head -c $((LOG_MB * 1000000))" >/dev/null
 done
-declare -A ps runs
-for _ in $(seq 1 "$N"); do
+for name in unix tls; do
+  (cd "$WORK/$name/bundle" && set -a && . ./docker.env && set +a && docker wait logger >/dev/null)
+done
+declare -A ps runs logs
+for i in $(seq 1 "$N"); do
   for name in unix tls; do
     ps[$name]+="$(cli_ms "$name" ps) "
     runs[$name]+="$(cli_ms "$name" run --rm busybox true) "
+    # MB/s; fewer runs: each reads the whole log.
+    if [ "$i" -le 5 ]; then
+      logs[$name]+="$(awk -v ms="$(cli_ms "$name" logs logger)" -v mb="$LOG_MB" 'BEGIN{printf "%.1f", mb/(ms/1000)}') "
+    fi
   done
 done
 
@@ -132,3 +144,4 @@ echo "medians:"
 report "create->active (3 segments)" s "${creates[unix]}" "${creates[tls]}"
 report "docker ps" ms "${ps[unix]}" "${ps[tls]}"
 report "docker run --rm busybox true" ms "${runs[unix]}" "${runs[tls]}"
+report "docker logs (${LOG_MB} MB)" MB/s "${logs[unix]}" "${logs[tls]}"

@@ -82,6 +82,8 @@ if ! (cd end2end && { [ -z "${E2E_DATABASE_URL:-}" ] || export CARINA_DATABASE_U
   CI=true npx playwright test "$@") 2>&1 | tee "$DATA/playwright.out"; then
   # The servers' logs first, Playwright's failures last: what CI shows is the tail.
   log "server logs:"; tail -n 30 "$DATA"/direct.log "$DATA"/proxied.log
+  # A failure's cause may be long before the tail: every warning and error, whenever.
+  log "server warnings and errors:"; grep -h -E "(WARN|ERROR)" "$DATA"/direct.log "$DATA"/proxied.log | tail -n 60 || true
   log "failed end-to-end tests:"
   sed -n '/^ *[0-9][0-9]*) /,$p' "$DATA/playwright.out" | head -n 150
   exit 1

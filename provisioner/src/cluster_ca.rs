@@ -64,8 +64,9 @@ impl Provisioner {
         Ok(sealed)
     }
 
-    /// Re-seals every cluster CA key, and the control-plane CA's, with `new`, all in one transaction; keys already
-    /// sealed with `new` (a rotation run again) are left as they are. Afterwards this
+    /// Re-seals every cluster CA key with `new`, all in one transaction, then the
+    /// control-plane CA's; keys already sealed with `new` (a rotation run again, or one
+    /// that stopped half way) are left as they are. Afterwards this
     /// provisioner's own key no longer opens them: run it with the server stopped, then
     /// start the server with the new key file. Returns how many keys it re-sealed.
     pub async fn rotate_secret_key(&self, new: &SecretKey) -> Result<u64> {

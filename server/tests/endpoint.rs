@@ -8,23 +8,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{curl, docker_with, download_bundle, Server};
+use common::{curl, docker_ok, docker_with, download_bundle, Server};
 use serde_json::json;
 
 /// The two docker CLIs that must both work unchanged.
 const CLIS: [&str; 2] = ["/usr/local/bin/docker", "/usr/bin/docker"];
-
-/// Like [`docker_with`], requiring success; returns stdout.
-fn docker_ok(cli: &str, bundle: &Path, args: &[&str]) -> String {
-    let out = docker_with(cli, bundle, args);
-    assert!(
-        out.status.success(),
-        "{cli} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Like [`docker_with`], requiring failure; returns stderr.
 fn docker_err(cli: &str, bundle: &Path, args: &[&str]) -> String {

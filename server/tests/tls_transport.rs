@@ -10,25 +10,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{docker_with, download_bundle, Server};
+use common::{docker_ok, docker_with, download_bundle, Server, CLI};
 use serde_json::json;
-
-const CLI: &str = "/usr/local/bin/docker";
-
-fn docker_ok(bundle: &Path, args: &[&str]) -> String {
-    let out = docker_with(CLI, bundle, args);
-    assert!(
-        out.status.success(),
-        "docker {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn a_cluster_built_through_libvirts_network_api_works_with_its_dockerds_reached_over_tls_alone() {
@@ -58,11 +44,11 @@ fn a_cluster_built_through_libvirts_network_api_works_with_its_dockerds_reached_
     // The endpoint: a detached container, its log stream, exec and attach (upgraded
     // connections), and the listing across segments.
     let bundle = download_bundle(&server, &key, "web", &server.data.path().join("bundle"));
-    docker_ok(&bundle, &["run", "-d", "--name", "probe", "busybox", "sh", "-c", "echo ready; sleep 600"]);
-    assert!(docker_ok(&bundle, &["logs", "probe"]).contains("ready"));
-    assert_eq!(docker_ok(&bundle, &["exec", "probe", "echo", "inside"]).trim(), "inside");
-    assert_eq!(docker_ok(&bundle, &["run", "--rm", "busybox", "echo", "attached"]).trim(), "attached");
-    assert!(docker_ok(&bundle, &["ps", "--format", "{{.Names}}"]).lines().any(|name| name.ends_with("probe")));
+    docker_ok(CLI, &bundle, &["run", "-d", "--name", "probe", "busybox", "sh", "-c", "echo ready; sleep 600"]);
+    assert!(docker_ok(CLI, &bundle, &["logs", "probe"]).contains("ready"));
+    assert_eq!(docker_ok(CLI, &bundle, &["exec", "probe", "echo", "inside"]).trim(), "inside");
+    assert_eq!(docker_ok(CLI, &bundle, &["run", "--rm", "busybox", "echo", "attached"]).trim(), "attached");
+    assert!(docker_ok(CLI, &bundle, &["ps", "--format", "{{.Names}}"]).lines().any(|name| name.ends_with("probe")));
     // A segment's directories are not on the endpoint's machine when it is reached over
     // TLS: a bind below /var/lib/docker cannot be checked for planted links, so it is
     // refused.

@@ -173,8 +173,13 @@ pub(crate) async fn forward(
 ) -> Result<Response<Body>, ApiError> {
     let Some(socket) = seg.dockerd().socket() else {
         let resp = seg.forward(method.clone(), path_and_query, headers, crate::transport::body::empty()).await?;
-        // Counted as a stream until the body ends or the client goes.
-        return Ok(resp.map(|body| body.map_frame(move |frame| (&permit, frame).1).boxed_unsync()));
+        // Counted as a stream until the body ends or the client goes: the body holds the
+        // permit.
+        let counted = move |frame| {
+            let _permit = &permit;
+            frame
+        };
+        return Ok(resp.map(|body| body.map_frame(counted).boxed_unsync()));
     };
     request(socket, method, path_and_query, headers, permit).await.map_err(|e| {
         tracing::warn!(segment = %seg.name, dockerd = %seg.dockerd(), error = %e, "segment stream failed");

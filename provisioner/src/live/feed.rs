@@ -7,7 +7,6 @@
 //! with a growing pause.
 
 use std::collections::HashMap;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;

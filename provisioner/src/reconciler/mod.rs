@@ -17,13 +17,12 @@ mod roles;
 mod teardown;
 
 use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
-
-use std::net::Ipv4Addr;
 
 use segments::{BollardDocker, DockerAddress, DockerConnector, SegmentDriver};
 

@@ -414,6 +414,18 @@ pub fn docker_with(cli: &str, bundle: &Path, args: &[&str]) -> Output {
         .expect("run the docker CLI")
 }
 
+/// Like [`docker_with`], requiring success; returns stdout.
+pub fn docker_ok(cli: &str, bundle: &Path, args: &[&str]) -> String {
+    let out = docker_with(cli, bundle, args);
+    assert!(
+        out.status.success(),
+        "{cli} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Downloads a new credentials bundle and unzips it; returns the bundle's folder.
 pub fn download_bundle(server: &Server, key: &str, cluster: &str, into: &Path) -> PathBuf {
     std::fs::create_dir_all(into).unwrap();
