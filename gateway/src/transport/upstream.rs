@@ -41,7 +41,7 @@ impl Pool {
                     .pool_timer(TokioTimer::new())
                     .pool_idle_timeout(Duration::from_secs(60))
                     .pool_max_idle_per_host(32)
-                    .build(Connector::new(dockerd.clone()))
+                    .build(Connector::new(dockerd.clone()).with_tcp_timeout(TCP_CONNECT_TIMEOUT))
             })
             .clone()
     }
@@ -68,6 +68,11 @@ pub(crate) struct Seg {
     dockerd: DockerAddress,
     client: SocketClient,
 }
+
+/// How long a TCP connection to a dockerd behind TLS may take to open. A socket that is
+/// gone fails at once; an address whose segment is down would make a fan-out (`docker
+/// ps`) wait for the kernel to give up on ARP, seconds, before listing the others.
+const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long a JSON answer (lists, inspect, info) may take.
 const JSON_TIMEOUT: Duration = Duration::from_secs(20);
