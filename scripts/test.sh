@@ -21,7 +21,8 @@ cargo test --workspace --exclude frontend
 
 log "starting a throwaway PostgreSQL"
 PG_DIR=$(mktemp -d)
-trap 'postgres_stop "$PG_DIR"' EXIT
+# On a failure, the server's own log says whether it was still up (a refused connection).
+trap 'rc=$?; [ "$rc" = 0 ] || postgres_log "$PG_DIR"; postgres_stop "$PG_DIR"' EXIT
 PG_URL=$(postgres_start "$PG_DIR" "${TEST_POSTGRES_PORT:-55432}")
 
 log "storage, reconciler and panel tests on PostgreSQL"
