@@ -19,6 +19,8 @@ pub struct HostView {
     /// Segments it may hold; `None`: as many as its subnet has addresses.
     pub capacity: Option<u32>,
     pub draining: bool,
+    /// Segments on it now: clusters' and warm ones.
+    pub segments: u32,
 }
 
 /// What limits the segments of one host.
@@ -62,6 +64,39 @@ pub fn check_room(hosts: &[HostLimit], used: i64, extra: i64) -> Result<()> {
     }
 }
 
+/// One host as placement sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostLoad {
+    pub name: String,
+    pub limit: HostLimit,
+    /// Segments on it: clusters' and warm ones.
+    pub segments: i64,
+    /// Segments on it of the cluster that wants one more.
+    pub of_cluster: i64,
+}
+
+impl HostLoad {
+    fn has_room(&self) -> bool {
+        !self.limit.draining && self.limit.capacity.is_none_or(|capacity| self.segments < capacity)
+    }
+}
+
+/// The host a new segment goes to: of the open hosts with room, the one holding the fewest
+/// of its cluster's segments (so that losing a host takes as few of them as can be), then
+/// the fewest segments in all, then the first by name. When no host has room (a repair or a
+/// rebuild must still go somewhere: room was checked when the segments were asked for),
+/// the same order over every open host, then over every host. [`LOCAL_HOST`] when no
+/// host is registered.
+pub fn choose_host(hosts: &[HostLoad]) -> String {
+    let best = |candidates: &mut dyn Iterator<Item = &HostLoad>| {
+        candidates.min_by(|a, b| (a.of_cluster, a.segments, &a.name).cmp(&(b.of_cluster, b.segments, &b.name))).cloned()
+    };
+    best(&mut hosts.iter().filter(|h| h.has_room()))
+        .or_else(|| best(&mut hosts.iter().filter(|h| !h.limit.draining)))
+        .or_else(|| best(&mut hosts.iter()))
+        .map_or_else(|| LOCAL_HOST.to_owned(), |h| h.name)
+}
+
 impl Provisioner {
     /// Registers this server's libvirt host as [`LOCAL_HOST`] (its URI updated, its capacity
     /// and draining kept).
@@ -69,9 +104,43 @@ impl Provisioner {
         self.storage.register_host(LOCAL_HOST, uri, now_ms()).await
     }
 
+    /// Adds host `name`, libvirt at `uri`, holding at most `capacity` segments (`None`: no
+    /// limit). Every replica drives it from its next pass; placement puts new segments on
+    /// it from then on. `uri` must reach libvirt from here: the caller checks it (the
+    /// domain never talks to libvirt itself).
+    pub async fn add_host(&self, name: &str, uri: &str, capacity: Option<u32>) -> Result<HostView> {
+        validate_host(name, uri)?;
+        if !self.storage.add_host(name, uri, capacity.map(i64::from), now_ms()).await? {
+            return Err(Error::Conflict(format!("A host is named {name:?} already; `server admin hosts` lists them.")));
+        }
+        self.wake_reconciler();
+        self.host(name).await
+    }
+
+    /// Forgets host `name`, which must hold no segment: drain it first, then rebuild (or
+    /// delete) the clusters on it; its warm segments go within the pool's next check.
+    pub async fn remove_host(&self, name: &str) -> Result<()> {
+        if name == LOCAL_HOST {
+            return Err(Error::Invalid(format!(
+                "\"{LOCAL_HOST}\" is the server's own host: drain it instead (`server admin drain-host {LOCAL_HOST}`)."
+            )));
+        }
+        match self.storage.remove_host(name).await? {
+            None => Err(unknown(name)),
+            Some(0) => Ok(()),
+            Some(held) => Err(Error::Conflict(format!(
+                "Host {name:?} still holds {held} segment(s). Drain it (`server admin drain-host {name}`), then \
+                 rebuild or delete the clusters on it; its warm segments go within a minute."
+            ))),
+        }
+    }
+
     /// Every host, by name.
     pub async fn hosts(&self) -> Result<Vec<HostView>> {
-        Ok(self.storage.hosts().await?.into_iter().map(HostView::from).collect())
+        let placed = self.storage.segments_per_host().await?;
+        let on = |name: &str| placed.iter().find(|(host, _)| host == name).map_or(0, |(_, n)| *n as u32);
+        let hosts = self.storage.hosts().await?.into_iter().map(HostView::from);
+        Ok(hosts.map(|host| HostView { segments: on(&host.name), ..host }).collect())
     }
 
     /// Sets how many segments host `name` may hold (`None`: no limit but its addresses).
@@ -101,6 +170,44 @@ impl Provisioner {
     async fn host(&self, name: &str) -> Result<HostView> {
         self.hosts().await?.into_iter().find(|h| h.name == name).ok_or_else(|| unknown(name))
     }
+}
+
+/// A host's name: what operators type and logs show.
+fn validate_host(name: &str, uri: &str) -> Result<()> {
+    let good_name = name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !good_name || name == LOCAL_HOST {
+        return Err(Error::Invalid(format!(
+            "{name:?} cannot name a host: use up to 32 lower-case letters, digits and dashes, starting with a letter \
+             (\"{LOCAL_HOST}\" is the server's own)."
+        )));
+    }
+    if !uri.starts_with("lxc:") && !uri.starts_with("lxc+") {
+        return Err(Error::Invalid(format!(
+            "{uri:?} is not a libvirt LXC URI (lxc:///system, lxc+tls://HOST/system)."
+        )));
+    }
+    if !on_this_machine(uri) {
+        return Err(Error::Invalid(format!(
+            "{uri:?} names another machine. Hosts can be this machine's libvirt only for now (reached as lxc:/// or \
+             through 127.0.0.1 or localhost): segments on other machines need storage volumes and network filters \
+             managed through libvirt, which are not built yet."
+        )));
+    }
+    Ok(())
+}
+
+/// Whether libvirt URI `uri` names this machine: no host, or a loopback one.
+fn on_this_machine(uri: &str) -> bool {
+    let Some((_, rest)) = uri.split_once("://") else { return false };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    matches!(host, "" | "localhost" | "127.0.0.1" | "::1")
 }
 
 fn unknown(name: &str) -> Error {
@@ -133,6 +240,64 @@ mod tests {
         assert!(full.contains("3 more segment(s) fit") && full.contains("needs 4"), "{full}");
         // Over capacity (lowered under what runs): no room, never a negative one.
         assert_eq!(room(&hosts, 12), Some(0));
+    }
+
+    fn load(name: &str, capacity: Option<i64>, draining: bool, segments: i64, of_cluster: i64) -> HostLoad {
+        HostLoad { name: name.into(), limit: host(capacity, draining), segments, of_cluster }
+    }
+
+    #[test]
+    fn a_clusters_segments_spread_over_hosts_before_filling_one() {
+        assert_eq!(choose_host(&[]), LOCAL_HOST);
+        // Fewest of the cluster first, even on a busier host.
+        let hosts = [load("a", None, false, 1, 1), load("b", None, false, 9, 0)];
+        assert_eq!(choose_host(&hosts), "b");
+        // Then the fewest in all, then the name.
+        let hosts = [load("b", None, false, 2, 1), load("a", None, false, 3, 1), load("c", None, false, 2, 1)];
+        assert_eq!(choose_host(&hosts), "b");
+        // A full or drained host only when nothing else can take it.
+        let hosts = [load("a", Some(2), false, 2, 0), load("b", None, true, 0, 0), load("c", None, false, 5, 3)];
+        assert_eq!(choose_host(&hosts), "c");
+        let hosts = [load("a", Some(2), false, 2, 1), load("b", None, true, 0, 0)];
+        assert_eq!(choose_host(&hosts), "a");
+        assert_eq!(choose_host(&[load("b", None, true, 4, 0)]), "b");
+    }
+
+    /// Every cluster of three segments built one segment at a time over hosts with room
+    /// gets its segments on as many different hosts as there are (up to three).
+    #[test]
+    fn three_segments_land_on_distinct_hosts_wherever_there_is_room() {
+        for hosts in 1..=4usize {
+            for busy in 0..4i64 {
+                let mut loads: Vec<HostLoad> =
+                    (0..hosts).map(|i| load(&format!("h{i}"), None, false, busy * i as i64, 0)).collect();
+                let mut chosen = Vec::new();
+                for _ in 0..3 {
+                    let name = choose_host(&loads);
+                    let host = loads.iter_mut().find(|h| h.name == name).unwrap();
+                    host.segments += 1;
+                    host.of_cluster += 1;
+                    chosen.push(name);
+                }
+                chosen.sort();
+                chosen.dedup();
+                assert_eq!(chosen.len(), hosts.min(3), "{hosts} hosts, busy {busy}: {chosen:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hosts_are_named_plainly_and_on_this_machine_for_now() {
+        for uri in ["lxc:///system", "lxc+tls://127.0.0.1/system?pkipath=/x", "lxc+tcp://localhost:16509/system"] {
+            assert!(validate_host("second", uri).is_ok(), "{uri}");
+        }
+        assert!(validate_host("second", "lxc+ssh://root@[::1]/system").is_ok());
+        for uri in ["lxc+tls://10.0.0.2/system", "lxc+ssh://root@host2/system", "qemu:///system", "lxc"] {
+            assert!(validate_host("second", uri).is_err(), "{uri}");
+        }
+        for name in ["local", "", "Second", "2nd", "a b", &"x".repeat(33)] {
+            assert!(validate_host(name, "lxc:///system").is_err(), "{name}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod credentials;
 pub mod endpoints;
 pub mod error;
 pub mod event;
+pub mod fleet;
 mod history;
 pub mod host;
 mod housekeeping;
@@ -50,6 +51,7 @@ pub use config::{Flavor, ProvisionerConfig};
 pub use credentials::{bundle_label, BundleInfo, CredentialsZip};
 pub use endpoints::{EndpointSpec, Endpoints, NoEndpoints};
 pub use error::{Error, Result};
+pub use fleet::Fleet;
 pub use history::{AccountEvent, EVENTS_LIMIT};
 pub use host::{HostView, LOCAL_HOST};
 pub use housekeeping::Pruned;
@@ -69,9 +71,9 @@ pub struct Provisioner {
     storage: Storage,
     config: ProvisionerConfig,
     endpoints: Arc<dyn Endpoints>,
-    /// The segments' host, for reading what runs on them (placement); `None` without
+    /// The segments' hosts, for reading what runs on them (placement); `None` without
     /// infrastructure (tests of the domain alone).
-    driver: Option<Arc<dyn segments::SegmentDriver>>,
+    fleet: Option<Fleet>,
     /// The clusters' live models (with a driver only).
     live: Option<live::LiveModels>,
     /// Wakes the reconciler when desired state changes, so it does not wait for its tick.
@@ -93,18 +95,18 @@ impl Provisioner {
     }
 
     /// A provisioner over this database that drives these cluster endpoints and reads
-    /// segments through `driver`.
+    /// segments on the hosts of `fleet`.
     pub async fn with_infrastructure(
         storage: Storage,
         config: ProvisionerConfig,
         secret_key: SecretKey,
         endpoints: Arc<dyn Endpoints>,
-        driver: Arc<dyn segments::SegmentDriver>,
+        fleet: Fleet,
     ) -> Result<Self> {
         let mut provisioner = Self::with_endpoints(storage, config, secret_key, endpoints).await?;
         let identity = provisioner.control_identity().clone();
-        provisioner.live = Some(live::LiveModels::new(provisioner.storage.clone(), driver.clone(), identity));
-        provisioner.driver = Some(driver);
+        provisioner.live = Some(live::LiveModels::new(provisioner.storage.clone(), fleet.clone(), identity));
+        provisioner.fleet = Some(fleet);
         Ok(provisioner)
     }
 
@@ -121,7 +123,7 @@ impl Provisioner {
 
     /// Whether segments run under an enforced AppArmor profile on this host.
     pub fn apparmor_enforced(&self) -> bool {
-        self.driver.as_ref().is_some_and(|d| d.apparmor_enforced())
+        self.fleet.as_ref().is_some_and(|f| f.local().apparmor_enforced())
     }
 
     /// A provisioner over this database that drives these cluster endpoints.
@@ -137,7 +139,7 @@ impl Provisioner {
             storage,
             config,
             endpoints,
-            driver: None,
+            fleet: None,
             live: None,
             wake: Arc::new(Notify::new()),
             dummy_password_hash,

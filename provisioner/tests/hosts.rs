@@ -1,10 +1,16 @@
 //! The hosts' room: cluster segments past the open hosts' capacity are refused, at once
 //! and under concurrency; a drained host takes nothing new; the warm pool keeps to what is
-//! left. On SQLite, or on PostgreSQL with `CARINA_TEST_DATABASE_URL`.
+//! left. Placement: a cluster's segments spread over the hosts, each driven on its own
+//! host only. On SQLite, or on PostgreSQL with `CARINA_TEST_DATABASE_URL`.
 
 mod support;
 
-use provisioner::{Account, Error, Quotas, LOCAL_HOST};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use provisioner::reconciler::Outcome;
+use provisioner::{Account, Error, Fleet, Quotas, LOCAL_HOST};
+use support::driver::{OnHost, Owners};
 use support::{short_patience, Fixture};
 
 /// The fixture's account, with quotas that leave the hosts' room the only limit.
@@ -87,4 +93,110 @@ async fn the_warm_pool_keeps_to_the_room_the_clusters_leave() {
     f.p.set_host_draining(LOCAL_HOST, true).await.unwrap();
     r.refill_pool().await.unwrap();
     assert!(f.p.storage().pool_segments().await.unwrap().is_empty());
+}
+
+/// Two fake hosts, each knowing only the segments it made: a call for a segment sent to
+/// the other host fails (see [`OnHost`]).
+fn two_host_fleet(f: &Fixture) -> Fleet {
+    let (world, owners) = (f.world.clone(), Owners::default());
+    Fleet::new(
+        Arc::new(OnHost::new(LOCAL_HOST, world.clone(), owners.clone())),
+        Box::new(move |uri: &str| {
+            assert_eq!(uri, "lxc+tls://127.0.0.1/system");
+            Ok(Arc::new(OnHost::new("second", world.clone(), owners.clone())))
+        }),
+    )
+}
+
+/// How many of the cluster's segments each host holds.
+async fn spread(f: &Fixture, id: &str) -> BTreeMap<String, usize> {
+    let mut by_host = BTreeMap::new();
+    for segment in f.segments(id).await {
+        *by_host.entry(segment.host).or_default() += 1;
+    }
+    by_host
+}
+
+#[tokio::test]
+async fn a_clusters_segments_spread_over_the_hosts_each_driven_on_its_own() {
+    let f = Fixture::new().await;
+    let ada = roomy_account(&f).await;
+    f.p.register_local_host("lxc:///system").await.unwrap();
+    f.p.add_host("second", "lxc+tls://127.0.0.1/system", None).await.unwrap();
+    let r = f.reconciler_over(short_patience(), two_host_fleet(&f));
+    r.remove_orphans().await.unwrap();
+
+    let web = f.create("web", 3).await;
+    assert_eq!(f.converge(&r, &web, 10).await.unwrap(), Outcome::Converged);
+    let expected = BTreeMap::from([(LOCAL_HOST.to_owned(), 2), ("second".to_owned(), 1)]);
+    assert_eq!(spread(&f, &web).await, expected);
+    // A second cluster starts on the emptier host: each host ends with three.
+    let db = f.create("db", 3).await;
+    assert_eq!(f.converge(&r, &db, 10).await.unwrap(), Outcome::Converged);
+    assert_eq!(spread(&f, &db).await, BTreeMap::from([(LOCAL_HOST.to_owned(), 1), ("second".to_owned(), 2)]));
+    let hosts = f.p.hosts().await.unwrap();
+    assert_eq!(hosts.iter().map(|h| h.segments).collect::<Vec<_>>(), [3, 3]);
+
+    // A host that holds segments stays, and says what to do.
+    let held = refusal(f.p.remove_host("second").await);
+    assert!(held.contains("still holds 3 segment(s)") && held.contains("drain-host second"), "{held}");
+    // Drained, it takes nothing new: a grow lands on the other host.
+    f.p.set_host_draining("second", true).await.unwrap();
+    f.p.grow_cluster(&ada, "web", 4).await.unwrap();
+    assert_eq!(f.converge(&r, &web, 10).await.unwrap(), Outcome::Converged);
+    assert_eq!(spread(&f, &web).await[LOCAL_HOST], 3);
+
+    // Deleted clusters are taken apart on each segment's own host; then the host can go.
+    for name in ["web", "db"] {
+        f.p.delete_cluster(&ada, name).await.unwrap();
+    }
+    for id in [&web, &db] {
+        assert_eq!(f.converge(&r, id, 10).await.unwrap(), Outcome::Deleted);
+    }
+    assert!(f.world.state().segments.is_empty(), "every segment removed from its host");
+    f.p.remove_host("second").await.unwrap();
+    assert_eq!(f.p.hosts().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn hosts_are_added_once_and_the_servers_own_stays() {
+    let f = Fixture::new().await;
+    f.p.register_local_host("lxc:///system").await.unwrap();
+    let added = f.p.add_host("second", "lxc+tls://127.0.0.1/system", Some(4)).await.unwrap();
+    assert_eq!((added.capacity, added.segments, added.draining), (Some(4), 0, false));
+    let again = refusal(f.p.add_host("second", "lxc:///system", None).await);
+    assert!(again.contains("named \"second\" already"), "{again}");
+    for (name, uri) in [("local", "lxc:///system"), ("far", "lxc+tls://10.1.2.3/system"), ("Bad", "lxc:///system")] {
+        assert!(matches!(f.p.add_host(name, uri, None).await, Err(Error::Invalid(_))), "{name} {uri}");
+    }
+    assert!(matches!(f.p.remove_host(LOCAL_HOST).await, Err(Error::Invalid(_))));
+    assert!(matches!(f.p.remove_host("elsewhere").await, Err(Error::NotFound(_))));
+}
+
+#[tokio::test]
+async fn warm_segments_spread_over_the_hosts_and_go_with_their_host_to_a_cluster() {
+    let f = Fixture::with_pool(3).await;
+    f.p.register_local_host("lxc:///system").await.unwrap();
+    f.p.add_host("second", "lxc+tls://127.0.0.1/system", None).await.unwrap();
+    let r = f.reconciler_over(short_patience(), two_host_fleet(&f));
+    r.remove_orphans().await.unwrap();
+    assert_eq!(r.refill_pool().await.unwrap(), 3);
+    let mut on: BTreeMap<String, usize> = BTreeMap::new();
+    for row in f.p.storage().pool_segments().await.unwrap() {
+        *on.entry(row.host).or_default() += 1;
+    }
+    assert_eq!(on, BTreeMap::from([(LOCAL_HOST.to_owned(), 2), ("second".to_owned(), 1)]));
+
+    // Taken whole by a cluster: each segment stays on (and is driven on) its host.
+    let web = f.create("web", 3).await;
+    assert_eq!(f.converge(&r, &web, 10).await.unwrap(), Outcome::Converged);
+    assert!(f.segments(&web).await.iter().all(|s| s.domain.is_some()), "not taken from the pool");
+    assert_eq!(spread(&f, &web).await, on);
+
+    // A drained host's warm segments go; the others stay.
+    assert_eq!(r.refill_pool().await.unwrap(), 3);
+    f.p.set_host_draining("second", true).await.unwrap();
+    r.refill_pool().await.unwrap();
+    let left = f.p.storage().pool_segments().await.unwrap();
+    assert!(!left.is_empty() && left.iter().all(|p| p.host == LOCAL_HOST), "{left:?}");
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use provisioner::reconciler::{cluster_lease, Context};
 use provisioner::{
-    ClusterStatus, EndpointSpec, Endpoints, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage,
+    ClusterStatus, EndpointSpec, Endpoints, Fleet, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage,
 };
 use support::{short_patience, FakeDocker, FakeDriver, Hold, World};
 
@@ -60,7 +60,7 @@ impl Replica {
             let p = Provisioner::with_endpoints(storage, config, key, served).await.unwrap();
             let reconciler = Reconciler::with_context(Context {
                 provisioner: p,
-                driver: Arc::new(FakeDriver { world: world.clone() }),
+                fleet: Fleet::single(Arc::new(FakeDriver { world: world.clone() })),
                 docker: Arc::new(FakeDocker { world }),
                 base_image_tar: "base-image.tar".into(),
                 patience: short_patience(),

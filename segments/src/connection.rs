@@ -16,6 +16,12 @@ impl Connection {
     }
 }
 
+/// Whether this machine can reach libvirt at `uri` (a connection opened and closed): what
+/// an operator adding a host is told at once rather than at its first segment.
+pub fn check_reachable(uri: &str) -> Result<(), SegmentError> {
+    Connection::open(uri).map(drop)
+}
+
 impl Drop for Connection {
     fn drop(&mut self) {
         let _ = self.0.close();

@@ -67,6 +67,14 @@ pub trait SegmentDriver: Send + Sync {
     /// unix socket when the host is this machine, else its TLS listener, with `identity`.
     fn docker_address(&self, name: &str, address: Ipv4Addr, identity: &ControlIdentity) -> DockerAddress;
 
+    /// The directory on this machine that is segment `name`'s `/var/lib/docker`, when the
+    /// segment's files are on this machine (it is reached through its socket); `None` for
+    /// a segment reached over the network, and for drivers without real segments.
+    fn docker_root(&self, name: &str) -> Option<std::path::PathBuf> {
+        let _ = name;
+        None
+    }
+
     /// Whether AppArmor profiles are enforced on this host.
     fn apparmor_enforced(&self) -> bool;
 }

@@ -70,6 +70,7 @@ pub use apparmor::{
     profile_name as apparmor_profile_name,
 };
 pub use config::{docker_over_tls, is_local_uri, parse_cidr, HostConfig, LXC_SYSTEM_URI};
+pub use connection::check_reachable;
 pub use disk::MIN_DISK_MIB;
 pub use dockerd::{dockerd_args, init_script, DOCKERD_TLS_PORT};
 pub use domain_xml::domain_xml;

@@ -503,12 +503,13 @@ impl SegmentDriver for LibvirtSegments {
     }
 
     fn docker_address(&self, name: &str, address: Ipv4Addr, identity: &ControlIdentity) -> DockerAddress {
-        if self.config.docker_over_tls {
-            let addr = SocketAddrV4::new(address, DOCKERD_TLS_PORT);
-            DockerAddress::Tls { addr, identity: identity.clone() }
-        } else {
-            DockerAddress::Unix(self.layout(name).docker_socket())
-        }
+        let tls =
+            || DockerAddress::Tls { addr: SocketAddrV4::new(address, DOCKERD_TLS_PORT), identity: identity.clone() };
+        self.docker_root(name).map_or_else(tls, |_| DockerAddress::Unix(self.layout(name).docker_socket()))
+    }
+
+    fn docker_root(&self, name: &str) -> Option<PathBuf> {
+        (!self.config.docker_over_tls).then(|| self.layout(name).docker())
     }
 
     fn apparmor_enforced(&self) -> bool {

@@ -55,6 +55,17 @@ pub async fn run(common: &Common, command: Admin) -> anyhow::Result<()> {
             let capacity = if unlimited { None } else { segments };
             print_host(&provisioner.set_host_capacity(&name, capacity).await?);
         }
+        Admin::AddHost { name, uri, segments } => {
+            let probe = uri.clone();
+            tokio::task::spawn_blocking(move || segments::check_reachable(&probe))
+                .await?
+                .with_context(|| format!("cannot reach libvirt at {uri}"))?;
+            print_host(&provisioner.add_host(&name, &uri, segments).await?);
+        }
+        Admin::RemoveHost { name } => {
+            provisioner.remove_host(&name).await?;
+            println!("host {name} removed");
+        }
         Admin::DrainHost { name } => print_host(&provisioner.set_host_draining(&name, true).await?),
         Admin::ResumeHost { name } => print_host(&provisioner.set_host_draining(&name, false).await?),
         Admin::ShowAccount { email } => print_account(&provisioner.account_by_email(&email).await?),
@@ -134,7 +145,7 @@ async fn rotate_secret_key(provisioner: &Provisioner, common: &Common, new_key_f
 fn print_host(host: &HostView) {
     let capacity = host.capacity.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
     let state = if host.draining { "draining" } else { "open" };
-    println!("{}\t{}\tcapacity={capacity}\t{state}", host.name, host.uri);
+    println!("{}\t{}\tcapacity={capacity}\t{state}\tsegments={}", host.name, host.uri, host.segments);
 }
 
 fn print_account(account: &Account) {

@@ -233,6 +233,25 @@ pub enum Admin {
     /// List the libvirt hosts segments run on: capacity, segments wanted, and whether each
     /// takes new segments. A server registers its own as "local" when it starts.
     Hosts,
+    /// Add a libvirt host for segments (checked reachable first). Every server drives it
+    /// from its next pass, and spreads each cluster's new segments over the hosts. For
+    /// now a host must be this machine's libvirt (`lxc:///system`, or through loopback):
+    /// see the README's "Segments on other hosts".
+    AddHost {
+        /// Its name: lower-case letters, digits and dashes.
+        name: String,
+        /// Its libvirt URI, e.g. `lxc+tls://127.0.0.1/system?pkipath=DIR`.
+        #[arg(long)]
+        uri: String,
+        /// Most segments on it (default: no limit but the addresses).
+        #[arg(long)]
+        segments: Option<u32>,
+    },
+    /// Forget a host that holds no segment (drain it and rebuild its clusters first).
+    RemoveHost {
+        /// The host's name.
+        name: String,
+    },
     /// Set how many segments a host may hold, clusters' and warm ones: new clusters and
     /// grows past it are refused, and the warm pool keeps to what is left.
     SetHostCapacity {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use gateway::{ClusterDirectory, DirectoryError, EndpointConfig, EndpointEvent, Gateway, SegmentEndpoint};
-use provisioner::{EndpointSpec, Endpoints, Storage};
-use segments::LibvirtSegments;
+use provisioner::{EndpointSpec, Endpoints, Fleet, Storage};
 
 /// The provisioner's handle on the gateway.
 pub struct GatewayEndpoints {
@@ -52,7 +51,8 @@ impl Endpoints for GatewayEndpoints {
 /// What the gateway asks of the service: a cluster's segments, and where to audit.
 pub struct Directory {
     pub storage: Storage,
-    pub driver: Arc<LibvirtSegments>,
+    /// Every host's driver: a segment's dockerd is reached the way its host's is.
+    pub fleet: Fleet,
     /// The control plane's identity towards dockerds over TLS, from the provisioner
     /// (which is made after the gateway, and set before any endpoint serves).
     pub identity: Arc<std::sync::OnceLock<segments::ControlIdentity>>,
@@ -61,7 +61,6 @@ pub struct Directory {
 #[async_trait]
 impl ClusterDirectory for Directory {
     async fn segments(&self, cluster_id: &str) -> Result<Vec<SegmentEndpoint>, DirectoryError> {
-        use segments::SegmentDriver;
         let rows =
             self.storage.segments_of(cluster_id).await.map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
         if rows.is_empty() && self.storage.cluster_by_id(cluster_id).await.ok().flatten().is_none() {
@@ -75,11 +74,11 @@ impl ClusterDirectory for Directory {
                     .address
                     .parse()
                     .map_err(|_| DirectoryError::Unavailable(format!("segment {} has no valid address", row.name)))?;
-                let dockerd = self.driver.docker_address(row.domain(), address, identity);
+                let driver = self.fleet.on(&row.host).map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
                 Ok(SegmentEndpoint {
-                    // Only a segment on this machine has its directories here.
-                    docker_root: dockerd.socket().map(|_| self.driver.layout(row.domain()).docker()),
-                    dockerd,
+                    // Only a segment reached through its socket has its directories here.
+                    docker_root: driver.docker_root(row.domain()),
+                    dockerd: driver.docker_address(row.domain(), address, identity),
                     name: row.name,
                     address,
                     tls_port: segments::DOCKERD_TLS_PORT,

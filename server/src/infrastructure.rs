@@ -8,7 +8,7 @@ use anyhow::Context;
 use gateway::{Gateway, GatewayOptions};
 use provisioner::reconciler::Heartbeat;
 use provisioner::storage::AddressPool;
-use provisioner::{Flavor, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
+use provisioner::{Flavor, Fleet, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
 use segments::{HostConfig, LibvirtSegments, SegmentDriver};
 use tokio::task::JoinHandle;
 
@@ -18,8 +18,10 @@ use crate::endpoints::{Directory, GatewayEndpoints};
 /// The running background parts of the service.
 pub struct Infrastructure {
     pub provisioner: Provisioner,
-    /// The segments' host (readiness asks it).
+    /// This server's own segment host (readiness asks it).
     pub driver: Arc<dyn SegmentDriver>,
+    /// Every host's driver (the metrics read segments' usage through them).
+    pub fleet: Fleet,
     /// Beats after each of the reconciler's loops over the clusters.
     pub heartbeat: Heartbeat,
     reconciler: JoinHandle<()>,
@@ -61,10 +63,11 @@ pub async fn start(
         );
     }
     let base_image_tar = host.base_image_tar.clone();
-    let libvirt = Arc::new(LibvirtSegments::new(host).context("setting up the segment driver")?);
-    let driver: Arc<dyn SegmentDriver> = libvirt.clone();
+    let driver: Arc<dyn SegmentDriver> =
+        Arc::new(LibvirtSegments::new(host.clone()).context("setting up the segment driver")?);
+    let fleet = Fleet::new(driver.clone(), Box::new(move |uri: &str| other_host(&host, uri)));
     let identity = Arc::new(std::sync::OnceLock::new());
-    let directory = Directory { storage: storage.clone(), driver: libvirt, identity: identity.clone() };
+    let directory = Directory { storage: storage.clone(), fleet: fleet.clone(), identity: identity.clone() };
     let options = GatewayOptions {
         policy: policy::Policy { extra_log_drivers: serve.endpoints.allow_log_drivers.clone() },
         ipvs: segments::kernel_has_ipvs(),
@@ -91,11 +94,12 @@ pub async fn start(
         ..ProvisionerConfig::default()
     };
     let provisioner =
-        Provisioner::with_infrastructure(storage, config, secret_key, Arc::new(endpoints), driver.clone()).await?;
+        Provisioner::with_infrastructure(storage, config, secret_key, Arc::new(endpoints), fleet.clone()).await?;
     // Before any endpoint serves: the provisioner starts them after this function returns.
     let _ = identity.set(provisioner.control_identity().clone());
     provisioner.register_local_host(&seg.libvirt_uri).await.context("registering this server's libvirt host")?;
-    let reconciler = Reconciler::new(provisioner.clone(), driver.clone(), base_image_tar);
+    fleet.refresh(provisioner.storage()).await.context("reading the hosts")?;
+    let reconciler = Reconciler::new(provisioner.clone(), fleet.clone(), base_image_tar);
     let heartbeat = reconciler.heartbeat();
     let reconciler = tokio::spawn(reconciler.run());
     let housekeeping = tokio::spawn(crate::housekeeping::run(provisioner.clone()));
@@ -103,7 +107,19 @@ pub async fn start(
         let provisioner = provisioner.clone();
         tokio::spawn(async move { provisioner.follow_active_clusters().await })
     };
-    Ok(Infrastructure { provisioner, driver, heartbeat, reconciler, housekeeping, live_models })
+    Ok(Infrastructure { provisioner, driver, fleet, heartbeat, reconciler, housekeeping, live_models })
+}
+
+/// The driver of another host, at libvirt URI `uri`: this server's settings otherwise
+/// (its bridge, images and segment directories, all on this machine: see `admin.rs`'s
+/// `add-host`), and dockerds reached over TLS unless the URI is this machine's own.
+fn other_host(local: &HostConfig, uri: &str) -> Result<Arc<dyn SegmentDriver>, segments::SegmentError> {
+    let config = HostConfig {
+        libvirt_uri: uri.to_owned(),
+        docker_over_tls: local.docker_over_tls || segments::docker_over_tls(uri, None)?,
+        ..local.clone()
+    };
+    Ok(Arc::new(LibvirtSegments::new(config)?))
 }
 
 impl Infrastructure {

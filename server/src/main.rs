@@ -137,7 +137,7 @@ async fn run(common: &Common, serve: Serve) -> anyhow::Result<()> {
     let metrics = metrics::Metrics {
         handle: metrics_handle,
         provisioner,
-        driver: infra.driver.clone(),
+        fleet: infra.fleet.clone(),
         token: serve.metrics_token.clone(),
         seen: Default::default(),
         segments_seen: Default::default(),

@@ -16,7 +16,6 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use provisioner::Provisioner;
-use segments::SegmentDriver;
 
 /// Latency buckets, in seconds, of every `_seconds` histogram.
 const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
@@ -49,8 +48,8 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
 pub struct Metrics {
     pub handle: PrometheusHandle,
     pub provisioner: Provisioner,
-    /// Where segments' CPU and memory are read at each scrape.
-    pub driver: Arc<dyn SegmentDriver>,
+    /// Where segments' CPU and memory are read at each scrape (each on its host).
+    pub fleet: provisioner::Fleet,
     pub token: Option<String>,
     /// Gauge labels set by earlier scrapes: set to 0 when their count is gone, rather than
     /// left at their last value.
@@ -113,7 +112,11 @@ async fn segment_usage(m: &Metrics) {
     let mut now = BTreeSet::new();
     for cluster in storage.all_clusters().await.unwrap_or_default() {
         for segment in storage.segments_of(&cluster.id).await.unwrap_or_default() {
-            match m.driver.usage(segment.domain()).await {
+            let usage = match m.fleet.on(&segment.host) {
+                Ok(driver) => driver.usage(segment.domain()).await.map_err(provisioner::Error::from),
+                Err(err) => Err(err),
+            };
+            match usage {
                 Ok(Some(usage)) => {
                     let name = segment.name.clone();
                     metrics::gauge!("carina_segment_cpu_seconds", "segment" => name.clone()).set(usage.cpu_seconds);

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -43,7 +42,7 @@ impl Drop for Running {
 /// stop (nobody subscribed meanwhile).
 pub(super) async fn run(
     storage: Storage,
-    (driver, identity): (Arc<dyn segments::SegmentDriver>, segments::ControlIdentity),
+    (fleet, identity): (crate::Fleet, segments::ControlIdentity),
     id: String,
     tx: watch::Sender<Containers>,
     stop_if_idle: impl Fn() -> bool,
@@ -60,10 +59,12 @@ pub(super) async fn run(
         match storage.segments_of(&id).await {
             Ok(rows) if rows.is_empty() && matches!(storage.cluster_by_id(&id).await, Ok(None)) => return,
             Ok(rows) => {
-                let wanted: BTreeMap<String, (String, Option<Ipv4Addr>)> =
-                    rows.iter().map(|r| (r.name.clone(), (r.domain().to_owned(), r.address.parse().ok()))).collect();
+                let wanted: BTreeMap<String, (String, Option<Ipv4Addr>, String)> = rows
+                    .iter()
+                    .map(|r| (r.name.clone(), (r.domain().to_owned(), r.address.parse().ok(), r.host.clone())))
+                    .collect();
                 // A segment replaced by a rebuild keeps its name but not its domain.
-                feeds.retain(|name, feed| wanted.get(name).is_some_and(|(domain, _)| *domain == feed.domain));
+                feeds.retain(|name, feed| wanted.get(name).is_some_and(|(domain, ..)| *domain == feed.domain));
                 // The entries first: a new feed's first report must find its own.
                 tx.send_if_modified(|now| {
                     let before: Vec<String> = now.segments.keys().cloned().collect();
@@ -75,8 +76,10 @@ pub(super) async fn run(
                     }
                     now.segments.keys().ne(before.iter())
                 });
-                for (name, (domain, address)) in wanted {
+                for (name, (domain, address, host)) in wanted {
                     let Some(address) = address else { continue };
+                    // A host this server has not loaded yet: its segment stays connecting.
+                    let Ok(driver) = fleet.on(&host) else { continue };
                     if let std::collections::btree_map::Entry::Vacant(slot) = feeds.entry(name) {
                         let dockerd = driver.docker_address(&domain, address, &identity);
                         let feed = follow(dockerd, report(tx.clone(), slot.key().clone()));

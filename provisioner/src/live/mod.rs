@@ -29,7 +29,7 @@ use crate::storage::Storage;
 #[derive(Clone)]
 pub struct LiveModels {
     storage: Storage,
-    driver: Arc<dyn segments::SegmentDriver>,
+    fleet: crate::Fleet,
     /// How this server reaches dockerds over TLS.
     identity: segments::ControlIdentity,
     models: Arc<Mutex<HashMap<String, watch::Sender<Containers>>>>,
@@ -37,12 +37,8 @@ pub struct LiveModels {
 
 impl LiveModels {
     /// No model runs until one is asked for.
-    pub fn new(
-        storage: Storage,
-        driver: Arc<dyn segments::SegmentDriver>,
-        identity: segments::ControlIdentity,
-    ) -> Self {
-        LiveModels { storage, driver, identity, models: Arc::default() }
+    pub fn new(storage: Storage, fleet: crate::Fleet, identity: segments::ControlIdentity) -> Self {
+        LiveModels { storage, fleet, identity, models: Arc::default() }
     }
 
     /// Follows cluster `id`'s containers, starting its model if none runs. The caller
@@ -67,7 +63,7 @@ impl LiveModels {
                 idle
             }
         };
-        let reach = (self.driver.clone(), self.identity.clone());
+        let reach = (self.fleet.clone(), self.identity.clone());
         let run = cluster::run(self.storage.clone(), reach, id.clone(), tx.clone(), stop_if_idle);
         tokio::spawn(async move {
             run.await;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use segments::{DockerConnector, SegmentDriver};
+use segments::DockerConnector;
 
 use crate::Provisioner;
 
@@ -53,8 +53,8 @@ impl Default for Patience {
 pub struct Context {
     /// The domain: desired state and status in SQL.
     pub provisioner: Provisioner,
-    /// Creates, inspects and removes segments.
-    pub driver: Arc<dyn SegmentDriver>,
+    /// Creates, inspects and removes segments, each on its host.
+    pub fleet: crate::Fleet,
     /// Reaches each segment's dockerd (the factory of its [`segments::SegmentDocker`]s).
     pub docker: Arc<dyn DockerConnector>,
     /// The base image every segment gets (`docker load` format).

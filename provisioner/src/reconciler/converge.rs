@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
 use segments::bollard::models::{LocalNodeState, Reachability};
-use segments::{NodeRole, SegmentDocker, SegmentSpec, SegmentState, SegmentTls};
+use segments::{NodeRole, SegmentDocker, SegmentDriver, SegmentSpec, SegmentState, SegmentTls};
 use uuid::Uuid;
 
 use super::pass_metrics::step;
@@ -124,10 +124,14 @@ impl Reconciler {
     /// bridge (before they start, so that the Swarm forms across the allowed paths only).
     async fn isolate(&self, segments: &[SegmentRow]) -> Result<()> {
         let addresses = segments.iter().map(parse_address).collect::<Result<Vec<_>>>()?;
-        let allowed = segments
-            .iter()
-            .zip(&addresses)
-            .map(|(segment, own)| self.inner.driver.allow_peers(segment.domain(), *own, &addresses));
+        let allowed = segments.iter().zip(&addresses).map(|(segment, own)| async {
+            self.inner
+                .fleet
+                .on(&segment.host)?
+                .allow_peers(segment.domain(), *own, &addresses)
+                .await
+                .map_err(Error::from)
+        });
         try_join_all(allowed).await?;
         Ok(())
     }
@@ -142,7 +146,7 @@ impl Reconciler {
         let mut existing = p.storage.segments_of(&cluster.id).await?;
         for segment in existing.iter().filter(|s| s.generation < cluster.generation) {
             // Rebuild: the segment goes (never back to the pool); a fresh one replaces it.
-            self.inner.driver.remove(segment.domain()).await?;
+            self.inner.fleet.on(&segment.host)?.remove(segment.domain()).await?;
             p.storage.delete_segment(&segment.id).await?;
             let message = format!("Segment n{} removed for the rebuild", segment.ordinal);
             p.record(&cluster.id, EventKind::Progress, &message).await;
@@ -167,6 +171,8 @@ impl Reconciler {
                     updated_at: now,
                     domain: None,
                     leave_swarm: None,
+                    // Placement chooses it when the row is stored.
+                    host: String::new(),
                 }
             })
             .collect();
@@ -193,8 +199,8 @@ impl Reconciler {
             let message = match taken.get(i) {
                 Some(segment) => format!("Segment n{} taken from the warm pool ({})", row.ordinal, segment.address),
                 None => {
-                    let address = p.storage.insert_segment_with_address(row, p.config.segment_network).await?;
-                    format!("Segment n{} gets address {address}", row.ordinal)
+                    let (address, host) = p.storage.insert_segment_with_address(row, p.config.segment_network).await?;
+                    format!("Segment n{} gets address {address} on host {host}", row.ordinal)
                 }
             };
             p.record(&cluster.id, EventKind::Progress, &message).await;
@@ -223,10 +229,11 @@ impl Reconciler {
     #[tracing::instrument(skip_all, fields(cluster = %cluster.id, segment = %segment.name))]
     async fn bring_up(&self, cluster: &ClusterRow, mut segment: SegmentRow, status: ClusterStatus) -> Result<Live> {
         let p = &self.inner.provisioner;
-        let (driver, docker, patience) = (&self.inner.driver, &self.inner.docker, &self.inner.patience);
+        let (docker, patience) = (&self.inner.docker, &self.inner.patience);
+        let driver = self.inner.fleet.on(&segment.host)?;
         let address = parse_address(&segment)?;
         let domain = segment.domain().to_owned();
-        let dockerd = self.inner.dockerd(&domain, address);
+        let dockerd = driver.docker_address(&domain, address, p.control_identity());
         let n = segment.ordinal;
         let mut state = driver.state(&domain).await?;
         if state == SegmentState::Frozen {
@@ -243,7 +250,7 @@ impl Reconciler {
                 Err(err) if segment.state == SegmentStatus::Ready => {
                     tracing::warn!(cluster = %cluster.id, segment = %segment.name, error = %err, "Docker does not answer");
                     self.mark_down(cluster, &mut segment, "Docker does not answer").await?;
-                    if self.hangs(&domain, &dockerd).await? {
+                    if self.hangs(driver.as_ref(), &domain, &dockerd).await? {
                         driver.stop(&domain).await?;
                     }
                     // Starts it again if it stopped; a running one is left alone.
@@ -279,11 +286,11 @@ impl Reconciler {
     /// domain keeps running for [`super::Patience::hang`] while Docker stays silent. A dockerd that
     /// died takes its domain down a moment later (then this returns false at once, and the
     /// caller starts it again), a slow one answers meanwhile.
-    async fn hangs(&self, name: &str, dockerd: &segments::DockerAddress) -> Result<bool> {
+    async fn hangs(&self, driver: &dyn SegmentDriver, name: &str, dockerd: &segments::DockerAddress) -> Result<bool> {
         let patience = &self.inner.patience;
         let deadline = Instant::now() + patience.hang;
         while Instant::now() < deadline {
-            if self.inner.driver.state(name).await? != SegmentState::Running {
+            if driver.state(name).await? != SegmentState::Running {
                 return Ok(false);
             }
             if self.inner.docker.wait_ready(dockerd, patience.hang_probe).await.is_ok() {

@@ -32,13 +32,17 @@ impl Reconciler {
         if !complete {
             return Ok(false);
         }
-        let (driver, docker) = (&self.inner.driver, &self.inner.docker);
+        let docker = &self.inner.docker;
         // A full pass follows if a segment does not answer within the quick look's patience.
         let patience = self.inner.patience.quick_look;
+        let identity = self.inner.provisioner.control_identity();
         let answers = join_all(segments.iter().map(|s| async move {
+            let Ok(driver) = self.inner.fleet.on(&s.host) else { return false };
             matches!(driver.state(s.domain()).await, Ok(SegmentState::Running))
                 && match s.address.parse() {
-                    Ok(address) => docker.wait_ready(&self.inner.dockerd(s.domain(), address), patience).await.is_ok(),
+                    Ok(address) => {
+                        docker.wait_ready(&driver.docker_address(s.domain(), address, identity), patience).await.is_ok()
+                    }
                     Err(_) => false,
                 }
         }))

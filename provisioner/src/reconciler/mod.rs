@@ -28,6 +28,7 @@ use segments::{BollardDocker, DockerAddress, DockerConnector, SegmentDriver};
 
 use crate::cluster::ClusterStatus;
 use crate::error::Result;
+use crate::fleet::Fleet;
 use crate::Provisioner;
 
 pub use context::{Context, Patience};
@@ -53,7 +54,7 @@ pub struct Reconciler {
 
 struct Inner {
     provisioner: Provisioner,
-    driver: Arc<dyn SegmentDriver>,
+    fleet: Fleet,
     docker: Arc<dyn DockerConnector>,
     base_image_tar: PathBuf,
     patience: Patience,
@@ -72,9 +73,18 @@ struct Inner {
 }
 
 impl Inner {
+    /// The driver of the host segment `domain` (of a cluster, or warm) was placed on.
+    async fn driver(&self, domain: &str) -> Result<Arc<dyn SegmentDriver>> {
+        let host = self.provisioner.storage.host_of_domain(domain).await?;
+        let host =
+            host.ok_or_else(|| crate::Error::Internal(format!("segment {domain} is not recorded on any host")))?;
+        self.fleet.on(&host)
+    }
+
     /// Where the dockerd of segment `domain` at `address` is reached.
-    fn dockerd(&self, domain: &str, address: Ipv4Addr) -> DockerAddress {
-        self.driver.docker_address(domain, address, self.provisioner.control_identity())
+    async fn dockerd(&self, domain: &str, address: Ipv4Addr) -> Result<DockerAddress> {
+        let driver = self.driver(domain).await?;
+        Ok(driver.docker_address(domain, address, self.provisioner.control_identity()))
     }
 }
 
@@ -101,10 +111,10 @@ pub enum Outcome {
 impl Reconciler {
     /// A reconciler for this provisioner's clusters, running segments with `driver` and
     /// reaching their Docker with bollard, with the production [`Patience`].
-    pub fn new(provisioner: Provisioner, driver: Arc<dyn SegmentDriver>, base_image_tar: PathBuf) -> Self {
+    pub fn new(provisioner: Provisioner, fleet: Fleet, base_image_tar: PathBuf) -> Self {
         Self::with_context(Context {
             provisioner,
-            driver,
+            fleet,
             docker: Arc::new(BollardDocker),
             base_image_tar,
             patience: Patience::default(),
@@ -113,12 +123,12 @@ impl Reconciler {
 
     /// A reconciler over this context (tests pass fakes of the segments and their Docker).
     pub fn with_context(context: Context) -> Self {
-        let Context { provisioner, driver, docker, base_image_tar, patience } = context;
+        let Context { provisioner, fleet, docker, base_image_tar, patience } = context;
         let replica = provisioner.config.replica.clone();
         Reconciler {
             inner: Arc::new(Inner {
                 provisioner,
-                driver,
+                fleet,
                 docker,
                 base_image_tar,
                 patience,
@@ -161,6 +171,8 @@ impl Reconciler {
 
     /// Starts a pass for every cluster that has none under way and is not backing off.
     async fn schedule_all(&self) -> Result<()> {
+        // Hosts an operator added since the last loop (on any replica).
+        self.inner.fleet.refresh(&self.inner.provisioner.storage).await?;
         for row in self.inner.provisioner.storage.all_clusters().await? {
             if self.claim(&row.id) {
                 let this = self.clone();
@@ -246,18 +258,22 @@ impl Reconciler {
         }
     }
 
-    /// Removes segments on this host that no cluster knows: leftovers of a server killed
+    /// Removes segments on the hosts that no cluster knows: leftovers of a server killed
     /// between creating a segment and recording it, or during a delete.
     pub async fn remove_orphans(&self) -> Result<usize> {
-        // The host first: a segment is recorded before its domain is made, so one made by
-        // another replica after this look is not seen, and one seen is in the database.
-        let on_host = self.inner.driver.list().await?;
-        let known = self.inner.provisioner.storage.all_segment_domains().await?;
+        self.inner.fleet.refresh(&self.inner.provisioner.storage).await?;
         let mut removed = 0;
-        for name in on_host.into_iter().filter(|n| !known.contains(n)) {
-            tracing::info!(segment = %name, "removing a leftover segment");
-            self.inner.driver.remove(&name).await?;
-            removed += 1;
+        for (host, driver) in self.inner.fleet.all() {
+            // The host first: a segment is recorded before its domain is made, so one made
+            // by another replica after this look is not seen, and one seen is in the
+            // database.
+            let on_host = driver.list().await?;
+            let known = self.inner.provisioner.storage.all_segment_domains().await?;
+            for name in on_host.into_iter().filter(|n| !known.contains(n)) {
+                tracing::info!(segment = %name, %host, "removing a leftover segment");
+                driver.remove(&name).await?;
+                removed += 1;
+            }
         }
         Ok(removed)
     }

@@ -177,7 +177,8 @@ impl Reconciler {
         let _pool = self.lock_pool().await?;
         let rows = self.inner.provisioner.storage.pool_segments().await?;
         let ready = rows.iter().filter(|r| r.state == PoolState::Ready);
-        try_join_all(ready.map(|r| self.inner.driver.freeze(&r.domain))).await?;
+        let fleet = &self.inner.fleet;
+        try_join_all(ready.map(|r| async { Ok::<_, Error>(fleet.on(&r.host)?.freeze(&r.domain).await?) })).await?;
         Ok(())
     }
 
@@ -185,24 +186,27 @@ impl Reconciler {
     /// segments taken, and the rest of every group one of them leaves (a manager leaves a
     /// swarm only while its quorum answers). A few milliseconds each, side by side.
     pub(super) async fn thaw_handed_over(&self, taken: &[TakenSegment]) -> Result<()> {
-        let mut domains: Vec<String> = taken.iter().map(|t| t.domain.clone()).collect();
+        let mut domains: Vec<(String, String)> = taken.iter().map(|t| (t.host.clone(), t.domain.clone())).collect();
         if taken.iter().any(|t| t.leave_swarm.is_some()) {
             let rows = self.inner.provisioner.storage.pool_segments().await?;
             let split = |r: &&PoolRow| taken.iter().any(|t| t.leave_swarm.is_some() && t.leave_swarm == r.swarm_group);
-            domains.extend(rows.iter().filter(split).map(|r| r.domain.clone()));
+            domains.extend(rows.iter().filter(split).map(|r| (r.host.clone(), r.domain.clone())));
         }
-        try_join_all(domains.iter().map(|d| self.inner.driver.thaw(d))).await?;
+        let fleet = &self.inner.fleet;
+        try_join_all(domains.iter().map(|(host, d)| async { Ok::<_, Error>(fleet.on(host)?.thaw(d).await?) })).await?;
         Ok(())
     }
 
-    /// Removes pooled segments a crash left starting, ready ones that no longer run, and
-    /// those beyond the pool's size. Returns whether a ready one it kept runs unfrozen.
+    /// Removes pooled segments a crash left starting, ready ones that no longer run, those
+    /// on a drained host, and those beyond the pool's size. Returns whether a ready one it
+    /// kept runs unfrozen.
     async fn clean_pool(&self, wanted: usize) -> Result<bool> {
         let storage = &self.inner.provisioner.storage;
+        let drained: Vec<String> = storage.hosts().await?.into_iter().filter(|h| h.draining).map(|h| h.name).collect();
         let (mut kept, mut unfrozen) = (0, false);
         for row in storage.pool_segments().await? {
-            let state =
-                if row.state == PoolState::Ready { Some(self.inner.driver.state(&row.domain).await?) } else { None };
+            let ready = row.state == PoolState::Ready && !drained.contains(&row.host);
+            let state = if ready { Some(self.inner.fleet.on(&row.host)?.state(&row.domain).await?) } else { None };
             let runs = matches!(state, Some(SegmentState::Running | SegmentState::Frozen)) && kept < wanted;
             if runs {
                 kept += 1;
@@ -210,7 +214,7 @@ impl Reconciler {
                 continue;
             }
             tracing::info!(segment = %row.domain, state = ?row.state, "removing a warm segment");
-            self.inner.driver.remove(&row.domain).await?;
+            self.inner.fleet.on(&row.host)?.remove(&row.domain).await?;
             storage.delete_pool_segment(&row.domain).await?;
         }
         Ok(unfrozen)
@@ -239,7 +243,7 @@ impl Reconciler {
             return Ok(Filled::Nothing);
         }
         let domain = format!("pool-{}", &Uuid::new_v4().simple().to_string()[..12]);
-        let address = p.storage.insert_pool_segment(&domain, p.config.segment_network, now_ms()).await?;
+        let (address, host) = p.storage.insert_pool_segment(&domain, p.config.segment_network, now_ms()).await?;
         let made = async {
             let engine = self.start_pooled(&domain, address).await?;
             self.settle(&domain, address, engine.as_ref(), wanted).await
@@ -247,11 +251,11 @@ impl Reconciler {
         match made.await {
             Ok(swarm) => {
                 p.storage.set_pool_segment_ready(&domain, swarm.as_deref(), now_ms()).await?;
-                tracing::info!(segment = %domain, %address, "warm segment ready");
+                tracing::info!(segment = %domain, %address, %host, "warm segment ready");
                 Ok(Filled::Started)
             }
             Err(err) => {
-                self.inner.driver.remove(&domain).await?;
+                self.inner.driver(&domain).await?.remove(&domain).await?;
                 p.storage.delete_pool_segment(&domain).await?;
                 Err(err)
             }
@@ -267,7 +271,7 @@ impl Reconciler {
     pub(super) async fn leave_group_swarm(&self, segment: &str, domain: &str, address: Ipv4Addr) {
         let inner = &self.inner;
         let left = async {
-            let engine = inner.docker.wait_ready(&inner.dockerd(domain, address), inner.patience.health).await?;
+            let engine = inner.docker.wait_ready(&inner.dockerd(domain, address).await?, inner.patience.health).await?;
             if engine.local_swarm().await?.is_active() {
                 engine.swarm_leave(true).await?;
             }
@@ -291,7 +295,7 @@ impl Reconciler {
                 .collect();
             let addresses: Vec<Ipv4Addr> = rest.iter().map(|(_, a)| *a).collect();
             for (domain, address) in &rest {
-                self.inner.driver.allow_peers(domain, *address, &addresses).await?;
+                self.inner.driver(domain).await?.allow_peers(domain, *address, &addresses).await?;
             }
         }
         Ok(())
@@ -309,9 +313,10 @@ impl Reconciler {
             }
         }
         let regrouped = async {
-            inner.driver.thaw(domain).await?;
-            inner.driver.allow_peers(domain, address, &[]).await?;
-            let engine = inner.docker.wait_ready(&inner.dockerd(domain, address), inner.patience.health).await?;
+            let driver = inner.driver(domain).await?;
+            driver.thaw(domain).await?;
+            driver.allow_peers(domain, address, &[]).await?;
+            let engine = inner.docker.wait_ready(&inner.dockerd(domain, address).await?, inner.patience.health).await?;
             self.settle(domain, address, engine.as_ref(), wanted).await
         };
         match regrouped.await {
@@ -321,7 +326,7 @@ impl Reconciler {
                 Ok(())
             }
             Err(err) => {
-                inner.driver.remove(domain).await?;
+                inner.driver(domain).await?.remove(domain).await?;
                 storage.delete_pool_segment(domain).await?;
                 Err(err)
             }
@@ -365,7 +370,7 @@ impl Reconciler {
                 Ok(false) => tracing::info!(segment = %domain, "its group was handed out meanwhile; founding one"),
                 Err(err) => tracing::warn!(segment = %domain, error = %err, "could not join a group; founding one"),
             }
-            inner.driver.allow_peers(domain, address, &[]).await?;
+            inner.driver(domain).await?.allow_peers(domain, address, &[]).await?;
         }
         if engine.local_swarm().await?.is_active() {
             engine.swarm_leave(true).await?;
@@ -395,14 +400,15 @@ impl Reconciler {
             }
             for (member, member_address) in &group.members {
                 // Its managers must answer: the join needs their quorum.
-                inner.driver.thaw(member).await?;
-                inner.driver.allow_peers(member, *member_address, &addresses).await?;
+                let driver = inner.driver(member).await?;
+                driver.thaw(member).await?;
+                driver.allow_peers(member, *member_address, &addresses).await?;
             }
         }
-        inner.driver.allow_peers(domain, address, &addresses).await?;
+        inner.driver(domain).await?.allow_peers(domain, address, &addresses).await?;
         let (first, first_address) = &group.members[0];
         let first_engine =
-            inner.docker.wait_ready(&inner.dockerd(first, *first_address), inner.patience.health).await?;
+            inner.docker.wait_ready(&inner.dockerd(first, *first_address).await?, inner.patience.health).await?;
         let tokens = first_engine.join_tokens().await?;
         // Still in the pool after the tokens were read: they are the group's swarm's.
         if !storage.is_pool_member(first, &group.swarm).await? || !storage.pool_segment_unbroken(domain).await? {
@@ -435,9 +441,10 @@ impl Reconciler {
             listener_key_pem: listener.key_pem,
         };
         let spec = flavor.segment_spec(domain, address, tls);
-        inner.driver.ensure(&spec).await?;
-        inner.driver.allow_peers(domain, address, &[]).await?;
-        let engine = inner.docker.wait_ready(&inner.dockerd(domain, address), inner.patience.start).await?;
+        let driver = inner.driver(domain).await?;
+        driver.ensure(&spec).await?;
+        driver.allow_peers(domain, address, &[]).await?;
+        let engine = inner.docker.wait_ready(&inner.dockerd(domain, address).await?, inner.patience.start).await?;
         engine.ensure_base_image(&inner.base_image_tar).await?;
         Ok(engine)
     }

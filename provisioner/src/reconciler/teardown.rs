@@ -18,7 +18,7 @@ impl Reconciler {
         let segments = p.storage.segments_of(&row.id).await?;
         let removals = try_join_all(segments.iter().map(|segment| async move {
             p.storage.set_segment_state(&segment.id, SegmentStatus::Removing, None, now_ms()).await?;
-            self.inner.driver.remove(segment.domain()).await?;
+            self.inner.fleet.on(&segment.host)?.remove(segment.domain()).await?;
             // The address is free again only once the segment is really gone.
             p.storage.delete_segment(&segment.id).await
         }));

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::Storage;
+use super::{Storage, WriteTransactions};
 use crate::error::Result;
 
 /// A host as stored.
@@ -28,6 +28,7 @@ impl From<HostRow> for crate::host::HostView {
         crate::host::HostView {
             capacity: row.capacity.map(|c| c as u32),
             draining: row.draining,
+            segments: 0,
             name: row.name,
             uri: row.uri,
         }
@@ -52,6 +53,40 @@ macro_rules! check_host_room {
     }};
 }
 
+/// The host a new segment goes to ([`crate::host::choose_host`]), read within
+/// transaction `$tx`; `$cluster_id` (an `Option<&str>`) is the cluster it is for, none for
+/// a warm segment. A macro for the same reason as [`check_host_room!`].
+macro_rules! choose_host {
+    ($tx:expr, $cluster_id:expr) => {{
+        let cluster_id: Option<&str> = $cluster_id;
+        let hosts: Vec<$crate::storage::HostRow> =
+            sqlx::query_as($crate::storage::hosts::ALL_HOSTS).fetch_all(&mut *$tx).await?;
+        let placed: Vec<(String, String)> = sqlx::query_as($crate::storage::hosts::PLACED).fetch_all(&mut *$tx).await?;
+        $crate::storage::hosts::choose(&hosts, &placed, cluster_id.unwrap_or(""))
+    }};
+}
+pub(super) use choose_host;
+
+/// Every segment's host and cluster (`''` for a warm one).
+pub(super) const PLACED: &str = "SELECT host, cluster_id FROM segments
+     UNION ALL SELECT host, '' FROM pool_segments";
+
+/// [`crate::host::choose_host`] over the stored hosts, given every segment's (host,
+/// cluster) and the cluster asking (`''`: a warm segment, which counts as no cluster's).
+pub(super) fn choose(hosts: &[HostRow], placed: &[(String, String)], cluster_id: &str) -> String {
+    let loads: Vec<crate::host::HostLoad> = hosts
+        .iter()
+        .map(|h| crate::host::HostLoad {
+            name: h.name.clone(),
+            limit: h.limit(),
+            segments: placed.iter().filter(|(host, _)| host == &h.name).count() as i64,
+            of_cluster: placed.iter().filter(|(host, c)| host == &h.name && !c.is_empty() && c == cluster_id).count()
+                as i64,
+        })
+        .collect();
+    crate::host::choose_host(&loads)
+}
+
 impl Storage {
     /// Adds host `name` at `uri`, or updates the URI of the one there is (its capacity
     /// and draining stay).
@@ -68,6 +103,59 @@ impl Storage {
             .await?;
             self.touched();
             Ok(())
+        })
+    }
+
+    /// Adds host `name` at `uri` with `capacity`; false if a host has that name.
+    pub async fn add_host(&self, name: &str, uri: &str, capacity: Option<i64>, now: i64) -> Result<bool> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "INSERT INTO hosts (name, uri, capacity, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(uri)
+            .bind(capacity)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(self.touched_if(done.rows_affected() == 1))
+        })
+    }
+
+    /// Forgets host `name` unless a segment (of a cluster, or warm) is on it, in one
+    /// transaction, so that placement never puts one on a host being removed. Returns
+    /// how many segments it holds (then it stays), `None` if there is no such host.
+    pub async fn remove_host(&self, name: &str) -> Result<Option<i64>> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let on_it: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM segments WHERE host = $1) + (SELECT COUNT(*) FROM pool_segments WHERE host = $1)",
+            )
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+            if on_it > 0 {
+                let known: Option<String> = sqlx::query_scalar("SELECT name FROM hosts WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Ok(known.map(|_| on_it));
+            }
+            let done = sqlx::query("DELETE FROM hosts WHERE name = $1").bind(name).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(self.touched_if(done.rows_affected() == 1).then_some(0))
+        })
+    }
+
+    /// How many segments (of clusters, and warm) each host that has any holds.
+    pub async fn segments_per_host(&self) -> Result<Vec<(String, i64)>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT host, CAST(COUNT(*) AS BIGINT) FROM (SELECT host FROM segments UNION ALL SELECT host FROM pool_segments) AS placed GROUP BY host",
+            )
+            .fetch_all(pool)
+            .await?)
         })
     }
 

@@ -55,6 +55,8 @@ pub struct PoolRow {
     /// A member of its group was handed out alone (or removed): the group is never handed
     /// out whole, and the filler regroups what is left.
     pub broken: bool,
+    /// The host it runs on (a name in `hosts`).
+    pub host: String,
 }
 
 /// A group of warm segments that one more segment may join: ready, whole, not full.
@@ -72,26 +74,37 @@ pub struct TakenSegment {
     pub address: Ipv4Addr,
     /// The pool's swarm the segment must leave (see [`SegmentRow::leave_swarm`]).
     pub leave_swarm: Option<String>,
+    /// The host it runs on.
+    pub host: String,
 }
 
 impl Storage {
-    /// Records a new pooled segment (`starting`) with a free address; returns the address.
-    pub async fn insert_pool_segment(&self, domain: &str, address_pool: AddressPool, now: i64) -> Result<Ipv4Addr> {
+    /// Records a new pooled segment (`starting`) with a free address, on the host placement
+    /// chooses; returns the address and the host.
+    pub async fn insert_pool_segment(
+        &self,
+        domain: &str,
+        address_pool: AddressPool,
+        now: i64,
+    ) -> Result<(Ipv4Addr, String)> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let address = free_address!(tx, address_pool);
+            let host = super::hosts::choose_host!(tx, None);
             sqlx::query(
-                "INSERT INTO pool_segments (domain, address, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO pool_segments (domain, address, state, created_at, updated_at, host)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(domain)
             .bind(address.to_string())
             .bind(PoolState::Starting.as_str())
             .bind(now)
             .bind(now)
+            .bind(&host)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            Ok(address)
+            Ok((address, host))
         })
     }
 
@@ -231,11 +244,16 @@ impl Storage {
                     .execute(&mut *tx)
                     .await?;
                 let row = SegmentRow { leave_swarm: leave_swarm.clone(), ..row.clone() };
-                insert_segment!(tx, &row, address, Some(pooled.domain.as_str()));
+                insert_segment!(tx, &row, address, Some(pooled.domain.as_str()), &pooled.host);
                 if let Some(group) = &leave_swarm {
                     break_group!(tx, group);
                 }
-                taken.push(TakenSegment { domain: pooled.domain.clone(), address, leave_swarm });
+                taken.push(TakenSegment {
+                    domain: pooled.domain.clone(),
+                    address,
+                    leave_swarm,
+                    host: pooled.host.clone(),
+                });
             }
             tx.commit().await?;
             if !taken.is_empty() {

@@ -30,6 +30,8 @@ pub struct SegmentRow {
     /// The warm pool's swarm this segment came with and must leave: one shared with
     /// segments that are not the cluster's (a group it was taken from alone).
     pub leave_swarm: Option<String>,
+    /// The host it runs on (a name in `hosts`).
+    pub host: String,
 }
 
 impl SegmentRow {
@@ -59,32 +61,39 @@ impl AddressPool {
 }
 
 impl Storage {
-    /// Inserts a segment with the lowest address of `pool` that no segment uses (the row's
-    /// own `address` is ignored). Addresses are only freed by deleting the segment row, so
-    /// an address is never handed to two segments at once. Returns the address.
-    pub async fn insert_segment_with_address(&self, row: &SegmentRow, address_pool: AddressPool) -> Result<Ipv4Addr> {
+    /// Inserts a segment with the lowest address of `pool` that no segment uses, on the
+    /// host placement chooses ([`crate::host::choose_host`]); the row's own `address` and
+    /// `host` are ignored. Addresses are only freed by deleting the segment row, so an
+    /// address is never handed to two segments at once. Returns the address and the host.
+    pub async fn insert_segment_with_address(
+        &self,
+        row: &SegmentRow,
+        address_pool: AddressPool,
+    ) -> Result<(Ipv4Addr, String)> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let address = free_address!(tx, address_pool);
-            insert_segment!(tx, row, address, None);
+            let host = super::hosts::choose_host!(tx, Some(row.cluster_id.as_str()));
+            insert_segment!(tx, row, address, None, &host);
             tx.commit().await?;
             self.touched();
-            Ok(address)
+            Ok((address, host))
         })
     }
 }
 
-/// Inserts `row` into transaction `$tx` with `$address` and `$domain` (the row's own
-/// are ignored). A macro, not a function: the same statement for either backend's
+/// Inserts `row` into transaction `$tx` with `$address`, `$domain` and `$host` (the row's
+/// own are ignored). A macro, not a function: the same statement for either backend's
 /// transaction (see [`with_pool!`]).
 macro_rules! insert_segment {
-    ($tx:expr, $row:expr, $address:expr, $domain:expr) => {{
+    ($tx:expr, $row:expr, $address:expr, $domain:expr, $host:expr) => {{
         let row: &SegmentRow = $row;
         let domain: Option<&str> = $domain;
+        let host: &str = $host;
         sqlx::query(
             "INSERT INTO segments (id, cluster_id, ordinal, name, address, generation, state, state_reason,
-                                   cert_pem, key_pem, created_at, updated_at, domain, leave_swarm)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                   cert_pem, key_pem, created_at, updated_at, domain, leave_swarm, host)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&row.id)
         .bind(&row.cluster_id)
@@ -100,6 +109,7 @@ macro_rules! insert_segment {
         .bind(row.updated_at)
         .bind(domain)
         .bind(&row.leave_swarm)
+        .bind(host)
         .execute(&mut *$tx)
         .await?;
     }};
@@ -209,6 +219,20 @@ impl Storage {
             sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(pool).await?;
             self.touched();
             Ok(())
+        })
+    }
+
+    /// The host the segment (of a cluster or warm) with libvirt domain `domain` runs on;
+    /// `None` for a domain the database does not know.
+    pub async fn host_of_domain(&self, domain: &str) -> Result<Option<String>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT host FROM segments WHERE COALESCE(domain, name) = $1
+                 UNION ALL SELECT host FROM pool_segments WHERE domain = $1",
+            )
+            .bind(domain)
+            .fetch_optional(pool)
+            .await?)
         })
     }
 

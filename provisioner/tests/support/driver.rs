@@ -138,3 +138,99 @@ impl SegmentDriver for FakeDriver {
         false
     }
 }
+
+/// Which fake host each segment is on (shared by a fleet's [`OnHost`]s).
+pub type Owners = std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>;
+
+/// The fake host named `host` of a fleet: the shared [`FakeDriver`] for the segments it
+/// holds, and an error for a segment on another host, as another machine's libvirt would
+/// answer. A segment is on the host that first set its rules or made it, until removed
+/// there. A call routed to the wrong host fails the step that made it.
+pub struct OnHost {
+    pub host: String,
+    pub inner: FakeDriver,
+    pub owners: Owners,
+}
+
+impl OnHost {
+    pub fn new(host: &str, world: World, owners: Owners) -> Self {
+        OnHost { host: host.to_owned(), inner: FakeDriver { world }, owners }
+    }
+
+    /// Fails for a segment on another host; one on none becomes this host's if `claim`.
+    fn check(&self, name: &str, claim: bool) -> Result<bool, SegmentError> {
+        let mut owners = self.owners.lock().unwrap();
+        match owners.get(name) {
+            Some(host) if *host == self.host => Ok(true),
+            Some(host) => Err(failed(format!("segment {name} is on host {host}, not on {}", self.host))),
+            None if claim => {
+                owners.insert(name.to_owned(), self.host.clone());
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl SegmentDriver for OnHost {
+    async fn ensure(&self, spec: &SegmentSpec) -> Result<(), SegmentError> {
+        self.check(&spec.name, true)?;
+        self.inner.ensure(spec).await
+    }
+
+    async fn adopt(&self, name: &str, hostname: &str, tls: &SegmentTls) -> Result<(), SegmentError> {
+        self.check(name, false)?;
+        self.inner.adopt(name, hostname, tls).await
+    }
+
+    async fn stop(&self, name: &str) -> Result<(), SegmentError> {
+        self.check(name, false)?;
+        self.inner.stop(name).await
+    }
+
+    async fn freeze(&self, name: &str) -> Result<(), SegmentError> {
+        self.check(name, false)?;
+        self.inner.freeze(name).await
+    }
+
+    async fn thaw(&self, name: &str) -> Result<(), SegmentError> {
+        self.check(name, false)?;
+        self.inner.thaw(name).await
+    }
+
+    async fn allow_peers(&self, name: &str, address: Ipv4Addr, peers: &[Ipv4Addr]) -> Result<(), SegmentError> {
+        // Rules are set before a segment is made, as the real filters are.
+        self.check(name, true)?;
+        self.inner.allow_peers(name, address, peers).await
+    }
+
+    async fn state(&self, name: &str) -> Result<SegmentState, SegmentError> {
+        match self.check(name, false)? {
+            true => self.inner.state(name).await,
+            false => Ok(SegmentState::Absent),
+        }
+    }
+
+    async fn remove(&self, name: &str) -> Result<(), SegmentError> {
+        if self.check(name, false)? {
+            self.inner.remove(name).await?;
+            self.owners.lock().unwrap().remove(name);
+        }
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<String>, SegmentError> {
+        let owners = self.owners.lock().unwrap().clone();
+        let on_world = self.inner.list().await?;
+        Ok(on_world.into_iter().filter(|n| owners.get(n) == Some(&self.host)).collect())
+    }
+
+    fn docker_address(&self, name: &str, address: Ipv4Addr, identity: &ControlIdentity) -> DockerAddress {
+        self.inner.docker_address(name, address, identity)
+    }
+
+    fn apparmor_enforced(&self) -> bool {
+        false
+    }
+}

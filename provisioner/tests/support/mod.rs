@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use provisioner::reconciler::{Context, Outcome, Patience};
 use provisioner::storage::SegmentRow;
-use provisioner::{Account, ClusterStatus, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
+use provisioner::{Account, ClusterStatus, Fleet, Provisioner, ProvisionerConfig, Reconciler, SecretKey, Storage};
 
 pub use docker::FakeDocker;
 pub use driver::FakeDriver;
@@ -61,9 +61,14 @@ impl Fixture {
     /// A reconciler over this database and world (call again for a fresh one, as after a
     /// restart of the server).
     pub fn reconciler(&self, patience: Patience) -> Reconciler {
+        self.reconciler_over(patience, Fleet::single(Arc::new(FakeDriver { world: self.world.clone() })))
+    }
+
+    /// A reconciler over this database and world that drives segments through `fleet`.
+    pub fn reconciler_over(&self, patience: Patience, fleet: Fleet) -> Reconciler {
         Reconciler::with_context(Context {
             provisioner: self.p.clone(),
-            driver: Arc::new(FakeDriver { world: self.world.clone() }),
+            fleet,
             docker: Arc::new(FakeDocker { world: self.world.clone() }),
             base_image_tar: "base-image.tar".into(),
             patience,
