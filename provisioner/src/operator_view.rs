@@ -113,11 +113,10 @@ impl Provisioner {
             host_cpus: std::thread::available_parallelism().ok().map(|n| n.get() as u32),
             free_addresses: addresses.saturating_sub(cluster_segments + pool),
         };
-        let host_rows = self.storage.hosts().await?;
-        let limits: Vec<_> = host_rows.iter().map(|h| h.limit()).collect();
+        let limits: Vec<_> = self.storage.hosts().await?.iter().map(|h| h.limit()).collect();
         let wanted = clusters.iter().map(|c| c.desired_segments).sum();
         let room = crate::host::room(&limits, wanted).map(|n| n as u32);
-        let hosts = host_rows.into_iter().map(crate::host::HostView::from).collect();
+        let hosts = self.hosts().await?;
         Ok(OperatorOverview { accounts: account_views, clusters: cluster_views, capacity, hosts, room })
     }
 }

@@ -153,7 +153,10 @@ fn the_operator_page_is_for_operators_only() {
     assert!(view["capacity"].to_string().contains("free on the segments' subnet"), "{}", view["capacity"]);
     let hosts = view["capacity"].to_string();
     assert!(
-        hosts.contains("Host local") && hosts.contains("taking new segments") && hosts.contains("no limit"),
+        hosts.contains("Host local")
+            && hosts.contains("taking new segments")
+            && hosts.contains("no limit")
+            && hosts.contains("segment(s) on it"),
         "{hosts}"
     );
     assert!(view["recent"].to_string().contains("Cluster created"), "{}", view["recent"]);

@@ -34,11 +34,13 @@ pub async fn operator_overview() -> Result<OperatorView, AppError> {
         ("Disk".into(), format!("up to {} for segments' Docker data", memory(per(segments) * c.segment_disk_mib))),
         ("Addresses".into(), format!("{} free on the segments' subnet", c.free_addresses)),
     ];
-    // Hosts change with `server admin set-host-capacity`, `drain-host` and `resume-host`.
+    // Hosts change with `server admin add-host`, `remove-host`, `set-host-capacity`,
+    // `drain-host` and `resume-host`.
     for host in &o.hosts {
         let limit = host.capacity.map_or_else(|| "no segment limit".to_owned(), |n| format!("up to {n} segments"));
         let state = if host.draining { "draining: no new segments" } else { "taking new segments" };
-        capacity.push((format!("Host {}", host.name), format!("{}, {limit}, {state}", host.uri)));
+        let holds = format!("{} segment(s) on it", host.segments);
+        capacity.push((format!("Host {}", host.name), format!("{}, {holds}, {limit}, {state}", host.uri)));
     }
     let room = o.room.map_or_else(|| "no limit".to_owned(), |n| format!("{n} more cluster segment(s) fit"));
     capacity.push(("Room".into(), room));

@@ -28,6 +28,8 @@ const LINGER: Duration = Duration::from_secs(60);
 /// A running feed, stopped when dropped.
 struct Running {
     domain: String,
+    /// Its host's driver, which reads its use of the host.
+    driver: std::sync::Arc<dyn segments::SegmentDriver>,
     task: JoinHandle<()>,
 }
 
@@ -83,7 +85,7 @@ pub(super) async fn run(
                     if let std::collections::btree_map::Entry::Vacant(slot) = feeds.entry(name) {
                         let dockerd = driver.docker_address(&domain, address, &identity);
                         let feed = follow(dockerd, report(tx.clone(), slot.key().clone()));
-                        slot.insert(Running { domain, task: tokio::spawn(feed) });
+                        slot.insert(Running { domain, driver, task: tokio::spawn(feed) });
                     }
                 }
             }
@@ -119,8 +121,9 @@ async fn sample(
     let now_ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     for (name, feed) in feeds {
-        if let Some((cpu_ns, memory)) = usage::read(&feed.domain).await {
-            histories.entry(name.clone()).or_default().add(now_ms, cpu_ns, memory);
+        if let Ok(Some(used)) = feed.driver.usage(&feed.domain).await {
+            let cpu_ns = (used.cpu_seconds * 1e9) as u64;
+            histories.entry(name.clone()).or_default().add(now_ms, cpu_ns, used.memory_bytes);
         }
     }
     let usage: BTreeMap<String, Vec<Sample>> = histories.iter().map(|(name, h)| (name.clone(), h.samples())).collect();

@@ -1,9 +1,9 @@
-//! What each segment uses of the host: CPU and memory, read from the cgroups libvirt made
-//! for it (every process of the segment, its dockerd and containers included), sampled
-//! while the cluster's model runs and kept for the last 15 minutes.
+//! What each segment uses of its host: CPU and memory, read through the host's libvirt
+//! from the cgroups it made for the segment (every process of the segment, its dockerd and
+//! containers included), sampled while the cluster's model runs and kept for the last 15
+//! minutes.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How often the segments are sampled.
@@ -49,28 +49,6 @@ impl History {
     pub(super) fn samples(&self) -> Vec<Sample> {
         self.samples.iter().copied().collect()
     }
-}
-
-/// The segment's CPU counter (nanoseconds) and memory in use (bytes); `None` when its
-/// cgroups are not there (the segment is not running).
-pub(super) async fn read(domain: &str) -> Option<(u64, u64)> {
-    let cpu = cgroup_dir("cpuacct", domain).await?;
-    let memory = cgroup_dir("memory", domain).await?;
-    let number = |path: PathBuf| async move { tokio::fs::read_to_string(path).await.ok()?.trim().parse::<u64>().ok() };
-    Some((number(cpu.join("cpuacct.usage")).await?, number(memory.join("memory.usage_in_bytes")).await?))
-}
-
-/// libvirt names a segment's cgroup `lxc-<pid>-<domain>.libvirt-lxc` under `machine`.
-async fn cgroup_dir(controller: &str, domain: &str) -> Option<PathBuf> {
-    let parent = Path::new("/sys/fs/cgroup").join(controller).join("machine");
-    let suffix = format!("-{domain}.libvirt-lxc");
-    let mut entries = tokio::fs::read_dir(&parent).await.ok()?;
-    while let Ok(Some(entry)) = entries.next_entry().await {
-        if entry.file_name().to_string_lossy().ends_with(&suffix) {
-            return Some(entry.path());
-        }
-    }
-    None
 }
 
 #[cfg(test)]
