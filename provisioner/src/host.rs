@@ -19,6 +19,8 @@ pub struct HostView {
     /// Segments it may hold; `None`: as many as its subnet has addresses.
     pub capacity: Option<u32>,
     pub draining: bool,
+    /// Since when its libvirt has not answered (Unix ms); `None`: it answers.
+    pub unreachable_since: Option<i64>,
     /// Segments on it now: clusters' and warm ones.
     pub segments: u32,
 }
@@ -30,6 +32,9 @@ pub struct HostLimit {
     pub capacity: Option<i64>,
     /// Taking no new segments.
     pub draining: bool,
+    /// Its libvirt does not answer: placement puts nothing on it (its capacity still
+    /// counts in the room: it is expected back).
+    pub unreachable: bool,
 }
 
 /// What the open (not draining) hosts may still take, given `used` cluster segments: `None`
@@ -81,18 +86,20 @@ impl HostLoad {
     }
 }
 
-/// The host a new segment goes to: of the open hosts with room, the one holding the fewest
-/// of its cluster's segments (so that losing a host takes as few of them as can be), then
-/// the fewest segments in all, then the first by name. When no host has room (a repair or a
-/// rebuild must still go somewhere: room was checked when the segments were asked for),
-/// the same order over every open host, then over every host. [`LOCAL_HOST`] when no
-/// host is registered.
+/// The host a new segment goes to: of the open, answering hosts with room, the one holding
+/// the fewest of its cluster's segments (so that losing a host takes as few of them as can
+/// be), then the fewest segments in all, then the first by name. When no host has room (a
+/// repair or a rebuild must still go somewhere: room was checked when the segments were
+/// asked for), the same order over the open answering hosts, then over every answering
+/// host, then over every host. [`LOCAL_HOST`] when no host is registered.
 pub fn choose_host(hosts: &[HostLoad]) -> String {
     let best = |candidates: &mut dyn Iterator<Item = &HostLoad>| {
         candidates.min_by(|a, b| (a.of_cluster, a.segments, &a.name).cmp(&(b.of_cluster, b.segments, &b.name))).cloned()
     };
-    best(&mut hosts.iter().filter(|h| h.has_room()))
-        .or_else(|| best(&mut hosts.iter().filter(|h| !h.limit.draining)))
+    let answering = || hosts.iter().filter(|h| !h.limit.unreachable);
+    best(&mut answering().filter(|h| h.has_room()))
+        .or_else(|| best(&mut answering().filter(|h| !h.limit.draining)))
+        .or_else(|| best(&mut answering()))
         .or_else(|| best(&mut hosts.iter()))
         .map_or_else(|| LOCAL_HOST.to_owned(), |h| h.name)
 }
@@ -221,7 +228,7 @@ mod tests {
     use super::*;
 
     fn host(capacity: Option<i64>, draining: bool) -> HostLimit {
-        HostLimit { capacity, draining }
+        HostLimit { capacity, draining, unreachable: false }
     }
 
     #[test]
@@ -261,6 +268,12 @@ mod tests {
         let hosts = [load("a", Some(2), false, 2, 1), load("b", None, true, 0, 0)];
         assert_eq!(choose_host(&hosts), "a");
         assert_eq!(choose_host(&[load("b", None, true, 4, 0)]), "b");
+        // A host that does not answer comes last of all, even drained ones before it.
+        let mut gone = load("a", None, false, 0, 0);
+        gone.limit.unreachable = true;
+        assert_eq!(choose_host(&[gone.clone(), load("b", Some(1), false, 1, 1)]), "b");
+        assert_eq!(choose_host(&[gone.clone(), load("c", None, true, 9, 3)]), "c");
+        assert_eq!(choose_host(&[gone]), "a");
     }
 
     /// Every cluster of three segments built one segment at a time over hosts with room

@@ -6,10 +6,11 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use provisioner::reconciler::Outcome;
-use provisioner::{Account, Error, Fleet, Quotas, LOCAL_HOST};
+use provisioner::{Account, ClusterStatus, Error, Fleet, Quotas, LOCAL_HOST};
 use support::driver::{OnHost, Owners};
 use support::{short_patience, Fixture};
 
@@ -98,14 +99,22 @@ async fn the_warm_pool_keeps_to_the_room_the_clusters_leave() {
 /// Two fake hosts, each knowing only the segments it made: a call for a segment sent to
 /// the other host fails (see [`OnHost`]).
 fn two_host_fleet(f: &Fixture) -> Fleet {
+    two_host_fleet_with_switch(f).0
+}
+
+/// [`two_host_fleet`], and the switch that takes the second host away.
+fn two_host_fleet_with_switch(f: &Fixture) -> (Fleet, Arc<AtomicBool>) {
     let (world, owners) = (f.world.clone(), Owners::default());
-    Fleet::new(
+    let away = Arc::new(AtomicBool::new(false));
+    let switch = away.clone();
+    let fleet = Fleet::new(
         Arc::new(OnHost::new(LOCAL_HOST, world.clone(), owners.clone())),
         Box::new(move |uri: &str| {
             assert_eq!(uri, "lxc+tls://127.0.0.1/system");
-            Ok(Arc::new(OnHost::new("second", world.clone(), owners.clone())))
+            Ok(Arc::new(OnHost { away: away.clone(), ..OnHost::new("second", world.clone(), owners.clone()) }))
         }),
-    )
+    );
+    (fleet, switch)
 }
 
 /// How many of the cluster's segments each host holds.
@@ -199,4 +208,64 @@ async fn warm_segments_spread_over_the_hosts_and_go_with_their_host_to_a_cluster
     r.refill_pool().await.unwrap();
     let left = f.p.storage().pool_segments().await.unwrap();
     assert!(!left.is_empty() && left.iter().all(|p| p.host == LOCAL_HOST), "{left:?}");
+}
+
+#[tokio::test]
+async fn a_host_that_goes_away_leaves_its_segments_down_until_a_rebuild_moves_them() {
+    let f = Fixture::new().await;
+    let ada = roomy_account(&f).await;
+    f.p.register_local_host("lxc:///system").await.unwrap();
+    f.p.add_host("second", "lxc+tls://127.0.0.1/system", None).await.unwrap();
+    let (fleet, second_away) = two_host_fleet_with_switch(&f);
+    let r = f.reconciler_over(short_patience(), fleet);
+    r.look_at_hosts().await.unwrap();
+    let web = f.create("web", 3).await;
+    assert_eq!(f.converge(&r, &web, 10).await.unwrap(), Outcome::Converged);
+    let on_second = f.segments(&web).await.into_iter().find(|s| s.host == "second").unwrap();
+
+    second_away.store(true, Ordering::SeqCst);
+    r.look_at_hosts().await.unwrap();
+    assert!(f.p.hosts().await.unwrap().iter().any(|h| h.name == "second" && h.unreachable_since.is_some()));
+    // A pass shows its segment down, keeps the others ready and the cluster active, and
+    // says what to do.
+    let said = f.converge(&r, &web, 1).await.unwrap_err().to_string();
+    assert!(said.contains("does not answer") && said.contains("rebuild"), "{said}");
+    for segment in f.segments(&web).await {
+        let expected = if segment.host == "second" { "down" } else { "ready" };
+        assert_eq!(segment.state.as_str(), expected, "{}", segment.name);
+    }
+    assert_eq!(f.status(&web).await, Some(ClusterStatus::Active));
+    assert!(f.events(&web).await.iter().any(|e| e.contains("its host second does not answer")));
+    // New segments go to the host that answers.
+    let db = f.create("db", 2).await;
+    assert_eq!(f.converge(&r, &db, 10).await.unwrap(), Outcome::Converged);
+    assert_eq!(spread(&f, &db).await, BTreeMap::from([(LOCAL_HOST.to_owned(), 2)]));
+
+    // A rebuild moves every segment to the answering host; the one left behind is stranded
+    // there, its address kept from every new segment.
+    f.p.rebuild_cluster(&ada, "web").await.unwrap();
+    assert_eq!(f.converge(&r, &web, 10).await.unwrap(), Outcome::Converged);
+    assert_eq!(spread(&f, &web).await, BTreeMap::from([(LOCAL_HOST.to_owned(), 3)]));
+    let stranded = f.p.storage().stranded_segments().await.unwrap();
+    assert_eq!(stranded.iter().map(|s| s.domain.as_str()).collect::<Vec<_>>(), [on_second.domain()]);
+    let taken: Vec<String> = [&web, &db]
+        .iter()
+        .map(|id| f.segments(id))
+        .collect::<futures::future::JoinAll<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .map(|s| s.address)
+        .collect();
+    assert!(!taken.contains(&on_second.address), "the stranded address was handed out again");
+    let held = refusal(f.p.remove_host("second").await);
+    assert!(held.contains("still holds 1 segment(s)"), "{held}");
+
+    // Back: the stranded segment goes from its host, then the host can go.
+    second_away.store(false, Ordering::SeqCst);
+    r.look_at_hosts().await.unwrap();
+    assert!(f.p.storage().stranded_segments().await.unwrap().is_empty());
+    assert!(f.world.segment(on_second.domain()).is_none(), "removed from the host");
+    assert!(f.p.hosts().await.unwrap().iter().all(|h| h.unreachable_since.is_none()));
+    f.p.remove_host("second").await.unwrap();
 }

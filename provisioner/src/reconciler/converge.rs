@@ -99,16 +99,27 @@ impl Reconciler {
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
         // Each step named, for `carina_reconcile_failures_total{step}`.
         let segments = step("segment_rows", self.ensure_segment_rows(row)).await?;
-        step("isolate", self.isolate(&segments)).await?;
-        let live = step("bring_up", try_join_all(segments.into_iter().map(|s| self.bring_up(row, s, status)))).await?;
+        // Segments on hosts that do not answer are left as they are (shown down).
+        let (reachable, cut_off) = self.split_off_away(row, segments).await?;
+        step("isolate", self.isolate(&reachable, &cut_off)).await?;
+        let live = step("bring_up", try_join_all(reachable.into_iter().map(|s| self.bring_up(row, s, status)))).await?;
         // Each segment's base image and infrastructure containers, while the Swarm forms.
         let infrastructure = try_join_all(live.iter().map(|l| async move {
             l.engine.ensure_base_image(&self.inner.base_image_tar).await?;
             l.engine.ensure_infra_containers(&row.id, l.row.ordinal == 1).await
         }));
+        // The Swarm is left as it is while a segment is away: its node is down, and the
+        // other managers keep the quorum.
+        let swarm = async {
+            if cut_off.is_empty() {
+                self.ensure_swarm(row, &live).await
+            } else {
+                Ok(())
+            }
+        };
         let (_, ()) = futures::try_join!(
             step("infrastructure", async { infrastructure.await.map_err(Error::from) }),
-            step("swarm", self.ensure_swarm(row, &live))
+            step("swarm", swarm)
         )?;
         let p = &self.inner.provisioner;
         for l in &live {
@@ -117,13 +128,15 @@ impl Reconciler {
                 p.record(&row.id, EventKind::Progress, &format!("Segment n{} repaired", l.row.ordinal)).await;
             }
         }
-        step("endpoint", self.ensure_endpoint(row)).await
+        step("endpoint", self.ensure_endpoint(row)).await?;
+        super::hosts::none_away(&cut_off)
     }
 
-    /// Lets each segment reach the cluster's other segments, and no other segment on the
-    /// bridge (before they start, so that the Swarm forms across the allowed paths only).
-    async fn isolate(&self, segments: &[SegmentRow]) -> Result<()> {
-        let addresses = segments.iter().map(parse_address).collect::<Result<Vec<_>>>()?;
+    /// Lets each segment reach the cluster's other segments (`away` too: those on hosts that
+    /// do not answer), and no other segment on the bridge (before they start, so that the
+    /// Swarm forms across the allowed paths only).
+    async fn isolate(&self, segments: &[SegmentRow], away: &[SegmentRow]) -> Result<()> {
+        let addresses = segments.iter().chain(away).map(parse_address).collect::<Result<Vec<_>>>()?;
         let allowed = segments.iter().zip(&addresses).map(|(segment, own)| async {
             self.inner
                 .fleet
@@ -144,15 +157,16 @@ impl Reconciler {
     async fn ensure_segment_rows(&self, cluster: &ClusterRow) -> Result<Vec<SegmentRow>> {
         let p = &self.inner.provisioner;
         let mut existing = p.storage.segments_of(&cluster.id).await?;
+        let away = self.unreachable_hosts().await?;
         for segment in existing.iter().filter(|s| s.generation < cluster.generation) {
-            // Rebuild: the segment goes (never back to the pool); a fresh one replaces it.
-            self.inner.fleet.on(&segment.host)?.remove(segment.domain()).await?;
-            p.storage.delete_segment(&segment.id).await?;
+            // Rebuild: the segment goes (never back to the pool); a fresh one replaces it,
+            // on a host that answers.
+            self.remove_segment(segment, &away).await?;
             let message = format!("Segment n{} removed for the rebuild", segment.ordinal);
             p.record(&cluster.id, EventKind::Progress, &message).await;
         }
         existing.retain(|s| s.generation >= cluster.generation);
-        let missing: Vec<SegmentRow> = (1..=cluster.desired_segments)
+        let missing = (1..=cluster.desired_segments)
             .filter(|ordinal| !existing.iter().any(|s| s.ordinal == *ordinal))
             .map(|ordinal| {
                 let now = now_ms();
@@ -174,8 +188,8 @@ impl Reconciler {
                     // Placement chooses it when the row is stored.
                     host: String::new(),
                 }
-            })
-            .collect();
+            });
+        let missing = self.clear_of_stranded(missing).await?;
         let taken = if missing.is_empty() {
             Vec::new()
         } else {

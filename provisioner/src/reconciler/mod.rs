@@ -10,6 +10,7 @@ mod context;
 mod converge;
 mod health;
 mod heartbeat;
+mod hosts;
 mod lease;
 mod pass_metrics;
 mod pool;
@@ -166,7 +167,13 @@ impl Reconciler {
         // its leases (as a crash would: other replicas take over once they expire), and
         // the following of other replicas' wake-ups and revocations.
         let provisioner = &self.inner.provisioner;
-        tokio::join!(clusters, self.fill_pool(), self.renew_leases(), provisioner.follow_replicas());
+        tokio::join!(
+            clusters,
+            self.fill_pool(),
+            self.renew_leases(),
+            self.watch_hosts(),
+            provisioner.follow_replicas()
+        );
     }
 
     /// Starts a pass for every cluster that has none under way and is not backing off.

@@ -1,4 +1,5 @@
-//! Deleting a cluster: close its endpoint, remove every segment, then forget it.
+//! Deleting a cluster: close its endpoint, remove every segment (or strand it on a host
+//! that does not answer), then forget it.
 
 use futures::future::try_join_all;
 
@@ -16,11 +17,10 @@ impl Reconciler {
         let p = &self.inner.provisioner;
         p.endpoints.close(&row.id).await;
         let segments = p.storage.segments_of(&row.id).await?;
+        let away = &self.unreachable_hosts().await?;
         let removals = try_join_all(segments.iter().map(|segment| async move {
             p.storage.set_segment_state(&segment.id, SegmentStatus::Removing, None, now_ms()).await?;
-            self.inner.fleet.on(&segment.host)?.remove(segment.domain()).await?;
-            // The address is free again only once the segment is really gone.
-            p.storage.delete_segment(&segment.id).await
+            self.remove_segment(segment, away).await
         }));
         super::pass_metrics::step("teardown", removals).await?;
         p.storage.delete_cluster(&row.id).await?;

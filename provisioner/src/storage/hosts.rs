@@ -14,12 +14,18 @@ pub struct HostRow {
     pub capacity: Option<i64>,
     pub draining: bool,
     pub created_at: i64,
+    /// Since when its libvirt has not answered the probes (Unix ms); `None`: it answers.
+    pub unreachable_since: Option<i64>,
 }
 
 impl HostRow {
     /// What limits its segments.
     pub fn limit(&self) -> crate::host::HostLimit {
-        crate::host::HostLimit { capacity: self.capacity, draining: self.draining }
+        crate::host::HostLimit {
+            capacity: self.capacity,
+            draining: self.draining,
+            unreachable: self.unreachable_since.is_some(),
+        }
     }
 }
 
@@ -28,6 +34,7 @@ impl From<HostRow> for crate::host::HostView {
         crate::host::HostView {
             capacity: row.capacity.map(|c| c as u32),
             draining: row.draining,
+            unreachable_since: row.unreachable_since,
             segments: 0,
             name: row.name,
             uri: row.uri,
@@ -36,7 +43,8 @@ impl From<HostRow> for crate::host::HostView {
 }
 
 /// Every host, by name.
-pub(super) const ALL_HOSTS: &str = "SELECT name, uri, capacity, draining, created_at FROM hosts ORDER BY name";
+pub(super) const ALL_HOSTS: &str =
+    "SELECT name, uri, capacity, draining, created_at, unreachable_since FROM hosts ORDER BY name";
 /// The segments every cluster wants, being deleted or not (theirs run until they are gone).
 pub(super) const WANTED: &str = "SELECT CAST(COALESCE(SUM(desired_segments), 0) AS BIGINT) FROM clusters";
 
@@ -130,7 +138,8 @@ impl Storage {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let on_it: i64 = sqlx::query_scalar(
-                "SELECT (SELECT COUNT(*) FROM segments WHERE host = $1) + (SELECT COUNT(*) FROM pool_segments WHERE host = $1)",
+                "SELECT (SELECT COUNT(*) FROM segments WHERE host = $1) + (SELECT COUNT(*) FROM pool_segments WHERE host = $1)
+                      + (SELECT COUNT(*) FROM stranded_segments WHERE host = $1)",
             )
             .bind(name)
             .fetch_one(&mut *tx)
@@ -145,6 +154,31 @@ impl Storage {
             let done = sqlx::query("DELETE FROM hosts WHERE name = $1").bind(name).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(self.touched_if(done.rows_affected() == 1).then_some(0))
+        })
+    }
+
+    /// Records whether host `name`'s libvirt answered a probe: it is unreachable from `now`
+    /// on (the first failure kept) until one answers. Returns whether that changed.
+    pub async fn set_host_reachable(&self, name: &str, reachable: bool, now: i64) -> Result<bool> {
+        with_pool!(self, |pool| {
+            let done = match reachable {
+                true => {
+                    sqlx::query(
+                        "UPDATE hosts SET unreachable_since = NULL WHERE name = $1 AND unreachable_since IS NOT NULL",
+                    )
+                    .bind(name)
+                    .execute(pool)
+                    .await?
+                }
+                false => {
+                    sqlx::query("UPDATE hosts SET unreachable_since = $1 WHERE name = $2 AND unreachable_since IS NULL")
+                        .bind(now)
+                        .bind(name)
+                        .execute(pool)
+                        .await?
+                }
+            };
+            Ok(self.touched_if(done.rows_affected() == 1))
         })
     }
 

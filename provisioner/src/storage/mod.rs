@@ -32,6 +32,7 @@ mod pool;
 mod segments;
 mod sessions;
 mod sign_in_attempts;
+mod stranded;
 
 pub use accounts::AccountRow;
 pub(crate) use announcements::{send_in_background, CHANGED};
@@ -44,6 +45,7 @@ pub use hosts::HostRow;
 pub use pool::{OpenGroup, PoolRow, PoolState, TakenSegment};
 pub use segments::{AddressPool, SegmentRow};
 pub use sessions::SessionRow;
+pub use stranded::StrandedRow;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -63,7 +63,7 @@ impl AddressPool {
 impl Storage {
     /// Inserts a segment with the lowest address of `pool` that no segment uses, on the
     /// host placement chooses ([`crate::host::choose_host`]); the row's own `address` and
-    /// `host` are ignored. Addresses are only freed by deleting the segment row, so an
+    /// `host` are ignored, its `domain` kept (none: named like the segment). Addresses are only freed by deleting the segment row, so an
     /// address is never handed to two segments at once. Returns the address and the host.
     pub async fn insert_segment_with_address(
         &self,
@@ -74,7 +74,7 @@ impl Storage {
             let mut tx = pool.begin_write().await?;
             let address = free_address!(tx, address_pool);
             let host = super::hosts::choose_host!(tx, Some(row.cluster_id.as_str()));
-            insert_segment!(tx, row, address, None, &host);
+            insert_segment!(tx, row, address, row.domain.as_deref(), &host);
             tx.commit().await?;
             self.touched();
             Ok((address, host))
@@ -121,10 +121,12 @@ pub(super) use insert_segment;
 /// [`insert_segment!`].
 macro_rules! free_address {
     ($tx:expr, $pool:expr) => {{
-        let used: Vec<String> =
-            sqlx::query_scalar("SELECT address FROM segments UNION SELECT address FROM pool_segments")
-                .fetch_all(&mut *$tx)
-                .await?;
+        let used: Vec<String> = sqlx::query_scalar(
+            "SELECT address FROM segments UNION SELECT address FROM pool_segments
+                 UNION SELECT address FROM stranded_segments",
+        )
+        .fetch_all(&mut *$tx)
+        .await?;
         $crate::storage::segments::lowest_unused(&$pool, &used)?
     }};
 }
@@ -240,7 +242,8 @@ impl Storage {
     pub async fn all_segment_domains(&self) -> Result<Vec<String>> {
         with_pool!(self, |pool| {
             Ok(sqlx::query_scalar(
-                "SELECT COALESCE(domain, name) FROM segments UNION ALL SELECT domain FROM pool_segments",
+                "SELECT COALESCE(domain, name) FROM segments UNION ALL SELECT domain FROM pool_segments
+                 UNION ALL SELECT domain FROM stranded_segments",
             )
             .fetch_all(pool)
             .await?)

@@ -150,15 +150,20 @@ pub struct OnHost {
     pub host: String,
     pub inner: FakeDriver,
     pub owners: Owners,
+    /// Set: the host does not answer at all (every call fails).
+    pub away: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl OnHost {
     pub fn new(host: &str, world: World, owners: Owners) -> Self {
-        OnHost { host: host.to_owned(), inner: FakeDriver { world }, owners }
+        OnHost { host: host.to_owned(), inner: FakeDriver { world }, owners, away: Default::default() }
     }
 
     /// Fails for a segment on another host; one on none becomes this host's if `claim`.
     fn check(&self, name: &str, claim: bool) -> Result<bool, SegmentError> {
+        if self.away.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(failed(format!("host {} does not answer", self.host)));
+        }
         let mut owners = self.owners.lock().unwrap();
         match owners.get(name) {
             Some(host) if *host == self.host => Ok(true),
@@ -221,6 +226,7 @@ impl SegmentDriver for OnHost {
     }
 
     async fn list(&self) -> Result<Vec<String>, SegmentError> {
+        self.check("*", false)?;
         let owners = self.owners.lock().unwrap().clone();
         let on_world = self.inner.list().await?;
         Ok(on_world.into_iter().filter(|n| owners.get(n) == Some(&self.host)).collect())
