@@ -25,9 +25,12 @@ struct Inner {
     local: Arc<dyn SegmentDriver>,
     /// `None`: every host name is driven by `local` (a fake in the domain's tests).
     make: Option<Box<DriverFactory>>,
-    /// The other hosts: their URI and driver.
-    others: RwLock<HashMap<String, (String, Arc<dyn SegmentDriver>)>>,
+    /// The other hosts, by name.
+    others: RwLock<HashMap<String, Loaded>>,
 }
+
+/// A host's libvirt URI when its driver was made, and the driver.
+type Loaded = (String, Arc<dyn SegmentDriver>);
 
 impl Fleet {
     /// One driver for whatever host a segment is on (the domain's tests, with a fake).
