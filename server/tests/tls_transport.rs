@@ -47,6 +47,11 @@ fn a_cluster_built_through_libvirts_network_api_works_with_its_dockerds_reached_
     docker_ok(CLI, &bundle, &["run", "-d", "--name", "probe", "busybox", "sh", "-c", "echo ready; sleep 600"]);
     assert!(docker_ok(CLI, &bundle, &["logs", "probe"]).contains("ready"));
     assert_eq!(docker_ok(CLI, &bundle, &["exec", "probe", "echo", "inside"]).trim(), "inside");
+    // A long log, read over TLS by the endpoint's own reader: every line, in order.
+    docker_ok(CLI, &bundle, &["run", "-d", "--name", "counter", "busybox", "seq", "1", "200000"]);
+    assert_eq!(docker_ok(CLI, &bundle, &["wait", "counter"]).trim(), "0");
+    let counted = docker_ok(CLI, &bundle, &["logs", "counter"]);
+    assert!(counted.lines().map(|l| l.parse::<u32>().unwrap()).eq(1..=200000), "the log came back altered");
     assert_eq!(docker_ok(CLI, &bundle, &["run", "--rm", "busybox", "echo", "attached"]).trim(), "attached");
     assert!(docker_ok(CLI, &bundle, &["ps", "--format", "{{.Names}}"]).lines().any(|name| name.ends_with("probe")));
     // A segment's directories are not on the endpoint's machine when it is reached over

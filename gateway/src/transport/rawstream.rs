@@ -1,14 +1,16 @@
-//! Bulk streams (logs, stats, export, `docker cp` out, image save) on a dedicated socket,
-//! read by a thread of their own and de-chunked in the task that writes them to the
-//! client.
+//! Bulk streams (logs, stats, export, `docker cp` out, image save) on a dedicated
+//! connection, read by a reader of their own and de-chunked in the task that writes them
+//! to the client.
 //!
 //! dockerd writes a log stream one line per write. Woken for every line, a reader costs
 //! more CPU than dockerd itself and hands the client one tiny TLS record per line. The
-//! reader thread instead pauses a fraction of a millisecond after a small read, so each
-//! read takes a few kilobytes of lines: far fewer wake-ups, syscalls and records. The
-//! pause must be short and precise (a thread sleep, not tokio's millisecond timer): the
-//! segment's socket buffers only about 2 ms of such a stream, and a full buffer stalls
-//! dockerd.
+//! reader instead pauses after a small read, so each read takes kilobytes of lines: far
+//! fewer wake-ups, syscalls and records. On a unix socket the pause must be short and
+//! precise (a thread of its own sleeping a fraction of a millisecond, not tokio's
+//! millisecond timer): the socket buffers only about 2 ms of such a stream, and a full
+//! buffer stalls dockerd. A dockerd behind TLS (another host's) has TCP's buffers, which
+//! hold far more: a task pausing a millisecond does, and a TLS read after it gets every
+//! record that arrived meanwhile.
 
 use std::io::Read;
 use std::pin::Pin;
@@ -16,10 +18,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use dockerlink::{DockerAddress, DockerStream};
+use futures::FutureExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 
@@ -32,22 +36,24 @@ const READ_SIZE: usize = 64 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
 /// A read shorter than this means a trickling producer: the reader pauses before the next.
 const SMALL_READ: usize = 8 * 1024;
-/// The pause after a small read.
+/// The pause after a small read, on a unix socket and behind TLS.
 const BATCH_PAUSE: Duration = Duration::from_micros(200);
+const TLS_BATCH_PAUSE: Duration = Duration::from_millis(1);
 /// How often an idle reader checks whether the client went away.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// Pieces read ahead of the client (backpressure beyond that reaches dockerd).
 const READ_AHEAD: usize = 8;
 
-/// Sends a body-less request on a fresh connection and streams the answer.
+/// Sends a body-less request on a fresh connection to `dockerd` and streams the answer.
 pub(crate) async fn request(
-    socket: &std::path::Path,
+    dockerd: &DockerAddress,
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
     permit: Held,
 ) -> Result<Response<Body>, std::io::Error> {
-    let mut stream = UnixStream::connect(socket).await?;
+    let timeout = Some(crate::transport::upstream::TCP_CONNECT_TIMEOUT);
+    let mut stream = dockerlink::connect_within(dockerd, timeout).await?;
     let mut head = format!("{method} {path_and_query} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n");
     for (name, value) in headers {
         if is_hop_by_hop(name) || name == http::header::CONTENT_LENGTH {
@@ -108,7 +114,10 @@ pub(crate) async fn request(
     } else {
         Framing::UntilClose
     };
-    let pieces = spawn_reader(stream, permit)?;
+    let pieces = match stream {
+        DockerStream::Unix(stream) => spawn_reader(stream, permit)?,
+        tls => spawn_task_reader(tls, permit),
+    };
     let body = RawBody { pieces, buf, framing, done: false, out: BytesMut::new() };
     let mut resp = Response::new(body.boxed_unsync());
     *resp.status_mut() = status;
@@ -161,9 +170,55 @@ fn spawn_reader(stream: UnixStream, permit: Held) -> Result<mpsc::Receiver<std::
     Ok(rx)
 }
 
-/// Like [`request`], with errors as the user sees them. A segment on another host (its
-/// dockerd behind TLS) streams through the pooled client instead: no local socket to
-/// read with a thread, and its TCP buffers hold far more than a unix socket's 2 ms.
+/// Like [`spawn_reader`], for a stream behind TLS: a task that reads whatever has arrived
+/// (one TLS read gives at most the records of one read from the socket, so it reads on
+/// while more is there at once), pauses [`TLS_BATCH_PAUSE`] after a small piece, and ends at
+/// end of stream, on an error, or as soon as the receiver is dropped.
+fn spawn_task_reader(
+    mut stream: impl AsyncRead + Unpin + Send + 'static,
+    permit: Held,
+) -> mpsc::Receiver<std::io::Result<Bytes>> {
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _open = crate::metrics::Open::stream();
+        let mut buf = vec![0u8; READ_SIZE];
+        loop {
+            let first = tokio::select! {
+                read = stream.read(&mut buf) => read,
+                () = tx.closed() => return,
+            };
+            let (mut filled, mut end) = match first {
+                Ok(n) => (n, n == 0),
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            while !end && filled < READ_SIZE {
+                match stream.read(&mut buf[filled..]).now_or_never() {
+                    Some(Ok(0)) => end = true,
+                    Some(Ok(n)) => filled += n,
+                    // Sent with the next read, which meets it again.
+                    Some(Err(_)) | None => break,
+                }
+            }
+            if filled > 0 && tx.send(Ok(Bytes::copy_from_slice(&buf[..filled]))).await.is_err() {
+                return;
+            }
+            if end {
+                let _ = tx.send(Ok(Bytes::new())).await;
+                return;
+            }
+            if filled < SMALL_READ {
+                tokio::time::sleep(TLS_BATCH_PAUSE).await;
+            }
+        }
+    });
+    rx
+}
+
+/// Like [`request`], with errors as the user sees them.
 pub(crate) async fn forward(
     seg: &crate::transport::upstream::Seg,
     method: &Method,
@@ -171,17 +226,7 @@ pub(crate) async fn forward(
     headers: &HeaderMap,
     permit: Held,
 ) -> Result<Response<Body>, ApiError> {
-    let Some(socket) = seg.dockerd().socket() else {
-        let resp = seg.forward(method.clone(), path_and_query, headers, crate::transport::body::empty()).await?;
-        // Counted as a stream until the body ends or the client goes: the body holds the
-        // permit.
-        let counted = move |frame| {
-            let _permit = &permit;
-            frame
-        };
-        return Ok(resp.map(|body| body.map_frame(counted).boxed_unsync()));
-    };
-    request(socket, method, path_and_query, headers, permit).await.map_err(|e| {
+    request(seg.dockerd(), method, path_and_query, headers, permit).await.map_err(|e| {
         tracing::warn!(segment = %seg.name, dockerd = %seg.dockerd(), error = %e, "segment stream failed");
         ApiError::new(StatusCode::BAD_GATEWAY, format!("segment {} is unreachable", seg.name))
     })
@@ -375,7 +420,10 @@ mod tests {
     async fn dechunks_and_keeps_headers() {
         let answer: &'static [u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
         let (path, task) = serve_once(answer).await;
-        let resp = request(&path, &Method::GET, "/logs", &HeaderMap::new(), Held::untracked()).await.unwrap();
+        let resp =
+            request(&DockerAddress::Unix(path.clone()), &Method::GET, "/logs", &HeaderMap::new(), Held::untracked())
+                .await
+                .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["content-type"], "application/vnd.docker.raw-stream");
         assert!(resp.headers().get("transfer-encoding").is_none());
@@ -389,14 +437,20 @@ mod tests {
     async fn content_length_and_truncation() {
         let answer: &'static [u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\n\r\n{\"message\":1}";
         let (path, task) = serve_once(answer).await;
-        let resp = request(&path, &Method::GET, "/x", &HeaderMap::new(), Held::untracked()).await.unwrap();
+        let resp =
+            request(&DockerAddress::Unix(path.clone()), &Method::GET, "/x", &HeaderMap::new(), Held::untracked())
+                .await
+                .unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"{\"message\":1");
         task.await.unwrap();
         let answer: &'static [u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel";
         let (path2, task) = serve_once(answer).await;
-        let resp = request(&path2, &Method::GET, "/x", &HeaderMap::new(), Held::untracked()).await.unwrap();
+        let resp =
+            request(&DockerAddress::Unix(path2.clone()), &Method::GET, "/x", &HeaderMap::new(), Held::untracked())
+                .await
+                .unwrap();
         assert!(resp.into_body().collect().await.is_err(), "a cut stream must be an error");
         task.await.unwrap();
         let _ = std::fs::remove_file(&path);
@@ -419,7 +473,10 @@ mod tests {
         });
         let limits = crate::limits::ClusterLimits::new(crate::EndpointLimits::default());
         let permit = limits.stream("client", true).unwrap();
-        let resp = request(&path, &Method::GET, "/logs?follow=1", &HeaderMap::new(), permit).await.unwrap();
+        let resp =
+            request(&DockerAddress::Unix(path.clone()), &Method::GET, "/logs?follow=1", &HeaderMap::new(), permit)
+                .await
+                .unwrap();
         let mut body = resp.into_body();
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(&first[..], b"line");
@@ -433,5 +490,35 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn a_task_reader_hands_over_everything_in_order_and_stops_with_its_receiver() {
+        let (mut dockerd, ours) = tokio::io::duplex(1 << 20);
+        let lines: Vec<String> = (0..2000).map(|i| format!("line {i:05} of the log stream\n")).collect();
+        for line in &lines {
+            dockerd.write_all(line.as_bytes()).await.unwrap();
+        }
+        drop(dockerd);
+        let mut pieces = spawn_task_reader(ours, Held::untracked());
+        let mut got = Vec::new();
+        loop {
+            let piece = pieces.recv().await.unwrap().unwrap();
+            if piece.is_empty() {
+                break;
+            }
+            got.extend_from_slice(&piece);
+        }
+        assert_eq!(String::from_utf8(got).unwrap(), lines.concat());
+
+        // An idle stream whose receiver goes: the task ends at once, its permit with it.
+        let (_dockerd, ours) = tokio::io::duplex(64);
+        let limits = crate::limits::ClusterLimits::new(crate::EndpointLimits::default());
+        drop(spawn_task_reader(ours, limits.stream("client", true).unwrap()));
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while limits.open_streams() != 0 {
+            assert!(std::time::Instant::now() < deadline, "the stream is still counted");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }

@@ -72,7 +72,7 @@ pub(crate) struct Seg {
 /// How long a TCP connection to a dockerd behind TLS may take to open. A socket that is
 /// gone fails at once; an address whose segment is down would make a fan-out (`docker
 /// ps`) wait for the kernel to give up on ARP, seconds, before listing the others.
-const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long a JSON answer (lists, inspect, info) may take.
 const JSON_TIMEOUT: Duration = Duration::from_secs(20);
