@@ -1,6 +1,8 @@
-//! Two replicas (server processes) on one PostgreSQL database and one segment host: a
-//! cluster whose builder is killed mid-build is finished by the other replica, which then
-//! serves its endpoint to the docker CLI and refuses a bundle revoked through the first.
+//! Two replicas (server processes) on one PostgreSQL database and two segment hosts (this
+//! machine's libvirt, and the same libvirtd through TLS on loopback, added by an operator):
+//! a cluster whose builder is killed mid-build is finished by the other replica, over both
+//! hosts, which then serves its endpoint to the docker CLI and refuses a bundle revoked
+//! through the first.
 //! Needs PostgreSQL (`CARINA_TEST_DATABASE_URL`, as `scripts/test.sh` sets for its second
 //! pass); an SQLite database belongs to one server, so on SQLite the test says it was
 //! skipped.
@@ -20,6 +22,8 @@ fn a_replica_killed_mid_build_leaves_the_cluster_to_the_other() {
         return;
     }
     let mut b = a.replica("b");
+    let added = a.command(None, &["admin", "add-host", "second", "--uri", &common::libvirt_tls_uri()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let key = a.api_key_for("ada@example.com");
     // Asked through b; whichever replica takes the cluster's lease builds it.
     let (code, created) = b.api(&key, "POST", "/clusters", Some(json!({"cluster_name": "web", "nodes": 3})));
@@ -48,6 +52,8 @@ fn a_replica_killed_mid_build_leaves_the_cluster_to_the_other() {
     assert_eq!(segments.len(), 3);
     assert!(segments.iter().all(|s| s["state"] == "ready"), "{segments:?}");
     assert_eq!(survivor.cluster_domains(&id).len(), 3);
+    let hosts = survivor.sql(&format!("SELECT host FROM segments WHERE cluster_id = '{id}' ORDER BY host"));
+    assert_eq!(hosts.lines().collect::<Vec<_>>(), ["local", "local", "second"], "spread over both hosts");
 
     // Its endpoint, now the survivor's, runs a container.
     let dir = tempfile::tempdir().unwrap();
