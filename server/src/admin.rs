@@ -144,7 +144,11 @@ async fn rotate_secret_key(provisioner: &Provisioner, common: &Common, new_key_f
 
 fn print_host(host: &HostView) {
     let capacity = host.capacity.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
-    let state = if host.draining { "draining" } else { "open" };
+    let state = match (host.draining, host.unreachable_since) {
+        (_, Some(_)) => "not answering",
+        (true, None) => "draining",
+        (false, None) => "open",
+    };
     println!("{}\t{}\tcapacity={capacity}\t{state}\tsegments={}", host.name, host.uri, host.segments);
 }
 

@@ -90,6 +90,8 @@ fn a_cluster_spans_two_hosts_works_as_one_swarm_and_outlives_one_of_them() {
     assert_eq!(detail["status"], "active", "{detail}");
     let down = detail["segments"].as_array().unwrap().iter().find(|s| s["state"] == "down").unwrap().clone();
     assert!(down["state_reason"].as_str().unwrap().contains("does not answer"), "{down}");
+    let (_, hosts) = admin(&["hosts"]);
+    assert!(hosts.lines().any(|l| l.starts_with("second") && l.contains("not answering")), "{hosts}");
     // The cluster serves from the others.
     assert_eq!(docker_ok(CLI, &bundle, &["run", "--rm", "busybox", "echo", "still"]).trim(), "still");
     docker_ok(CLI, &bundle, &["ps"]);

@@ -38,7 +38,11 @@ pub async fn operator_overview() -> Result<OperatorView, AppError> {
     // `drain-host` and `resume-host`.
     for host in &o.hosts {
         let limit = host.capacity.map_or_else(|| "no segment limit".to_owned(), |n| format!("up to {n} segments"));
-        let state = if host.draining { "draining: no new segments" } else { "taking new segments" };
+        let state = match (host.draining, host.unreachable_since) {
+            (_, Some(_)) => "not answering: no new segments, its segments shown down",
+            (true, None) => "draining: no new segments",
+            (false, None) => "taking new segments",
+        };
         let holds = format!("{} segment(s) on it", host.segments);
         capacity.push((format!("Host {}", host.name), format!("{}, {holds}, {limit}, {state}", host.uri)));
     }
