@@ -8,7 +8,7 @@
 # the docker CLI:
 #  - `docker ps` and `docker run --rm busybox true`;
 #  - `docker logs` of a container that printed LOG_MB (default 100) MB of lines (the
-#    bulk-stream path: a reader thread on the socket, or the pooled client over TLS).
+#    bulk-stream path: a reader thread on the socket, a reader task over TLS).
 # Prints each figure's median and the ratio tls/unix. Everything is removed afterwards.
 # Usage: bench/docker-transport.sh [runs, default 5]. SKIP_BUILD=1 reuses the release build;
 # N (default 15) sets the CLI runs.
@@ -16,80 +16,12 @@ set -euo pipefail
 RUNS=${1:-5}
 N=${N:-15}
 LOG_MB=${LOG_MB:-100}
-. "$(dirname "$0")/../scripts/lib/common.sh"
-cd "$REPO_ROOT"
-ensure_debian_packages curl unzip
-TARGET=$(target_dir)
-IMAGES=/var/lib/carina/images
-[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -p server >&2
-SERVER="$TARGET/release/server"
-WORK=$(mktemp -d)
-
-# name bridge bridge-addr port endpoint-ports transport
-SERVERS=("unix carinab1 10.218.0.1/24 3213 27000-27009 unix" "tls carinab7 10.234.0.1/24 3219 27330-27339 tls")
-flags_of() { # bridge addr name
-  echo --bridge "$1" --bridge-addr "$2" --instance "transport-$3-$$" --image-dir "$IMAGES" --warm-segments 0
-}
-cleanup() {
-  set +e
-  local spec name bridge addr
-  for spec in "${SERVERS[@]}"; do
-    read -r name bridge addr _ <<<"$spec"
-    [ -f "$WORK/$name.pid" ] && kill "$(cat "$WORK/$name.pid")" 2>/dev/null
-  done
-  wait 2>/dev/null
-  for spec in "${SERVERS[@]}"; do
-    read -r name bridge addr _ <<<"$spec"
-    # shellcheck disable=SC2046
-    "$SERVER" --data-dir "$WORK/$name" admin purge-segments $(flags_of "$bridge" "$addr" "$name") >/dev/null 2>&1
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for spec in "${SERVERS[@]}"; do
-  read -r name bridge addr port ports transport <<<"$spec"
-  CARINA_BRIDGE=$bridge CARINA_BRIDGE_ADDR=$addr CARINA_IMAGE_DIR=$IMAGES scripts/host-setup.sh >/dev/null
-  mkdir -p "$WORK/$name"
-  # shellcheck disable=SC2046
-  RUST_LOG=warn "$SERVER" --data-dir "$WORK/$name" serve --addr "127.0.0.1:$port" $(flags_of "$bridge" "$addr" "$name") \
-    --endpoint-ports "$ports" --docker-transport "$transport" >"$WORK/$name/server.log" 2>&1 &
-  echo $! >"$WORK/$name.pid"
-  base=http://127.0.0.1:$port
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "$base/" && break; sleep 0.1; done
-  curl -sf -o /dev/null -c "$WORK/$name/jar" -H "Origin: $base" -H "Accept: application/json" \
-    --data-urlencode "email=bench@example.com" --data-urlencode "password=correct horse battery" "$base/api/sign_up"
-  curl -sf -b "$WORK/$name/jar" -H "Origin: $base" -H "Accept: application/json" --data-urlencode "name=bench" \
-    "$base/api/create_api_key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' >"$WORK/$name/key"
-  [ -s "$WORK/$name/key" ] || die "no API key from the $name server"
-done
-
-api() { # server-name path curl-args...
-  local port
-  port=$(printf '%s\n' "${SERVERS[@]}" | awk -v n="$1" '$1 == n {print $4}')
-  curl -s -H "Authorization: Bearer $(cat "$WORK/$1/key")" -H "Content-Type: application/json" "${@:3}" \
-    "http://127.0.0.1:$port$2"
-}
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-
-# Seconds from the create request to `active`.
-create_active() { # server cluster
-  local start status
-  start=$(now)
-  api "$1" /api/v1/clusters -o /dev/null -X POST --data "{\"cluster_name\":\"$2\",\"nodes\":3}"
-  while :; do
-    status=$(api "$1" "/api/v1/clusters/$2" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-    [ "$status" = active ] && break
-    [ "$status" = error ] && die "$1: the cluster ended in error"
-    sleep 0.02
-  done
-  awk -v a="$start" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'
-}
-delete() { # server cluster
-  api "$1" "/api/v1/clusters/$2" -o /dev/null -X DELETE
-  while [ "$(api "$1" "/api/v1/clusters/$2" -o /dev/null -w '%{http_code}')" != 404 ]; do sleep 0.1; done
-}
+# name bridge bridge-addr port endpoint-ports serve-flags
+SERVERS=("unix carinab1 10.218.0.1/24 3213 27000-27009 --docker-transport unix"
+  "tls carinab7 10.234.0.1/24 3219 27330-27339 --docker-transport tls")
+INSTANCE_TAG=transport
+. "$(dirname "$0")/lib/pair.sh"
+start_servers
 
 declare -A creates
 for i in $(seq 1 "$RUNS"); do
