@@ -111,8 +111,9 @@ pub async fn start(
 }
 
 /// The driver of another host, at libvirt URI `uri`: this server's settings otherwise
-/// (its bridge, images and segment directories, all on this machine: see `admin.rs`'s
-/// `add-host`), and dockerds reached over TLS unless the URI is this machine's own.
+/// (its bridge, images and segment directories, all on this machine: `add-host` takes only
+/// a libvirt of this machine for now, see `provisioner::host`), and dockerds reached over
+/// TLS unless the URI is this machine's own.
 fn other_host(local: &HostConfig, uri: &str) -> Result<Arc<dyn SegmentDriver>, segments::SegmentError> {
     let config = HostConfig {
         libvirt_uri: uri.to_owned(),

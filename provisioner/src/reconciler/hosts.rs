@@ -11,8 +11,7 @@ use futures::future::join_all;
 
 use super::{Reconciler, TICK};
 use crate::clock::now_ms;
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::host::LOCAL_HOST;
 use crate::segment::SegmentStatus;
@@ -59,16 +58,16 @@ impl Reconciler {
         let storage = &self.inner.provisioner.storage;
         let away = self.unreachable_hosts().await?;
         for stranded in storage.stranded_segments().await?.into_iter().filter(|s| !away.contains(&s.host)) {
-            let removed =
-                async { self.inner.fleet.on(&stranded.host)?.remove(&stranded.domain).await.map_err(Into::into) };
-            match removed.await {
-                Ok(()) => {
-                    storage.delete_stranded(&stranded.domain).await?;
-                    tracing::info!(segment = %stranded.domain, host = %stranded.host, "stranded segment removed");
-                }
-                Err::<(), crate::Error>(err) => {
-                    tracing::warn!(segment = %stranded.domain, host = %stranded.host, error = %err, "stranded segment not removed yet")
-                }
+            let removed: Result<()> = async {
+                self.inner.fleet.on(&stranded.host)?.remove(&stranded.domain).await?;
+                storage.delete_stranded(&stranded.domain).await
+            }
+            .await;
+            match removed {
+                Ok(()) => tracing::info!(segment = %stranded.domain, host = %stranded.host, "stranded segment removed"),
+                Err(err) => tracing::warn!(
+                    segment = %stranded.domain, host = %stranded.host, error = %err, "stranded segment not removed yet"
+                ),
             }
         }
         Ok(())
