@@ -3,7 +3,8 @@
 //! loopback, through a forwarder the test can cut; dockerds over TLS with the control
 //! plane's certificate), added by an operator while the server runs. A 3-segment cluster
 //! spans both, forms one Swarm and runs a service on every segment; the segment on the
-//! second host works with its socket gone. Then the second host goes away (its libvirt
+//! second host works with its socket gone; another tenant's cluster on the second host and
+//! this one do not reach each other. Then the second host goes away (its libvirt
 //! cut off, its segment's processes killed): the segment shows down, the cluster serves
 //! from the others, a rebuild moves it, and what it left behind goes when the host is back.
 
@@ -75,6 +76,34 @@ fn a_cluster_spans_two_hosts_works_as_one_swarm_and_outlives_one_of_them() {
     assert_eq!(running.len(), 3, "tasks running on {running:?}");
     let listed = docker_ok(CLI, &bundle, &["ps", "--format", "{{.Names}}"]);
     assert_eq!(listed.lines().filter(|n| n.contains("everywhere")).count(), 3, "{listed}");
+
+    // Another tenant's cluster, on the second host (the emptier one): web's segments reach
+    // each other across the hosts, and neither cluster reaches the other.
+    let eve = server.api_key_for("eve@example.com");
+    let (code, _) = server.api(&eve, "POST", "/clusters", Some(json!({"cluster_name": "other", "nodes": 1})));
+    assert_eq!(code, 201);
+    server
+        .wait_cluster(&eve, "other", Duration::from_secs(120), |code, json| code == 200 && json["status"] == "active");
+    let other = server.sql("SELECT s.host || ' ' || COALESCE(s.domain, s.name) || ' ' || s.address FROM segments s JOIN clusters c ON c.id = s.cluster_id WHERE c.name = 'other'");
+    let [other_host, other_domain, other_address]: [&str; 3] = other.split(' ').collect::<Vec<_>>().try_into().unwrap();
+    assert_eq!(other_host, "second", "{other}");
+    let web_local = placed.lines().find_map(|l| l.strip_prefix("local ")).unwrap();
+    let address_of =
+        |domain: &str| server.sql(&format!("SELECT address FROM segments WHERE COALESCE(domain, name) = '{domain}'"));
+    let web_second: std::net::Ipv4Addr = address_of(on_second[0]).parse().unwrap();
+    let other_address: std::net::Ipv4Addr = other_address.parse().unwrap();
+    let web_local_address: std::net::Ipv4Addr = address_of(web_local).parse().unwrap();
+    assert!(common::connects_from(web_local, web_second, 2377), "web's segments do not reach each other across hosts");
+    for port in [2377, 42376] {
+        assert!(!common::connects_from(web_local, other_address, port), "web reaches the other cluster on {port}");
+        assert!(
+            !common::connects_from(other_domain, web_local_address, port),
+            "the other cluster reaches web on {port}"
+        );
+    }
+    let (code, _) = server.api(&eve, "DELETE", "/clusters/other", None);
+    assert!(code < 300, "delete: {code}");
+    server.wait_cluster(&eve, "other", Duration::from_secs(120), |code, _| code == 404);
 
     // A host that holds a segment stays.
     let (ok, said) = admin(&["remove-host", "second"]);
