@@ -7,6 +7,7 @@ pub(crate) mod coalesce;
 pub(crate) mod hijack;
 pub(crate) mod listener;
 pub(crate) mod rawstream;
+pub(crate) mod reader;
 pub(crate) mod tee;
 pub(crate) mod tls;
 pub(crate) mod upstream;
