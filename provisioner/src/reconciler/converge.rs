@@ -98,9 +98,11 @@ impl Reconciler {
     #[tracing::instrument(skip_all, fields(cluster = %row.id))]
     async fn converge_steps(&self, row: &ClusterRow, status: ClusterStatus) -> Result<()> {
         // Each step named, for `carina_reconcile_failures_total{step}`.
-        let segments = step("segment_rows", self.ensure_segment_rows(row)).await?;
-        // Segments on hosts that do not answer are left as they are (shown down).
-        let (reachable, cut_off) = self.split_off_away(row, segments).await?;
+        // Hosts that do not answer, as the replicas' probes last recorded: their segments
+        // are left as they are (shown down), and none is removed from them.
+        let away = self.unreachable_hosts().await?;
+        let segments = step("segment_rows", self.ensure_segment_rows(row, &away)).await?;
+        let (reachable, cut_off) = self.split_off_away(row, segments, &away).await?;
         step("isolate", self.isolate(&reachable, &cut_off)).await?;
         let live = step("bring_up", try_join_all(reachable.into_iter().map(|s| self.bring_up(row, s, status)))).await?;
         // Each segment's base image and infrastructure containers, while the Swarm forms.
@@ -154,14 +156,13 @@ impl Reconciler {
     /// Segments of an older generation (after a rebuild) are removed first and replaced
     /// the same way.
     #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
-    async fn ensure_segment_rows(&self, cluster: &ClusterRow) -> Result<Vec<SegmentRow>> {
+    async fn ensure_segment_rows(&self, cluster: &ClusterRow, away: &[String]) -> Result<Vec<SegmentRow>> {
         let p = &self.inner.provisioner;
         let mut existing = p.storage.segments_of(&cluster.id).await?;
-        let away = self.unreachable_hosts().await?;
         for segment in existing.iter().filter(|s| s.generation < cluster.generation) {
             // Rebuild: the segment goes (never back to the pool); a fresh one replaces it,
             // on a host that answers.
-            self.remove_segment(segment, &away).await?;
+            self.remove_segment(segment, away).await?;
             let message = format!("Segment n{} removed for the rebuild", segment.ordinal);
             p.record(&cluster.id, EventKind::Progress, &message).await;
         }

@@ -79,15 +79,15 @@ impl Reconciler {
         Ok(hosts.into_iter().filter(|h| h.unreachable_since.is_some()).map(|h| h.name).collect())
     }
 
-    /// Splits a cluster's segments into those on answering hosts and those away, and shows
-    /// each of the latter down (once).
+    /// Splits a cluster's segments into those on answering hosts and those on the hosts
+    /// `away`, and shows each of the latter down (once).
     pub(super) async fn split_off_away(
         &self,
         cluster: &ClusterRow,
         segments: Vec<SegmentRow>,
+        away: &[String],
     ) -> Result<(Vec<SegmentRow>, Vec<SegmentRow>)> {
         let p = &self.inner.provisioner;
-        let away = self.unreachable_hosts().await?;
         let (mut cut_off, reachable): (Vec<_>, Vec<_>) = segments.into_iter().partition(|s| away.contains(&s.host));
         for segment in cut_off.iter_mut().filter(|s| s.state != SegmentStatus::Down) {
             let why = format!("its host {} does not answer", segment.host);

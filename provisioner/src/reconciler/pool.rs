@@ -199,20 +199,20 @@ impl Reconciler {
 
     /// Removes pooled segments a crash left starting, ready ones that no longer run, those
     /// on a drained host, and those beyond the pool's size; strands those on a host that
-    /// does not answer. Returns whether a ready one it
-    /// kept runs unfrozen.
+    /// does not answer. Returns whether a ready one it kept runs unfrozen.
     async fn clean_pool(&self, wanted: usize) -> Result<bool> {
         let storage = &self.inner.provisioner.storage;
-        let drained: Vec<String> = storage.hosts().await?.into_iter().filter(|h| h.draining).map(|h| h.name).collect();
-        let away = self.unreachable_hosts().await?;
+        let hosts = storage.hosts().await?;
+        let host_is =
+            |host: &str, what: fn(&crate::storage::HostRow) -> bool| hosts.iter().any(|h| h.name == host && what(h));
         let (mut kept, mut unfrozen) = (0, false);
         for row in storage.pool_segments().await? {
-            if away.contains(&row.host) {
+            if host_is(&row.host, |h| h.unreachable_since.is_some()) {
                 tracing::warn!(segment = %row.domain, host = %row.host, "its host does not answer: stranded");
                 storage.strand_pool_segment(&row, now_ms()).await?;
                 continue;
             }
-            let ready = row.state == PoolState::Ready && !drained.contains(&row.host);
+            let ready = row.state == PoolState::Ready && !host_is(&row.host, |h| h.draining);
             let state = if ready { Some(self.inner.fleet.on(&row.host)?.state(&row.domain).await?) } else { None };
             let runs = matches!(state, Some(SegmentState::Running | SegmentState::Frozen)) && kept < wanted;
             if runs {

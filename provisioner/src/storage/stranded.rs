@@ -16,22 +16,24 @@ pub struct StrandedRow {
     pub since: i64,
 }
 
+/// Records a segment stranded on its host: `(domain, host, address, since)`; a second
+/// record of the same domain changes nothing.
+const STRAND: &str = "INSERT INTO stranded_segments (domain, host, address, since) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (domain) DO NOTHING";
+
 impl Storage {
     /// Takes `segment` off its cluster and records it stranded on its host, in one
     /// transaction: its address stays taken.
     pub async fn strand_segment(&self, segment: &SegmentRow, now: i64) -> Result<()> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO stranded_segments (domain, host, address, since) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (domain) DO NOTHING",
-            )
-            .bind(segment.domain())
-            .bind(&segment.host)
-            .bind(&segment.address)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(STRAND)
+                .bind(segment.domain())
+                .bind(&segment.host)
+                .bind(&segment.address)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM segments WHERE id = $1").bind(&segment.id).execute(&mut *tx).await?;
             tx.commit().await?;
             self.touched();
@@ -43,16 +45,7 @@ impl Storage {
     /// steps, each idempotent: in between, the address is taken twice over.
     pub async fn strand_pool_segment(&self, row: &PoolRow, now: i64) -> Result<()> {
         with_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO stranded_segments (domain, host, address, since) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (domain) DO NOTHING",
-            )
-            .bind(&row.domain)
-            .bind(&row.host)
-            .bind(&row.address)
-            .bind(now)
-            .execute(pool)
-            .await?;
+            sqlx::query(STRAND).bind(&row.domain).bind(&row.host).bind(&row.address).bind(now).execute(pool).await?;
         });
         self.delete_pool_segment(&row.domain).await
     }
